@@ -1,0 +1,45 @@
+# newswire — make help lists the targets.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/newswire
+STATICCHECK_VERSION := v0.8.2
+GOFLAGS_TEST ?=
+export GOTOOLCHAIN := local
+
+.DEFAULT_GOAL := help
+
+-include deploy/local/services.mk
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/newswire
+	$(GO) build -o $(BIN) ./cmd/newswire
+
+.PHONY: run
+run: build ## run the whole pipeline on embedded defaults with the sample corpus (open http://127.0.0.1:8080)
+	./$(BIN) run --samples samples/articles.jsonl $(ARGS)
+
+.PHONY: test-unit
+test-unit: ## fast Go-only tests: unit and embedded end-to-end (no external services)
+	$(GO) test $(GOFLAGS_TEST) -count=1 ./...
+
+.PHONY: test
+test: ## the whole suite: unit, embedded end-to-end, and integration against real Kafka and Elasticsearch (started if needed)
+	@bash deploy/local/test.sh
+
+.PHONY: lint
+lint: ## gofmt check, go vet, staticcheck (pinned)
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+.PHONY: bench
+bench: ## benchmarks of the hot paths (set BENCH=regexp, COUNT=n)
+	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem -count $(or $(COUNT),5) ./enrich/ ./index/... ./consumers/...
+
+.PHONY: clean
+clean: ## remove build output and the default data dir
+	rm -rf bin data

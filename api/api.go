@@ -1,0 +1,233 @@
+// Package api is newswire's HTTP surface: the search API, the ingest
+// endpoint (provided by producers), health and readiness, Prometheus
+// metrics, and the search page at "/".
+//
+// Routes (a public contract, see the README):
+//
+//	GET  /api/v1/search     search articles (Query parameters below)
+//	POST /api/v1/articles   ingest articles (mounted handler)
+//	GET  /healthz           the process is alive
+//	GET  /readyz            every dependency answers; 503 with reasons otherwise
+//	GET  /metrics           Prometheus metrics
+//	GET  /                  the search page
+//
+// This package never imports kafka-go.
+package api
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/newswire/newswire/index"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+)
+
+//go:embed web
+var webFS embed.FS
+
+// Searcher answers search queries. Both index stores implement it.
+type Searcher interface {
+	Search(ctx context.Context, q index.Query) (index.Result, error)
+}
+
+// Check reports whether one dependency answers.
+type Check struct {
+	Name string
+	Fn   func(ctx context.Context) error
+}
+
+// Config configures the HTTP surface.
+type Config struct {
+	Searcher Searcher      // required for /api/v1/search
+	Ingest   http.Handler  // mounted at POST /api/v1/articles when set
+	Checks   []Check       // run by /readyz
+	Gatherer prometheus.Gatherer
+	Extra    map[string]http.Handler // more routes (alert endpoints), pattern → handler
+	Timeout  time.Duration // per search (default 10s)
+}
+
+// Server holds the handlers and the readiness state.
+type Server struct {
+	cfg      Config
+	log      *zap.Logger
+	mux      *http.ServeMux
+	draining atomic.Bool
+}
+
+// New builds the server's handler tree.
+func New(cfg Config, log *zap.Logger) *Server {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
+	s.mux.HandleFunc("GET /api/v1/search", s.search)
+	if cfg.Ingest != nil {
+		s.mux.Handle("/api/v1/articles", cfg.Ingest)
+	}
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	if cfg.Gatherer != nil {
+		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+	}
+	for p, h := range cfg.Extra {
+		s.mux.Handle(p, h)
+	}
+	sub, err := fs.Sub(webFS, "web")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	files := http.FileServerFS(sub)
+	s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	})
+	return s
+}
+
+// Handler returns the root handler.
+func (s *Server) Handler() http.Handler { return s.mux }
+
+// Drain makes /readyz answer 503 so load balancers stop sending traffic
+// before shutdown starts.
+func (s *Server) Drain() { s.draining.Store(true) }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	reasons := map[string]string{}
+	for _, c := range s.cfg.Checks {
+		if err := c.Fn(ctx); err != nil {
+			reasons[c.Name] = err.Error()
+		}
+	}
+	if len(reasons) > 0 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// ParseQuery reads a search query from URL parameters: q, repeatable
+// country, leader, treaty, keyword, source, from and to (YYYY-MM-DD or RFC
+// 3339; "to" as a date means through the end of that day), sort, size,
+// cursor.
+func ParseQuery(v map[string][]string) (index.Query, error) {
+	get := func(k string) string {
+		if x := v[k]; len(x) > 0 {
+			return strings.TrimSpace(x[0])
+		}
+		return ""
+	}
+	multi := func(k string) []string {
+		var out []string
+		for _, x := range v[k] {
+			for _, p := range strings.Split(x, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+		return out
+	}
+	q := index.Query{
+		Text:      get("q"),
+		Countries: multi("country"),
+		Leaders:   multi("leader"),
+		Treaties:  multi("treaty"),
+		Keywords:  multi("keyword"),
+		Sources:   multi("source"),
+		Sort:      get("sort"),
+		Cursor:    get("cursor"),
+	}
+	var errs []error
+	if s := get("size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > index.MaxSize {
+			errs = append(errs, errors.New("size must be a number from 1 to "+strconv.Itoa(index.MaxSize)))
+		}
+		q.Size = n
+	}
+	if q.Sort != "" && q.Sort != index.SortRelevance && q.Sort != index.SortNewest {
+		errs = append(errs, errors.New(`sort must be "relevance" or "newest"`))
+	}
+	var err error
+	if q.From, err = parseDate(get("from"), false); err != nil {
+		errs = append(errs, errors.New("from: "+err.Error()))
+	}
+	if q.To, err = parseDate(get("to"), true); err != nil {
+		errs = append(errs, errors.New("to: "+err.Error()))
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
+		errs = append(errs, errors.New("to is before from"))
+	}
+	return q, errors.Join(errs...)
+}
+
+func parseDate(s string, endOfDay bool) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		if endOfDay {
+			t = t.Add(24*time.Hour - time.Nanosecond)
+		}
+		return t, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errors.New("want YYYY-MM-DD or an RFC 3339 time, got " + strconv.Quote(s))
+	}
+	return t, nil
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Searcher == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		return
+	}
+	q, err := ParseQuery(r.URL.Query())
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	res, err := s.cfg.Searcher.Search(ctx, q)
+	if err != nil {
+		if errors.Is(err, index.ErrBadQuery) {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		s.log.Warn("search failed", zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		return
+	}
+	if res.Hits == nil {
+		res.Hits = []index.Hit{}
+	}
+	writeJSON(w, http.StatusOK, res)
+}

@@ -1,0 +1,425 @@
+// Package app assembles newswire's components into running processes: the
+// all-in-one pipeline (`newswire run`) and single stages (`newswire enrich`,
+// `index`, `serve`). It owns the lifecycle: start in dependency order, and
+// on shutdown turn not-ready, stop accepting requests, stop fetching, finish
+// in-flight work and commit, flush writers, close stores and brokers — all
+// under a deadline.
+//
+// cmd/newswire only parses flags into a Config and calls Run.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/newswire/newswire/api"
+	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/broker"
+	"github.com/newswire/newswire/consumers"
+	"github.com/newswire/newswire/index"
+	"github.com/newswire/newswire/index/embedded"
+	"github.com/newswire/newswire/producers"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/zap"
+)
+
+// Roles a process can take.
+const (
+	RoleEnrich = "enrich"
+	RoleIndex  = "index"
+	RoleServe  = "serve" // search API, ingest endpoint, page
+)
+
+// AllRoles is what `newswire run` starts.
+var AllRoles = []string{RoleEnrich, RoleIndex, RoleServe}
+
+// Config is everything a process needs. Zero values take the documented
+// defaults in Validate.
+type Config struct {
+	Roles []string // default AllRoles
+
+	// Brokers of a real Kafka cluster; empty starts the embedded broker.
+	Brokers []string
+	// EmbeddedBrokerAddr is where the embedded broker listens
+	// (default 127.0.0.1:19092).
+	EmbeddedBrokerAddr string
+	// SyncWrites makes the embedded broker fsync every batch.
+	SyncWrites bool
+
+	// DataDir holds the embedded broker's log and the embedded index
+	// (default ./data).
+	DataDir string
+
+	// OpenStore opens the search store; nil opens the embedded index under
+	// DataDir/index. cmd sets it for Elasticsearch.
+	OpenStore func(log *zap.Logger) (index.Store, error)
+
+	HTTPAddr string // default 127.0.0.1:8080; "" with no serve role disables HTTP
+
+	Topics       consumers.Topics
+	Partitions   int // default 6
+	Replication  int // default 1
+	EnrichGroup  string
+	IndexGroup   string
+	Tagger       consumers.Tagger // required with the enrich role
+	Limits       article.Limits
+	IngestToken  string
+	MaxBodyBytes int64
+
+	// Samples is a JSON-lines file published once at start (make run uses
+	// the sample corpus). Re-publishing is harmless: ids are derived from
+	// URLs and index writes are idempotent.
+	Samples string
+
+	ShutdownTimeout time.Duration // default 30s
+	// FlushInterval is how long a stage waits to fill a batch (default 20ms).
+	FlushInterval time.Duration
+}
+
+func has(roles []string, r string) bool {
+	for _, x := range roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Validate fills in defaults and checks the configuration.
+func (c *Config) Validate() error {
+	if len(c.Roles) == 0 {
+		c.Roles = AllRoles
+	}
+	if c.EmbeddedBrokerAddr == "" {
+		c.EmbeddedBrokerAddr = "127.0.0.1:19092"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "data"
+	}
+	if c.HTTPAddr == "" && has(c.Roles, RoleServe) {
+		c.HTTPAddr = "127.0.0.1:8080"
+	}
+	if c.Topics.Raw == "" {
+		c.Topics.Raw = consumers.DefaultTopics.Raw
+	}
+	if c.Topics.Enriched == "" {
+		c.Topics.Enriched = consumers.DefaultTopics.Enriched
+	}
+	if c.Topics.Alerts == "" {
+		c.Topics.Alerts = consumers.DefaultTopics.Alerts
+	}
+	if c.Topics.DLQ == "" {
+		c.Topics.DLQ = consumers.DefaultTopics.DLQ
+	}
+	if c.Partitions <= 0 {
+		c.Partitions = 6
+	}
+	if c.Replication <= 0 {
+		c.Replication = 1
+	}
+	if c.EnrichGroup == "" {
+		c.EnrichGroup = "newswire-enrich"
+	}
+	if c.IndexGroup == "" {
+		c.IndexGroup = "newswire-index"
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 30 * time.Second
+	}
+	for _, r := range c.Roles {
+		switch r {
+		case RoleEnrich, RoleIndex, RoleServe:
+		default:
+			return fmt.Errorf("unknown role %q", r)
+		}
+	}
+	if has(c.Roles, RoleEnrich) && c.Tagger == nil {
+		return errors.New("the enrich role needs a tagger")
+	}
+	return nil
+}
+
+// App is a running process.
+type App struct {
+	cfg Config
+	log *zap.Logger
+	reg *prometheus.Registry
+
+	broker  *broker.Broker
+	brokers []string
+	store   index.Store
+	writer  *kafka.Writer
+	pub     *producers.Publisher
+	server  *api.Server
+	http    *http.Server
+	ln      net.Listener
+
+	stagesCtx  context.Context
+	stopStages context.CancelFunc
+	stages     sync.WaitGroup
+	stageErrs  chan error
+	bg         sync.WaitGroup
+}
+
+// New builds an app; Start starts it.
+func New(cfg Config, log *zap.Logger, reg *prometheus.Registry) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &App{cfg: cfg, log: log, reg: reg, stageErrs: make(chan error, 8)}, nil
+}
+
+// Brokers returns the broker addresses in use (the embedded one's when
+// started).
+func (a *App) Brokers() []string { return a.brokers }
+
+// HTTPAddr returns the address the HTTP server listens on.
+func (a *App) HTTPAddr() string {
+	if a.ln == nil {
+		return ""
+	}
+	return a.ln.Addr().String()
+}
+
+// Start brings every component up and returns once the HTTP server
+// listens and the stages run. On error everything started is closed.
+func (a *App) Start(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			a.closeAll()
+		}
+	}()
+	a.brokers = a.cfg.Brokers
+	if len(a.brokers) == 0 {
+		a.broker, err = broker.Start(broker.Config{
+			Addr: a.cfg.EmbeddedBrokerAddr, DataDir: filepath.Join(a.cfg.DataDir, "kafka"), SyncWrites: a.cfg.SyncWrites,
+		}, a.log)
+		if err != nil {
+			return err
+		}
+		a.brokers = a.broker.Addrs()
+	}
+	if err := a.ensureTopics(ctx); err != nil {
+		return err
+	}
+	needStore := has(a.cfg.Roles, RoleIndex) || has(a.cfg.Roles, RoleServe)
+	if needStore {
+		open := a.cfg.OpenStore
+		if open == nil {
+			dir := filepath.Join(a.cfg.DataDir, "index")
+			open = func(log *zap.Logger) (index.Store, error) { return embedded.Open(dir, log) }
+		}
+		if a.store, err = open(a.log); err != nil {
+			return fmt.Errorf("open search store: %w", err)
+		}
+	}
+	a.writer = consumers.NewWriter(a.brokers, a.log)
+	a.pub = producers.NewPublisher(a.writer, a.cfg.Topics.Raw, a.reg, a.log)
+	metrics := consumers.NewMetrics(a.reg)
+
+	a.stagesCtx, a.stopStages = context.WithCancel(context.WithoutCancel(ctx))
+	if has(a.cfg.Roles, RoleEnrich) {
+		if err := a.startStage(consumers.Config{
+			Brokers: a.brokers, Group: a.cfg.EnrichGroup, Topic: a.cfg.Topics.Raw, DLQTopic: a.cfg.Topics.DLQ,
+			Stage: "enrich", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
+		}, consumers.NewEnricher(a.cfg.Tagger, a.cfg.Topics.Enriched, a.cfg.Limits), metrics); err != nil {
+			return err
+		}
+	}
+	if has(a.cfg.Roles, RoleIndex) {
+		if err := a.startStage(consumers.Config{
+			Brokers: a.brokers, Group: a.cfg.IndexGroup, Topic: a.cfg.Topics.Enriched, DLQTopic: a.cfg.Topics.DLQ,
+			Stage: "index", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
+		}, consumers.NewIndexer(a.store, a.cfg.Limits), metrics); err != nil {
+			return err
+		}
+	}
+
+	if a.cfg.HTTPAddr != "" {
+		if err := a.startHTTP(); err != nil {
+			return err
+		}
+	}
+	if a.cfg.Samples != "" {
+		a.bg.Go(func() { a.publishSamples(a.stagesCtx) })
+	}
+	a.log.Info("newswire started", zap.Strings("roles", a.cfg.Roles), zap.Strings("brokers", a.brokers), zap.String("http", a.HTTPAddr()))
+	return nil
+}
+
+func (a *App) ensureTopics(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	spec := consumers.TopicSpec{Partitions: a.cfg.Partitions, ReplicationFactor: a.cfg.Replication}
+	var lastErr error
+	for attempt := 1; ; attempt++ {
+		reps, err := consumers.EnsureTopics(ctx, a.brokers, a.cfg.Topics.All(), spec)
+		if err == nil {
+			for _, r := range reps {
+				if r.Mismatch != "" {
+					a.log.Warn("topic differs from configuration", zap.String("topic", r.Topic), zap.String("mismatch", r.Mismatch))
+				}
+			}
+			return consumers.WaitTopics(ctx, a.brokers, a.cfg.Topics.All())
+		}
+		lastErr = err
+		a.log.Warn("brokers not ready, retrying", zap.Strings("brokers", a.brokers), zap.Error(err), zap.Int("attempt", attempt))
+		if !(consumers.Backoff{Min: 200 * time.Millisecond, Max: 3 * time.Second}).Sleep(ctx, attempt) {
+			return fmt.Errorf("ensure topics on %v: %w", a.brokers, lastErr)
+		}
+	}
+}
+
+func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.Metrics) error {
+	r, err := consumers.NewRunner(cfg, st, a.writer, m, a.log)
+	if err != nil {
+		return err
+	}
+	a.stages.Go(func() {
+		if err := r.Run(a.stagesCtx); err != nil {
+			a.stageErrs <- fmt.Errorf("stage %s: %w", cfg.Stage, err)
+		}
+	})
+	a.bg.Go(func() { consumers.WatchLag(a.stagesCtx, a.brokers, cfg.Group, cfg.Topic, 10*time.Second, m) })
+	return nil
+}
+
+func (a *App) startHTTP() error {
+	checks := []api.Check{{Name: "kafka", Fn: func(ctx context.Context) error {
+		return consumers.WaitTopics(ctx, a.brokers, []string{a.cfg.Topics.Raw})
+	}}}
+	if a.store != nil {
+		checks = append(checks, api.Check{Name: "index", Fn: a.store.Ping})
+	}
+	cfg := api.Config{Checks: checks, Gatherer: a.reg}
+	if has(a.cfg.Roles, RoleServe) {
+		cfg.Searcher = a.store
+		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
+			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits, Token: a.cfg.IngestToken,
+		}, a.pub, a.log)
+	}
+	a.server = api.New(cfg, a.log)
+	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
+	}
+	a.ln = ln
+	a.http = &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	a.bg.Go(func() {
+		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			a.stageErrs <- fmt.Errorf("http server: %w", err)
+		}
+	})
+	return nil
+}
+
+func (a *App) publishSamples(ctx context.Context) {
+	f, err := os.Open(a.cfg.Samples)
+	if err != nil {
+		a.log.Error("open samples", zap.Error(err))
+		return
+	}
+	defer f.Close()
+	st, err := producers.ProduceLines(ctx, f, a.pub, producers.FileOptions{
+		Limits: a.cfg.Limits,
+		OnInvalid: func(le producers.LineError) {
+			a.log.Warn("invalid sample", zap.Int("line", le.Line), zap.Error(le.Err))
+		},
+	})
+	if err != nil {
+		a.log.Error("publish samples", zap.Error(err))
+		return
+	}
+	a.log.Info("samples published", zap.String("file", a.cfg.Samples), zap.Int("articles", st.Published), zap.Int("invalid", st.Invalid))
+}
+
+// Errors delivers fatal errors of running components.
+func (a *App) Errors() <-chan error { return a.stageErrs }
+
+// Shutdown stops everything in order under ctx's deadline.
+func (a *App) Shutdown(ctx context.Context) error {
+	var errs []error
+	if a.server != nil {
+		a.server.Drain()
+	}
+	if a.http != nil {
+		if err := a.http.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop http: %w", err))
+		}
+	}
+	if a.stopStages != nil {
+		a.stopStages()
+	}
+	done := make(chan struct{})
+	go func() { a.stages.Wait(); a.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("stages did not stop in time: %w", ctx.Err()))
+	}
+	errs = append(errs, a.closeAll())
+	for {
+		select {
+		case err := <-a.stageErrs:
+			errs = append(errs, err)
+			continue
+		default:
+		}
+		break
+	}
+	a.log.Info("newswire stopped")
+	return errors.Join(errs...)
+}
+
+func (a *App) closeAll() error {
+	var errs []error
+	if a.stopStages != nil {
+		a.stopStages()
+	}
+	if a.writer != nil {
+		if err := a.writer.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close kafka writer: %w", err))
+		}
+		a.writer = nil
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		a.store = nil
+	}
+	if a.broker != nil {
+		a.broker.Close()
+		a.broker = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Run starts the app, waits for ctx to end (or a component to fail), and
+// shuts down within ShutdownTimeout.
+func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Registry) error {
+	a, err := New(cfg, log, reg)
+	if err != nil {
+		return err
+	}
+	if err := a.Start(ctx); err != nil {
+		return err
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-a.Errors():
+		log.Error("component failed, shutting down", zap.Error(runErr))
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout+5*time.Second)
+	defer cancel()
+	return errors.Join(runErr, a.Shutdown(sctx))
+}

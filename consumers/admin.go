@@ -1,0 +1,224 @@
+package consumers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Topics names the pipeline's topics.
+type Topics struct {
+	Raw, Enriched, Alerts, DLQ string
+}
+
+// DefaultTopics are the topic names used unless configured otherwise.
+var DefaultTopics = Topics{Raw: "news.raw", Enriched: "news.enriched", Alerts: "news.alerts", DLQ: "news.dlq"}
+
+// All lists the topic names.
+func (t Topics) All() []string { return []string{t.Raw, t.Enriched, t.Alerts, t.DLQ} }
+
+// TopicSpec is the layout wanted for every pipeline topic.
+type TopicSpec struct {
+	Partitions        int // default 6
+	ReplicationFactor int // default 1
+	// MaxMessageBytes is set as the topics' max.message.bytes so that
+	// oversized poison records can still be dead-lettered (default 16 MiB).
+	MaxMessageBytes int
+}
+
+// TopicReport is what EnsureTopics found or did for one topic.
+type TopicReport struct {
+	Topic      string `json:"topic"`
+	Created    bool   `json:"created"`
+	Partitions int    `json:"partitions"`
+	Mismatch   string `json:"mismatch,omitempty"`
+}
+
+// EnsureTopics creates the missing topics and reports existing ones whose
+// partition count differs from the spec (it never deletes or shrinks).
+func EnsureTopics(ctx context.Context, brokers []string, names []string, spec TopicSpec) ([]TopicReport, error) {
+	if spec.Partitions <= 0 {
+		spec.Partitions = 6
+	}
+	if spec.ReplicationFactor <= 0 {
+		spec.ReplicationFactor = 1
+	}
+	if spec.MaxMessageBytes <= 0 {
+		spec.MaxMessageBytes = 16 << 20
+	}
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	req := &kafka.CreateTopicsRequest{}
+	for _, n := range names {
+		req.Topics = append(req.Topics, kafka.TopicConfig{
+			Topic: n, NumPartitions: spec.Partitions, ReplicationFactor: spec.ReplicationFactor,
+			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(spec.MaxMessageBytes)}},
+		})
+	}
+	resp, err := c.CreateTopics(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("create topics on %v: %w", brokers, err)
+	}
+	created := map[string]bool{}
+	for _, n := range names {
+		e := resp.Errors[n]
+		switch {
+		case e == nil:
+			created[n] = true
+		case errors.Is(e, kafka.TopicAlreadyExists):
+		default:
+			return nil, fmt.Errorf("create topic %s: %w", n, e)
+		}
+	}
+	parts, err := partitionCounts(ctx, c, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TopicReport, 0, len(names))
+	for _, n := range names {
+		r := TopicReport{Topic: n, Created: created[n], Partitions: parts[n]}
+		if r.Partitions != spec.Partitions {
+			r.Mismatch = fmt.Sprintf("has %d partitions, configured %d", r.Partitions, spec.Partitions)
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// WaitTopics waits until every topic has a leader for each partition.
+func WaitTopics(ctx context.Context, brokers []string, names []string) error {
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+	for {
+		parts, err := partitionCounts(ctx, c, names)
+		if err == nil {
+			ok := true
+			for _, n := range names {
+				if parts[n] == 0 {
+					ok = false
+				}
+			}
+			if ok {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for topics %v: %w (last error: %v)", names, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func partitionCounts(ctx context.Context, c *kafka.Client, names []string) (map[string]int, error) {
+	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: names})
+	if err != nil {
+		return nil, fmt.Errorf("read metadata: %w", err)
+	}
+	out := make(map[string]int, len(names))
+	for _, t := range md.Topics {
+		if t.Error != nil {
+			continue
+		}
+		out[t.Name] = len(t.Partitions)
+	}
+	return out, nil
+}
+
+// PartitionLag is the lag of one group on one partition.
+type PartitionLag struct {
+	Topic     string `json:"topic"`
+	Partition int    `json:"partition"`
+	Committed int64  `json:"committed"` // -1 when the group has committed nothing
+	End       int64  `json:"end"`
+	Lag       int64  `json:"lag"`
+}
+
+// Lag computes a group's lag per partition from its committed offsets and
+// the partitions' end offsets. (A kafka-go group reader cannot report lag
+// itself.) A partition with nothing committed lags by its whole length
+// from the first offset.
+func Lag(ctx context.Context, brokers []string, group, topic string) ([]PartitionLag, error) {
+	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	parts, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	if err != nil {
+		return nil, fmt.Errorf("read metadata of %s: %w", topic, err)
+	}
+	var ids []int
+	for _, t := range parts.Topics {
+		if t.Name != topic {
+			continue
+		}
+		if t.Error != nil {
+			return nil, fmt.Errorf("topic %s: %w", topic, t.Error)
+		}
+		for _, p := range t.Partitions {
+			ids = append(ids, p.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, fmt.Errorf("topic %s has no partitions (does it exist?)", topic)
+	}
+	sort.Ints(ids)
+	of, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ids}})
+	if err != nil {
+		return nil, fmt.Errorf("fetch offsets of group %s: %w", group, err)
+	}
+	if of.Error != nil {
+		return nil, fmt.Errorf("fetch offsets of group %s: %w", group, of.Error)
+	}
+	committed := map[int]int64{}
+	for _, p := range of.Topics[topic] {
+		committed[p.Partition] = p.CommittedOffset
+	}
+	lreq := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
+	for _, id := range ids {
+		lreq.Topics[topic] = append(lreq.Topics[topic], kafka.FirstOffsetOf(id), kafka.LastOffsetOf(id))
+	}
+	lo, err := c.ListOffsets(ctx, lreq)
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
+	}
+	first, end := map[int]int64{}, map[int]int64{}
+	for _, p := range lo.Topics[topic] {
+		if p.Error != nil {
+			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, p.Partition, p.Error)
+		}
+		first[p.Partition] = p.FirstOffset
+		end[p.Partition] = p.LastOffset
+	}
+	out := make([]PartitionLag, 0, len(ids))
+	for _, id := range ids {
+		pl := PartitionLag{Topic: topic, Partition: id, Committed: -1, End: end[id]}
+		if c, ok := committed[id]; ok && c >= 0 {
+			pl.Committed = c
+			pl.Lag = max(0, end[id]-c)
+		} else {
+			pl.Lag = max(0, end[id]-first[id])
+		}
+		out = append(out, pl)
+	}
+	return out, nil
+}
+
+// WatchLag updates the lag gauges of a group every interval until ctx is
+// done.
+func WatchLag(ctx context.Context, brokers []string, group, topic string, every time.Duration, m *Metrics) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		if lags, err := Lag(ctx, brokers, group, topic); err == nil {
+			for _, l := range lags {
+				m.lag.WithLabelValues(group, l.Topic, partLabel(l.Partition)).Set(float64(l.Lag))
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

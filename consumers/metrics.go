@@ -1,0 +1,88 @@
+package consumers
+
+import (
+	"strconv"
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Metrics are the counters every stage shares. Build them once per
+// registry with NewMetrics and pass them to each Runner.
+type Metrics struct {
+	consumed     *prometheus.CounterVec
+	produced     *prometheus.CounterVec
+	committed    *prometheus.CounterVec
+	retried      *prometheus.CounterVec
+	deadLettered *prometheus.CounterVec
+	dropped      *prometheus.CounterVec
+	abandoned    *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	age          *prometheus.HistogramVec
+	lag          *prometheus.GaugeVec
+}
+
+var (
+	metricsMu    sync.Mutex
+	metricsByReg = map[prometheus.Registerer]*Metrics{}
+)
+
+// NewMetrics registers the stage metrics on reg (once per registry; later
+// calls with the same registry return the same set).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	metricsMu.Lock()
+	defer metricsMu.Unlock()
+	if m, ok := metricsByReg[reg]; ok {
+		return m
+	}
+	f := promauto.With(reg)
+	m := &Metrics{
+		consumed: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "newswire", Name: "consumed_records_total",
+			Help: "Records fetched from the input topic.",
+		}, []string{"stage", "topic", "partition"}),
+		produced: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "newswire", Name: "produced_records_total",
+			Help: "Records written to an output topic and acknowledged.",
+		}, []string{"stage", "topic"}),
+		committed: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "newswire", Name: "committed_records_total",
+			Help: "Input records whose offsets were committed.",
+		}, []string{"stage", "topic", "partition"}),
+		retried: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "newswire", Name: "retried_batches_total",
+			Help: "Batches retried after a transient error.",
+		}, []string{"stage", "reason"}),
+		deadLettered: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "newswire", Name: "dead_lettered_records_total",
+			Help: "Poison records copied to the dead-letter topic.",
+		}, []string{"stage", "topic"}),
+		dropped: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "newswire", Name: "dropped_records_total",
+			Help: "Records the stage dropped on purpose (no output, no error).",
+		}, []string{"stage"}),
+		abandoned: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "newswire", Name: "abandoned_records_total",
+			Help: "Records left uncommitted at shutdown; they are redone after restart.",
+		}, []string{"stage"}),
+		latency: f.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "newswire", Name: "batch_processing_seconds",
+			Help:    "Time from fetch of a batch to its commit.",
+			Buckets: prometheus.ExponentialBuckets(0.001, 2, 15),
+		}, []string{"stage"}),
+		age: f.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "newswire", Name: "end_to_end_age_seconds",
+			Help:    "Age of a record when its stage committed it (now minus its produce time).",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 16),
+		}, []string{"stage"}),
+		lag: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "newswire", Name: "consumer_lag_records",
+			Help: "End offset minus committed offset, per partition.",
+		}, []string{"group", "topic", "partition"}),
+	}
+	metricsByReg[reg] = m
+	return m
+}
+
+func partLabel(p int) string { return strconv.Itoa(p) }
