@@ -156,7 +156,7 @@ type App struct {
 	broker  *broker.Broker
 	brokers []string
 	store   index.Store
-	writer  *kafka.Writer
+	writer  *consumers.Writer
 	pub     *producers.Publisher
 	server  *api.Server
 	http    *http.Server

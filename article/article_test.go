@@ -103,7 +103,7 @@ func TestParseErrors(t *testing.T) {
 		{"not an object", `["x"]`, []string{"not a JSON object"}},
 		{"invalid utf8", "{\"title\":\"\xff\xfe\",\"url\":\"https://a.example/\"}", []string{"not valid UTF-8", "offset 10"}},
 		{"no title and no body", `{"url":"https://a.example/x"}`, []string{"title: title or body required"}},
-		{"no url and no id", `{"title":"x"}`, []string{"id: absent and cannot derive id"}},
+		{"no url and no id", `{"title":"x"}`, []string{"id: absent and cannot be derived"}},
 		{"bad time", `{"url":"https://a.example/x","title":"x","published":"yesterday"}`, []string{`published: "yesterday" is not an RFC 3339 time`}},
 		{"wrong type", `{"url":"https://a.example/x","title":5}`, []string{"title must be string, not number"}},
 		{"body too large", `{"url":"https://a.example/x","title":"x","body":"` + big + `"}`, []string{"body: is 1048577 bytes, over the limit of 1048576"}},

@@ -221,7 +221,7 @@ func Validate(a *Article, lim Limits) error {
 		ve.add("schema", "must be %d, got %d", SchemaVersion, a.Schema)
 	}
 	if a.ID == "" && a.URL == "" {
-		ve.add("id", "id or url required")
+		ve.add("id", "absent and cannot be derived: url, or source and guid, required")
 	}
 	if len(a.ID) > 128 {
 		ve.add("id", "is %d bytes, over the limit of 128", len(a.ID))
@@ -267,10 +267,13 @@ func Parse(b []byte, lim Limits, now time.Time) (Article, error) {
 	if err != nil {
 		return a, err
 	}
-	if err := Normalize(&a, now); err != nil {
+	nerr := Normalize(&a, now)
+	// Validate reports every problem, including the one that kept
+	// Normalize from deriving an id.
+	if err := Validate(&a, lim); err != nil {
 		return a, err
 	}
-	return a, Validate(&a, lim)
+	return a, nerr
 }
 
 // Marshal encodes an article as one line of JSON (no trailing newline).

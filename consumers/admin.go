@@ -51,7 +51,8 @@ func EnsureTopics(ctx context.Context, brokers []string, names []string, spec To
 	if spec.MaxMessageBytes <= 0 {
 		spec.MaxMessageBytes = 16 << 20
 	}
-	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	c, done := newClient(brokers, 10*time.Second)
+	defer done()
 	req := &kafka.CreateTopicsRequest{}
 	for _, n := range names {
 		req.Topics = append(req.Topics, kafka.TopicConfig{
@@ -91,7 +92,8 @@ func EnsureTopics(ctx context.Context, brokers []string, names []string, spec To
 
 // WaitTopics waits until every topic has a leader for each partition.
 func WaitTopics(ctx context.Context, brokers []string, names []string) error {
-	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 5 * time.Second}
+	c, done := newClient(brokers, 5*time.Second)
+	defer done()
 	for {
 		parts, err := partitionCounts(ctx, c, names)
 		if err == nil {
@@ -142,7 +144,8 @@ type PartitionLag struct {
 // itself.) A partition with nothing committed lags by its whole length
 // from the first offset.
 func Lag(ctx context.Context, brokers []string, group, topic string) ([]PartitionLag, error) {
-	c := &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: 10 * time.Second}
+	c, done := newClient(brokers, 10*time.Second)
+	defer done()
 	parts, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, fmt.Errorf("read metadata of %s: %w", topic, err)
@@ -221,4 +224,11 @@ func WatchLag(ctx context.Context, brokers []string, group, topic string, every 
 		case <-t.C:
 		}
 	}
+}
+
+// newClient returns a client with its own transport and the function that
+// closes its connections (the default transport would keep them forever).
+func newClient(brokers []string, timeout time.Duration) (*kafka.Client, func()) {
+	tr := &kafka.Transport{}
+	return &kafka.Client{Addr: kafka.TCP(brokers...), Timeout: timeout, Transport: tr}, tr.CloseIdleConnections
 }

@@ -66,10 +66,10 @@ func (e *Enricher) Process(ctx context.Context, batch []kafka.Message) ([]Result
 func (e *Enricher) one(m kafka.Message) Result {
 	a, err := article.Decode(m.Value, e.limits)
 	if err == nil {
-		err = article.Normalize(&a, e.now())
-	}
-	if err == nil {
-		err = article.Validate(&a, e.limits)
+		nerr := article.Normalize(&a, e.now())
+		if err = article.Validate(&a, e.limits); err == nil {
+			err = nerr
+		}
 	}
 	if err != nil {
 		return Result{Err: fmt.Errorf("%w: decode raw article: %w", ErrPoison, err)}

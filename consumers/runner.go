@@ -85,7 +85,7 @@ func (c *Config) Validate() error {
 type Runner struct {
 	cfg   Config
 	stage Stage
-	w     *kafka.Writer
+	w     *Writer
 	log   *zap.Logger
 	m     *Metrics
 }
@@ -93,7 +93,7 @@ type Runner struct {
 // NewRunner builds a runner. The writer is used for output and dead-letter
 // records; it must wait for acknowledgements (see NewWriter). The runner
 // does not close it.
-func NewRunner(cfg Config, stage Stage, w *kafka.Writer, m *Metrics, log *zap.Logger) (*Runner, error) {
+func NewRunner(cfg Config, stage Stage, w *Writer, m *Metrics, log *zap.Logger) (*Runner, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -107,14 +107,30 @@ func NewRunner(cfg Config, stage Stage, w *kafka.Writer, m *Metrics, log *zap.Lo
 		log: log.With(zap.String("component", "consumer"), zap.String("stage", cfg.Stage))}, nil
 }
 
+// Writer is a kafka-go writer that owns its transport, so that closing it
+// also closes its connections.
+type Writer struct {
+	*kafka.Writer
+	tr *kafka.Transport
+}
+
+// Close flushes pending records and closes the connections.
+func (w *Writer) Close() error {
+	err := w.Writer.Close()
+	w.tr.CloseIdleConnections()
+	return err
+}
+
 // NewWriter returns a kafka-go writer set up for durable, ordered,
 // key-partitioned writes: acknowledged by all in-sync replicas, hashed by
 // key so one article always maps to one partition, small linger, and a
 // batch size that admits large records. Topic is left empty: every
 // message names its own.
-func NewWriter(brokers []string, log *zap.Logger) *kafka.Writer {
-	return &kafka.Writer{
+func NewWriter(brokers []string, log *zap.Logger) *Writer {
+	tr := &kafka.Transport{MetadataTTL: 10 * time.Second}
+	return &Writer{tr: tr, Writer: &kafka.Writer{
 		Addr:                   kafka.TCP(brokers...),
+		Transport:              tr,
 		Balancer:               &kafka.Hash{},
 		RequiredAcks:           kafka.RequireAll,
 		BatchTimeout:           2 * time.Millisecond,
@@ -124,8 +140,10 @@ func NewWriter(brokers []string, log *zap.Logger) *kafka.Writer {
 		WriteBackoffMin:        50 * time.Millisecond,
 		WriteBackoffMax:        time.Second,
 		AllowAutoTopicCreation: false,
-		ErrorLogger:            kafka.LoggerFunc(func(msg string, args ...any) { log.Debug("kafka writer", zap.String("msg", fmt.Sprintf(msg, args...))) }),
-	}
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			log.Debug("kafka writer", zap.String("msg", fmt.Sprintf(msg, args...)))
+		}),
+	}}
 }
 
 // Run consumes until ctx is cancelled, then shuts down in order: stop
