@@ -21,6 +21,7 @@ type Metrics struct {
 	latency      *prometheus.HistogramVec
 	age          *prometheus.HistogramVec
 	lag          *prometheus.GaugeVec
+	buffered     *prometheus.GaugeVec
 }
 
 var (
@@ -80,6 +81,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Namespace: "newswire", Name: "consumer_lag_records",
 			Help: "End offset minus committed offset, per partition.",
 		}, []string{"group", "topic", "partition"}),
+		buffered: f.NewGaugeVec(prometheus.GaugeOpts{
+			Namespace: "newswire", Name: "buffered_records",
+			Help: "Records fetched and waiting for their stage (bounded by the stage's MaxBuffered).",
+		}, []string{"stage"}),
 	}
 	metricsByReg[reg] = m
 	return m

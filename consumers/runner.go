@@ -179,8 +179,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	go r.fetch(ctx, rd, fetched, fetchDone)
 
 	var runErr error
+	buffered := r.m.buffered.WithLabelValues(r.cfg.Stage)
 	for {
 		batch, ok := r.collect(ctx, fetched)
+		buffered.Set(float64(len(fetched)))
 		if len(batch) > 0 {
 			if err := r.handle(ctx, rd, batch); err != nil {
 				runErr = err

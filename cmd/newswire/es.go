@@ -1,22 +1,61 @@
 package main
 
 import (
+	"context"
 	"flag"
+	"fmt"
+	"time"
 
 	"github.com/newswire/newswire/index"
+	"github.com/newswire/newswire/index/elastic"
 	"go.uber.org/zap"
 )
 
-// esFlags are the Elasticsearch client flags. Until the Elasticsearch
-// store is wired, --es-url is refused with a clear message.
+// esFlags are the Elasticsearch client flags (NEWSWIRE_ES_* variables).
 type esFlags struct {
-	url string
+	urls     string
+	cfg      elastic.Config
+	replicas int
 }
 
 func (e *esFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&e.url, "es-url", "", "Elasticsearch URL(s), comma separated (empty: the embedded index under --data-dir)")
+	fs.StringVar(&e.urls, "es-url", "", "Elasticsearch node URL(s), comma separated (empty: the embedded index under --data-dir)")
+	fs.StringVar(&e.cfg.Username, "es-username", "", "Elasticsearch basic-auth user")
+	fs.StringVar(&e.cfg.Password, "es-password", "", "Elasticsearch basic-auth password")
+	fs.StringVar(&e.cfg.APIKey, "es-api-key", "", "Elasticsearch API key (base64 id:key)")
+	fs.StringVar(&e.cfg.CACertFile, "es-ca-cert", "", "PEM file of certificate authorities to trust")
+	fs.StringVar(&e.cfg.Index, "es-index", elastic.DefaultIndex, "index alias base (template, indices and aliases derive from it)")
+	fs.BoolVar(&e.cfg.Compress, "es-compress", false, "gzip request bodies")
+	fs.IntVar(&e.cfg.MaxRetries, "es-max-retries", 3, "retries of a request on 429/502/503/504")
+	fs.IntVar(&e.replicas, "es-replicas", 1, "replicas of new indices (0 for a single-node cluster)")
 }
 
+// opener returns how to open the Elasticsearch store, or nil when no URL
+// is configured (the embedded index is used).
 func (e *esFlags) opener() (func(*zap.Logger) (index.Store, error), error) {
-	return nil, nil
+	addrs := splitList(e.urls)
+	if len(addrs) == 0 {
+		return nil, nil
+	}
+	cfg := e.cfg
+	cfg.Addresses = addrs
+	cfg.Replicas = e.replicas
+	if e.replicas == 0 {
+		cfg.Replicas = elastic.NoReplicas
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return func(log *zap.Logger) (index.Store, error) {
+		s, err := elastic.New(cfg, log)
+		if err != nil {
+			return nil, err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if err := s.Setup(ctx); err != nil {
+			return nil, fmt.Errorf("set up elasticsearch index: %w", err)
+		}
+		return s, nil
+	}, nil
 }
