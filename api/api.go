@@ -89,7 +89,7 @@ func New(cfg Config, log *zap.Logger) *Server {
 		panic(err) // the embedded tree is fixed at build time
 	}
 	files := http.FileServerFS(sub)
-	s.mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		files.ServeHTTP(w, r)

@@ -27,7 +27,6 @@ import (
 	"github.com/newswire/newswire/index/embedded"
 	"github.com/newswire/newswire/producers"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 )
 

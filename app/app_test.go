@@ -23,7 +23,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m)
+	goleak.VerifyTestMain(m,
+		// Bleve starts its analysis workers once per process, at package
+		// init; they are shared by every index and never stop.
+		goleak.IgnoreTopFunction("github.com/blevesearch/bleve_index_api.AnalysisWorker"),
+	)
 }
 
 const pyongyang = `{

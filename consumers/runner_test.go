@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/testsvc"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/segmentio/kafka-go"
@@ -49,8 +50,18 @@ func runStage(t *testing.T, ctx context.Context, cfg Config, st Stage, m *Metric
 // dead-letter topic with its original bytes and exact headers, and the
 // group ends with no lag.
 func TestEnricherPoison(t *testing.T) {
-	brokers := startBroker(t)
-	tp := testTopics(t, brokers, "poison", 3)
+	poisonScenario(t, startBroker(t), "poison")
+}
+
+// TestEnricherPoisonRealKafka runs the same scenario on the real broker.
+func TestEnricherPoisonRealKafka(t *testing.T) {
+	brokers := testsvc.KafkaBrokers(t)
+	poisonScenario(t, brokers, testsvc.UniqueName(t, "poison"))
+}
+
+func poisonScenario(t *testing.T, brokers []string, prefix string) {
+	tp := testTopics(t, brokers, prefix, 3)
+	group := prefix + "-enrich"
 	var msgs []kafka.Message
 	valid := map[string]bool{}
 	poison := map[string]string{} // key → expected error substring
@@ -83,9 +94,9 @@ func TestEnricherPoison(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	m := NewMetrics(reg)
 	ctx, cancel := context.WithCancel(context.Background())
-	wait := runStage(t, ctx, Config{Brokers: brokers, Group: "g-poison", Topic: tp.Raw, DLQTopic: tp.DLQ, Stage: "enrich", MaxBatch: 64},
+	wait := runStage(t, ctx, Config{Brokers: brokers, Group: group, Topic: tp.Raw, DLQTopic: tp.DLQ, Stage: "enrich", MaxBatch: 64},
 		NewEnricher(countryTagger{}, tp.Enriched, article.Limits{}), m)
-	waitLagZero(t, brokers, "g-poison", tp.Raw, 60*time.Second)
+	waitLagZero(t, brokers, group, tp.Raw, 60*time.Second)
 	cancel()
 	wait()
 

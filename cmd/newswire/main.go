@@ -211,6 +211,10 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", 1<<20, "largest article body in bytes")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "deadline for finishing in-flight work at shutdown")
 	esFlags.register(fs)
+	// Handle signals from the start: a SIGTERM during start-up must still
+	// give an orderly stop.
+	ctx, stop := signalContext()
+	defer stop()
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -241,8 +245,6 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	ctx, stop := signalContext()
-	defer stop()
 	return app.Run(ctx, cfg, log, reg)
 }
 
