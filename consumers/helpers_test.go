@@ -16,7 +16,7 @@ import (
 )
 
 // startBroker starts an embedded broker for one test.
-func startBroker(t *testing.T) []string {
+func startBroker(t testing.TB) []string {
 	t.Helper()
 	b, err := broker.Start(broker.Config{}, zap.NewNop())
 	if err != nil {
@@ -26,7 +26,7 @@ func startBroker(t *testing.T) []string {
 	return b.Addrs()
 }
 
-func testTopics(t *testing.T, brokers []string, prefix string, partitions int) Topics {
+func testTopics(t testing.TB, brokers []string, prefix string, partitions int) Topics {
 	t.Helper()
 	tp := Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq"}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -52,7 +52,7 @@ func rawArticle(i int) kafka.Message {
 	return kafka.Message{Key: []byte(a.ID), Value: b}
 }
 
-func produce(t *testing.T, brokers []string, topic string, msgs []kafka.Message) {
+func produce(t testing.TB, brokers []string, topic string, msgs []kafka.Message) {
 	t.Helper()
 	w := NewWriter(brokers, zap.NewNop())
 	defer w.Close()
@@ -69,7 +69,7 @@ func produce(t *testing.T, brokers []string, topic string, msgs []kafka.Message)
 }
 
 // readAll reads every record of a topic up to its end offsets at call time.
-func readAll(t *testing.T, brokers []string, topic string) []kafka.Message {
+func readAll(t testing.TB, brokers []string, topic string) []kafka.Message {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -121,7 +121,7 @@ func readAll(t *testing.T, brokers []string, topic string) []kafka.Message {
 	return out
 }
 
-func totalLag(t *testing.T, brokers []string, group, topic string) int64 {
+func totalLag(t testing.TB, brokers []string, group, topic string) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -136,7 +136,7 @@ func totalLag(t *testing.T, brokers []string, group, topic string) int64 {
 	return n
 }
 
-func waitLagZero(t *testing.T, brokers []string, group, topic string, within time.Duration) {
+func waitLagZero(t testing.TB, brokers []string, group, topic string, within time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for time.Now().Before(deadline) {
