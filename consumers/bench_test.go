@@ -133,4 +133,3 @@ func BenchmarkEnricherStageNoopTagger(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "articles/s")
 }
-
