@@ -173,7 +173,7 @@ func newLogger(format, level string) (*zap.Logger, error) {
 		cfg = zap.NewDevelopmentConfig()
 		cfg.Development = false
 		cfg.DisableStacktrace = true
-		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalColorLevelEncoder
+		cfg.EncoderConfig.EncodeLevel = zapcore.CapitalLevelEncoder
 	default:
 		return nil, fmt.Errorf("--log-format must be console or json, got %q", format)
 	}
