@@ -325,7 +325,9 @@ func cmdTag(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	t, err := enrich.New(enrich.Options{ExtraKeywords: splitList(*keywords)})
+	// A zero clock leaves "ingested" unset, so the same input always gives
+	// the same output.
+	t, err := enrich.New(enrich.Options{ExtraKeywords: splitList(*keywords), Now: func() time.Time { return time.Time{} }})
 	if err != nil {
 		fmt.Fprintln(stderr, "newswire tag:", err)
 		return 1

@@ -1,0 +1,282 @@
+package enrich
+
+import (
+	"bufio"
+	"embed"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+//go:embed data/*.txt
+var dataFS embed.FS
+
+// dataFiles lists the embedded gazetteers in the order they are hashed
+// into the tagger version.
+var dataFiles = []string{
+	"data/countries.txt", "data/ambiguous.txt", "data/cues.txt", "data/leaders.txt",
+	"data/titles.txt", "data/treaties.txt", "data/keywords.txt",
+}
+
+var qidRe = regexp.MustCompile(`^Q[0-9]+$`)
+
+// alias is one written form of an entity with its matching flags.
+type alias struct {
+	text  string
+	exact bool // letter case must match exactly
+	weak  bool // needs confirmation from the article
+	seat  bool // a capital or seat of government
+}
+
+// country is one row of countries.txt.
+type country struct {
+	code, alpha3, numeric, qid string
+	names                      map[string]string  // language → display name
+	aliases                    map[string][]alias // language → aliases (names, abbreviations, demonyms, seats)
+}
+
+// ambiguity is one row of ambiguous.txt.
+type ambiguity struct {
+	alias      string
+	candidates []string // empty: a blocking phrase
+	def        string   // default candidate or ""
+}
+
+// cue is one row of cues.txt.
+type cue struct {
+	code    string
+	confirm []string
+	veto    []string
+}
+
+// term is one row of leaders.txt: one person in one office for a period.
+type term struct {
+	qid, country, office, role string
+	primary                    bool
+	start, end                 time.Time // end zero = open
+	name                       string
+	aliases                    []string
+	surnames                   []surname
+}
+
+type surname struct {
+	text   string
+	strong bool // distinctive: usable without a title or an earlier full name
+}
+
+// title is one row of titles.txt.
+type title struct {
+	text  string
+	exact bool
+	kind  string // "office", "role", "primary", "honorific"
+	value []string
+}
+
+// treaty is one row of treaties.txt.
+type treaty struct {
+	id, qid, name string
+	year          int
+	parties       []string
+	aliases       []alias
+}
+
+// keyword is one row of keywords.txt.
+type keyword struct {
+	base  string
+	forms []string
+}
+
+type gazetteer struct {
+	countries  []country
+	ambiguous  []ambiguity
+	cues       []cue
+	terms      []term
+	titles     []title
+	treaties   []treaty
+	keywords   []keyword
+	asOf       time.Time
+	rawByFile  map[string][]byte
+	headerInfo map[string]map[string]string // file → header key → value
+}
+
+// rows reads a " | "-separated data file, returning its data rows and the
+// "key: value" header comments.
+func rows(name string, raw []byte, minFields int) ([][]string, map[string]string, error) {
+	var out [][]string
+	hdr := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(string(raw)))
+	ln := 0
+	for sc.Scan() {
+		ln++
+		line := strings.TrimRight(sc.Text(), " \t\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			h := strings.TrimSpace(strings.TrimPrefix(line, "#"))
+			if k, v, ok := strings.Cut(h, ":"); ok && !strings.Contains(k, " ") {
+				if _, seen := hdr[k]; !seen {
+					hdr[k] = strings.TrimSpace(v)
+				}
+			}
+			continue
+		}
+		f := strings.Split(line, "|")
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		if len(f) < minFields {
+			return nil, nil, fmt.Errorf("parse %s line %d: %d fields, want at least %d", name, ln, len(f), minFields)
+		}
+		out = append(out, f)
+	}
+	return out, hdr, nil
+}
+
+func splitList(s string) []string {
+	if s == "" || s == "-" {
+		return nil
+	}
+	parts := strings.Split(s, ";")
+	out := parts[:0]
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func parseAliases(s string) []alias {
+	var out []alias
+	for _, p := range splitList(s) {
+		a := alias{text: p}
+		for {
+			if strings.HasSuffix(a.text, "~x") {
+				a.exact = true
+				a.text = strings.TrimSuffix(a.text, "~x")
+			} else if strings.HasSuffix(a.text, "~w") {
+				a.weak = true
+				a.text = strings.TrimSuffix(a.text, "~w")
+			} else {
+				break
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func parseDate(s string) (time.Time, error) {
+	if s == "" || s == "-" {
+		return time.Time{}, nil
+	}
+	return time.Parse("2006-01-02", s)
+}
+
+// loadGazetteer parses every embedded data file.
+func loadGazetteer() (*gazetteer, error) {
+	g := &gazetteer{rawByFile: map[string][]byte{}, headerInfo: map[string]map[string]string{}}
+	read := func(name string, min int) ([][]string, error) {
+		raw, err := dataFS.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		g.rawByFile[name] = raw
+		rs, hdr, err := rows(name, raw, min)
+		g.headerInfo[name] = hdr
+		return rs, err
+	}
+	rs, err := read("data/countries.txt", 8)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range rs {
+		c := country{code: f[0], alpha3: f[1], numeric: f[2], qid: f[3],
+			names: map[string]string{}, aliases: map[string][]alias{}}
+		name := parseAliases(f[4])
+		c.names["en"] = name[0].text
+		al := name
+		al = append(al, parseAliases(f[5])...)
+		al = append(al, parseAliases(f[6])...)
+		for _, a := range parseAliases(f[7]) {
+			a.seat = true
+			al = append(al, a)
+		}
+		c.aliases["en"] = al
+		g.countries = append(g.countries, c)
+	}
+	if rs, err = read("data/ambiguous.txt", 2); err != nil {
+		return nil, err
+	}
+	for _, f := range rs {
+		a := ambiguity{alias: f[0]}
+		if f[1] != "-" {
+			for _, c := range strings.Split(f[1], ",") {
+				c = strings.TrimSpace(c)
+				if strings.HasSuffix(c, "*") {
+					c = strings.TrimSuffix(c, "*")
+					a.def = c
+				}
+				a.candidates = append(a.candidates, c)
+			}
+		}
+		g.ambiguous = append(g.ambiguous, a)
+	}
+	if rs, err = read("data/cues.txt", 3); err != nil {
+		return nil, err
+	}
+	for _, f := range rs {
+		g.cues = append(g.cues, cue{code: f[0], confirm: splitList(f[1]), veto: splitList(f[2])})
+	}
+	if rs, err = read("data/leaders.txt", 10); err != nil {
+		return nil, err
+	}
+	for i, f := range rs {
+		t := term{qid: f[0], country: f[1], office: f[2], role: f[3], primary: f[4] == "y", name: f[7], aliases: splitList(f[8])}
+		if t.start, err = parseDate(f[5]); err != nil {
+			return nil, fmt.Errorf("parse leaders row %d start: %w", i+1, err)
+		}
+		if t.end, err = parseDate(f[6]); err != nil {
+			return nil, fmt.Errorf("parse leaders row %d end: %w", i+1, err)
+		}
+		for _, s := range splitList(f[9]) {
+			sn := surname{text: strings.TrimSuffix(s, "!"), strong: strings.HasSuffix(s, "!")}
+			t.surnames = append(t.surnames, sn)
+		}
+		g.terms = append(g.terms, t)
+	}
+	if rs, err = read("data/titles.txt", 3); err != nil {
+		return nil, err
+	}
+	for _, f := range rs {
+		al := parseAliases(f[0])
+		for _, a := range al {
+			g.titles = append(g.titles, title{text: a.text, exact: a.exact, kind: f[1], value: strings.Split(f[2], ",")})
+		}
+	}
+	if rs, err = read("data/treaties.txt", 6); err != nil {
+		return nil, err
+	}
+	for _, f := range rs {
+		tr := treaty{id: f[0], qid: f[1], name: f[2], aliases: parseAliases(f[5])}
+		fmt.Sscanf(f[3], "%d", &tr.year)
+		for _, p := range strings.Split(f[4], ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				tr.parties = append(tr.parties, p)
+			}
+		}
+		g.treaties = append(g.treaties, tr)
+	}
+	if rs, err = read("data/keywords.txt", 2); err != nil {
+		return nil, err
+	}
+	for _, f := range rs {
+		g.keywords = append(g.keywords, keyword{base: f[0], forms: splitList(f[1])})
+	}
+	if g.asOf, err = parseDate(g.headerInfo["data/leaders.txt"]["as-of"]); err != nil {
+		return nil, fmt.Errorf("parse leaders as-of: %w", err)
+	}
+	return g, nil
+}

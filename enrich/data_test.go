@@ -1,0 +1,161 @@
+package enrich
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestDataIntegrity checks the embedded gazetteers: headers, codes, QIDs,
+// aliases claimed by two entities, term dates.
+func TestDataIntegrity(t *testing.T) {
+	g, err := loadGazetteer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range dataFiles {
+		h := g.headerInfo[f]
+		if h["source"] == "" || h["as-of"] == "" {
+			t.Errorf("%s: header must name source and as-of date, got %v", f, h)
+		}
+	}
+	a2 := regexp.MustCompile(`^[A-Z]{2}$`)
+	a3 := regexp.MustCompile(`^([A-Z]{3}|-)$`)
+	num := regexp.MustCompile(`^([0-9]{3}|-)$`)
+	okQID := func(q string) bool { return q == "-" || qidRe.MatchString(q) }
+	codes := map[string]bool{}
+	seen3 := map[string]bool{}
+	seenNum := map[string]bool{}
+	for _, c := range g.countries {
+		if !a2.MatchString(c.code) || codes[c.code] {
+			t.Errorf("country code %q invalid or duplicate", c.code)
+		}
+		codes[c.code] = true
+		if !a3.MatchString(c.alpha3) || (c.alpha3 != "-" && seen3[c.alpha3]) {
+			t.Errorf("%s: alpha-3 %q invalid or duplicate", c.code, c.alpha3)
+		}
+		seen3[c.alpha3] = true
+		if !num.MatchString(c.numeric) || (c.numeric != "-" && seenNum[c.numeric]) {
+			t.Errorf("%s: numeric %q invalid or duplicate", c.code, c.numeric)
+		}
+		seenNum[c.numeric] = true
+		if !okQID(c.qid) {
+			t.Errorf("%s: QID %q is not Q[0-9]+ or the flag -", c.code, c.qid)
+		}
+		if c.names["en"] == "" {
+			t.Errorf("%s: no English name", c.code)
+		}
+	}
+	if n := len(g.countries); n != 198 {
+		t.Errorf("countries: %d rows, want 193 members + VA, PS, TW, XK, EU = 198", n)
+	}
+	// No alias claimed by two entities unless it is listed in ambiguous.txt.
+	ambiguous := map[string]bool{}
+	for _, a := range g.ambiguous {
+		ambiguous[normPhrase(a.alias)] = true
+	}
+	owner := map[string]string{}
+	claim := func(alias, who string) {
+		k := normPhrase(alias)
+		if prev, ok := owner[k]; ok && prev != who && !ambiguous[k] {
+			t.Errorf("alias %q claimed by %s and %s and not marked ambiguous", alias, prev, who)
+		}
+		owner[k] = who
+	}
+	for _, c := range g.countries {
+		for _, al := range c.aliases {
+			for _, a := range al {
+				claim(a.text, "country "+c.code)
+			}
+		}
+	}
+	for _, tr := range g.treaties {
+		if !strings.HasPrefix(tr.id, "t-") && !qidRe.MatchString(tr.id) {
+			t.Errorf("treaty id %q must be t-slug or a QID", tr.id)
+		}
+		if !okQID(tr.qid) {
+			t.Errorf("treaty %s: QID %q malformed", tr.id, tr.qid)
+		}
+		if len(tr.parties) == 0 {
+			t.Errorf("treaty %s: no parties", tr.id)
+		}
+		for _, p := range tr.parties {
+			if p != "multilateral" && !codes[p] {
+				t.Errorf("treaty %s: party %q is not a known code", tr.id, p)
+			}
+		}
+		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
+			claim(a.text, "treaty "+tr.id)
+		}
+	}
+	if len(g.treaties) < 100 {
+		t.Errorf("treaty catalog has %d entries, want at least 100", len(g.treaties))
+	}
+	ids := map[string]bool{}
+	for _, tr := range g.treaties {
+		if ids[tr.id] {
+			t.Errorf("treaty id %s duplicated", tr.id)
+		}
+		ids[tr.id] = true
+	}
+	names := map[string]string{}
+	for i, tm := range g.terms {
+		if !okQID(tm.qid) {
+			t.Errorf("leaders row %d: QID %q malformed", i+1, tm.qid)
+		}
+		if !codes[tm.country] {
+			t.Errorf("leaders row %d: country %q unknown", i+1, tm.country)
+		}
+		if tm.start.IsZero() {
+			t.Errorf("leaders row %d (%s): no start date", i+1, tm.name)
+		}
+		if !tm.end.IsZero() && !tm.end.After(tm.start) {
+			t.Errorf("leaders row %d (%s): end %v not after start %v", i+1, tm.name, tm.end, tm.start)
+		}
+		if tm.start.After(g.asOf) {
+			t.Errorf("leaders row %d (%s): starts after the as-of date", i+1, tm.name)
+		}
+		switch tm.role {
+		case "head_of_state", "head_of_government", "foreign_minister":
+		default:
+			t.Errorf("leaders row %d: role %q unknown", i+1, tm.role)
+		}
+		// One name, one person: the same QID (or the same unknown-QID name).
+		key := tm.qid
+		if key == "-" {
+			key = "name:" + tm.name
+		}
+		if prev, ok := names[tm.name]; ok && prev != key {
+			t.Errorf("leader name %q used by two different ids %s and %s", tm.name, prev, key)
+		}
+		names[tm.name] = key
+	}
+	// Each leader's terms of the same office never overlap.
+	for i := range g.terms {
+		for j := i + 1; j < len(g.terms); j++ {
+			a, b := g.terms[i], g.terms[j]
+			if a.name != b.name || a.office != b.office || a.country != b.country {
+				continue
+			}
+			if overlap(a, b) {
+				t.Errorf("leader %s: terms as %s overlap", a.name, a.office)
+			}
+		}
+	}
+}
+
+func overlap(a, b term) bool {
+	aEnd, bEnd := a.end, b.end
+	if aEnd.IsZero() {
+		aEnd = a.start.AddDate(100, 0, 0)
+	}
+	if bEnd.IsZero() {
+		bEnd = b.start.AddDate(100, 0, 0)
+	}
+	return a.start.Before(bEnd) && b.start.Before(aEnd)
+}
+
+func normPhrase(s string) string {
+	n, _ := tokensOf(s)
+	return strings.Join(n, " ")
+}

@@ -1,0 +1,716 @@
+package enrich
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/newswire/newswire/article"
+)
+
+var fieldNames = [3]string{article.FieldTitle, article.FieldSummary, article.FieldBody}
+
+// scratch is per-call working memory, pooled.
+type scratch struct {
+	tz   tokenizer
+	toks [3][]token
+	hits []hit
+}
+
+// mention is one accepted mention of a country, leader or treaty.
+type mention struct {
+	field int8
+	i, j  int32 // tokens
+	ent   int   // country index, person index, or treaty key index
+	rule  string
+}
+
+// doc is the state of tagging one article.
+type doc struct {
+	t       *Tagger
+	text    [3]string
+	toks    [3][]token
+	hits    []hit
+	date    time.Time
+	titleTC bool // the title is written in Title Case
+
+	countries []mention
+	leaders   []mention
+	treaties  []mention
+	tkeys     []treatyKey
+	tkeyIdx   map[string]int
+	keywords  map[string]bool
+
+	actionAt   map[posKey]bool
+	titleEnd   map[posKey]int32 // token end of a title hit → its start
+	cStart     map[posKey]int32 // token end of a country mention → its start
+	countryAt  map[posKey]int   // token start of an accepted country mention → country index
+	countryEnd map[posKey]int
+	leaderAt   map[posKey]int
+}
+
+type posKey struct {
+	field int8
+	tok   int32
+}
+
+// treatyKey is one treaty found in the article: catalogued (cat >= 0) or not.
+type treatyKey struct {
+	id, name string
+	cat      int
+	parties  []string
+}
+
+// Tag returns the tags of one article. It never returns nil slices.
+func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
+	tags = article.Tags{Countries: []article.CountryTag{}, Leaders: []article.LeaderTag{}, Treaties: []article.TreatyTag{}, Keywords: []string{}}
+	if a == nil {
+		return tags
+	}
+	defer func() {
+		// The tagger must never take a consumer down; a rule bug yields
+		// empty tags for that one article rather than a crash.
+		if r := recover(); r != nil {
+			tags = article.Tags{Countries: []article.CountryTag{}, Leaders: []article.LeaderTag{}, Treaties: []article.TreatyTag{}, Keywords: []string{}}
+		}
+	}()
+	s := t.pool.Get().(*scratch)
+	defer t.pool.Put(s)
+	d := &doc{t: t, text: [3]string{a.Title, a.Summary, a.Body}, keywords: map[string]bool{}}
+	d.date = a.Published
+	if d.date.IsZero() {
+		d.date = a.Ingested
+	}
+	if d.date.IsZero() {
+		d.date = t.g.asOf
+	}
+	s.hits = s.hits[:0]
+	for f := 0; f < 3; f++ {
+		s.toks[f] = append(s.toks[f][:0], s.tz.run(d.text[f])...)
+		d.toks[f] = s.toks[f]
+		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], s.hits)
+	}
+	d.hits = s.hits
+	d.titleTC = titleCase(d.toks[0])
+	d.run()
+	return d.output()
+}
+
+func titleCase(toks []token) bool {
+	if len(toks) < 4 {
+		return false
+	}
+	c := 0
+	for _, tk := range toks {
+		if tk.flags&fCapFirst != 0 {
+			c++
+		}
+	}
+	return c*10 >= len(toks)*7
+}
+
+func (d *doc) entry(h hit) *entry { return &d.t.m.entries[h.entry] }
+
+func (d *doc) run() {
+	t := d.t
+	// Keywords and cues first: they do not depend on anything.
+	confirm := map[int]bool{}
+	veto := map[int]bool{}
+	d.actionAt = map[posKey]bool{}
+	d.titleEnd = map[posKey]int32{}
+	for _, h := range d.hits {
+		e := d.entry(h)
+		switch e.kind {
+		case kAction:
+			d.actionAt[posKey{h.field, h.i}] = true
+		case kTitle:
+			d.titleEnd[posKey{h.field, h.j}] = h.i
+		case kKeyword:
+			d.keywords[t.keywords[e.target]] = true
+		case kCueConfirm:
+			confirm[t.codeIdx[t.g.cues[e.target].code]] = true
+		case kCueVeto:
+			veto[t.codeIdx[t.g.cues[e.target].code]] = true
+		}
+	}
+	// Leaders named in full establish themselves and confirm their country
+	// for ambiguous aliases ("Korea" in an article about Kim Jong Un).
+	established := map[int]bool{}
+	leaderCountry := map[int]bool{}
+	for _, h := range d.hits {
+		if e := d.entry(h); e.kind == kLeaderName {
+			established[int(e.target)] = true
+			leaderCountry[t.codeIdx[t.persons[e.target].country]] = true
+		}
+	}
+	// Countries, rule 1: strong aliases are accepted as written.
+	strong := map[int]bool{}
+	for _, h := range d.hits {
+		if e := d.entry(h); e.kind == kCountry && !e.weak {
+			d.addCountry(h, int(e.target), "strong-alias")
+			strong[int(e.target)] = true
+		}
+	}
+	// Rule 2: weak aliases (Georgia, Jordan, Chad, capitals that are also
+	// common words) need the article to confirm them, and no veto cue.
+	for _, h := range d.hits {
+		e := d.entry(h)
+		if e.kind != kCountry || !e.weak {
+			continue
+		}
+		c := int(e.target)
+		if veto[c] || d.personLike(h) {
+			continue
+		}
+		switch {
+		case strong[c]:
+			d.addCountry(h, c, "weak-confirmed-by-strong-mention")
+		case confirm[c]:
+			d.addCountry(h, c, "weak-confirmed-by-cue")
+		case d.inCountryList(h):
+			d.addCountry(h, c, "weak-in-list-of-countries")
+		case d.stateContext(h):
+			d.addCountry(h, c, "weak-in-state-context")
+		}
+	}
+	// Rule 3: ambiguous aliases (Korea, Congo, Brussels) take the candidate
+	// the article confirms; with none confirmed, the default if any.
+	for _, h := range d.hits {
+		e := d.entry(h)
+		if e.kind != kAmbig {
+			continue
+		}
+		amb := t.g.ambiguous[e.target]
+		if d.personLike(h) {
+			continue
+		}
+		var got []int
+		for _, code := range amb.candidates {
+			c := t.codeIdx[code]
+			if strong[c] || leaderCountry[c] {
+				got = append(got, c)
+			}
+		}
+		switch {
+		case len(got) == 1:
+			d.addCountry(h, got[0], "ambiguous-resolved-by-article")
+		case len(got) == 0 && amb.def != "":
+			d.addCountry(h, t.codeIdx[amb.def], "ambiguous-default")
+		}
+	}
+	d.indexCountries()
+	// Leaders.
+	for _, h := range d.hits {
+		if e := d.entry(h); e.kind == kLeaderName {
+			d.addLeader(h, int(e.target), "full-name")
+		}
+	}
+	for _, h := range d.hits {
+		if e := d.entry(h); e.kind == kSurname {
+			if p, rule := d.decideSurname(h, established); p >= 0 {
+				d.addLeader(h, p, rule)
+				established[p] = true
+			}
+		}
+	}
+	for _, h := range d.hits {
+		if e := d.entry(h); e.kind == kTitle {
+			d.decideTitleOnly(h)
+		}
+	}
+	d.indexLeaders()
+	d.decideTreaties()
+}
+
+func (d *doc) addCountry(h hit, c int, rule string) {
+	d.countries = append(d.countries, mention{field: h.field, i: h.i, j: h.j, ent: c, rule: rule})
+}
+
+func (d *doc) addLeader(h hit, p int, rule string) {
+	d.leaders = append(d.leaders, mention{field: h.field, i: h.i, j: h.j, ent: p, rule: rule})
+}
+
+func (d *doc) indexCountries() {
+	d.countryAt = map[posKey]int{}
+	d.countryEnd = map[posKey]int{}
+	d.cStart = map[posKey]int32{}
+	for _, m := range d.countries {
+		d.countryAt[posKey{m.field, m.i}] = m.ent
+		d.countryEnd[posKey{m.field, m.j}] = m.ent
+		d.cStart[posKey{m.field, m.j}] = m.i
+	}
+}
+
+func (d *doc) indexLeaders() {
+	d.leaderAt = map[posKey]int{}
+	for _, m := range d.leaders {
+		for k := m.i; k < m.j; k++ {
+			d.leaderAt[posKey{m.field, k}] = m.ent
+		}
+	}
+}
+
+// personLike reports whether a weak or ambiguous country word sits inside
+// a person's name: a capitalised unknown word right before or after it
+// ("Jordan Peterson", "Chad Smith"). Title Case headlines are exempt.
+func (d *doc) personLike(h hit) bool {
+	if h.field == 0 && d.titleTC {
+		return false
+	}
+	toks := d.toks[h.field]
+	i, j := int(h.i), int(h.j)
+	if j < len(toks) {
+		n := toks[j]
+		if n.flags&(fBreak|fSentStart) == 0 && n.flags&fCapFirst != 0 && n.id < 0 && toks[j-1].flags&fPoss == 0 {
+			return true
+		}
+	}
+	if i > 0 {
+		p := toks[i-1]
+		if toks[i].flags&(fBreak|fSentStart) == 0 && p.flags&fCapFirst != 0 && p.flags&fSentStart == 0 && p.id < 0 && p.flags&fPoss == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// inCountryList reports whether the hit is next to another country
+// mention, separated only by a comma, "and" or "or" ("Egypt, Jordan and
+// Saudi Arabia").
+func (d *doc) inCountryList(h hit) bool {
+	toks := d.toks[h.field]
+	for _, m := range d.countries {
+		if m.field != h.field || m.rule == "" {
+			continue
+		}
+		if m.j == h.i && toks[h.i].flags&fBreak != 0 && d.sepIsComma(h.field, m.j-1, h.i) {
+			return true
+		}
+		if m.j == h.i-1 && d.isWord(toks[h.i-1], d.t.w.and, d.t.w.or) {
+			return true
+		}
+		if h.j == m.i && toks[m.i].flags&fBreak != 0 && d.sepIsComma(h.field, h.j-1, m.i) {
+			return true
+		}
+		if h.j == m.i-1 && d.isWord(toks[m.i-1], d.t.w.and, d.t.w.or) {
+			return true
+		}
+	}
+	return false
+}
+
+func (d *doc) sepIsComma(f int8, a, b int32) bool {
+	toks := d.toks[f]
+	between := d.text[f][toks[a].end:toks[b].start]
+	return strings.TrimSpace(between) == ","
+}
+
+func (d *doc) isWord(tk token, ids ...int32) bool {
+	for _, id := range ids {
+		if tk.id == id {
+			return true
+		}
+	}
+	return false
+}
+
+// stateContext reports whether a weak country word is used as a state:
+// "Jordan's king", "the government of Jordan", "neighbouring Chad".
+func (d *doc) stateContext(h hit) bool {
+	toks := d.toks[h.field]
+	i, j := int(h.i), int(h.j)
+	if toks[j-1].flags&fPoss != 0 && j < len(toks) && d.t.w.state[toks[j].id] {
+		return true
+	}
+	if i >= 2 && toks[i-1].id == d.t.w.of && d.t.w.state[toks[i-2].id] && toks[i].flags&fBreak == 0 {
+		return true
+	}
+	if i >= 1 && toks[i].flags&fBreak == 0 {
+		if w := toks[i-1].id; w >= 0 && (w == d.t.m.vocab["neighbouring"] || w == d.t.m.vocab["neighboring"]) {
+			return true
+		}
+	}
+	return false
+}
+
+// decideSurname resolves a surname ("Putin", "Xi", "Kim"): after a title
+// ("Mr Putin", "President Xi") among the leaders holding a matching office,
+// else to a leader already named in full in the article, else — for a
+// distinctive surname with a single bearer — to that leader.
+func (d *doc) decideSurname(h hit, established map[int]bool) (int, string) {
+	t := d.t
+	cands := t.surnames[d.entry(h).target]
+	toks := d.toks[h.field]
+	var ti *title
+	country := -1
+	if ti0, ok := d.titleEnd[posKey{h.field, h.i}]; ok && toks[h.i].flags&fBreak == 0 {
+		for _, o := range d.hits {
+			if o.field == h.field && o.j == h.i && o.i == ti0 && d.entry(o).kind == kTitle {
+				ti = &t.g.titles[d.entry(o).target]
+				if c, ok := d.countryEnd[posKey{o.field, o.i}]; ok {
+					country = c
+				}
+			}
+		}
+	}
+	// A capitalised word right after the surname that is not a known word
+	// means another person ("Kim Yo Jong", "Lee Hsien Loong").
+	if j := int(h.j); j < len(toks) && toks[j].flags&(fBreak|fSentStart) == 0 && toks[j].flags&fCapFirst != 0 && toks[j].id < 0 && toks[j-1].flags&fPoss == 0 {
+		return -1, ""
+	}
+	if j := int(h.i); j > 0 && toks[j].flags&(fBreak) == 0 && toks[j-1].flags&fCapFirst != 0 && toks[j-1].id < 0 && toks[j-1].flags&fSentStart == 0 {
+		return -1, ""
+	}
+	if ti != nil {
+		var keep []int
+		for _, c := range cands {
+			p := &t.persons[c]
+			if country >= 0 && t.codeIdx[p.country] != country {
+				continue
+			}
+			if ti.kind != "honorific" && !d.holdsTitle(int(c), ti, time.Time{}) {
+				continue
+			}
+			keep = append(keep, int(c))
+		}
+		for _, c := range keep {
+			if established[c] {
+				return c, "title+surname-established"
+			}
+		}
+		var active []int
+		for _, c := range keep {
+			if ti.kind == "honorific" && d.inOffice(c, d.date) || ti.kind != "honorific" && d.holdsTitle(c, ti, d.date) {
+				active = append(active, c)
+			}
+		}
+		if len(active) == 1 {
+			return active[0], "title+surname-in-office"
+		}
+		if len(keep) == 1 {
+			return keep[0], "title+surname-unique"
+		}
+		return -1, ""
+	}
+	var est []int
+	for _, c := range cands {
+		if established[int(c)] {
+			est = append(est, int(c))
+		}
+	}
+	if len(est) == 1 {
+		return est[0], "surname-established"
+	}
+	if len(est) == 0 && t.strongSN[d.entry(h).target] && len(cands) == 1 {
+		return int(cands[0]), "distinctive-surname"
+	}
+	// A shared surname ("Kim", "Lee") is the one bearer in office on the
+	// article's date whose country the article names.
+	if len(est) == 0 {
+		found := -1
+		for _, c := range cands {
+			if d.inOffice(int(c), d.date) && d.countryNamed(d.countryOn(int(c))) {
+				if found >= 0 {
+					return -1, ""
+				}
+				found = int(c)
+			}
+		}
+		if found >= 0 {
+			return found, "surname-in-office-country-named"
+		}
+	}
+	return -1, ""
+}
+
+func (d *doc) countryNamed(code string) bool {
+	c, ok := d.t.codeIdx[code]
+	if !ok {
+		return false
+	}
+	for _, m := range d.countries {
+		if m.ent == c {
+			return true
+		}
+	}
+	return false
+}
+
+// inOffice reports whether person p held any office on date.
+func (d *doc) inOffice(p int, date time.Time) bool {
+	for _, ti := range d.t.persons[p].terms {
+		if termActive(&d.t.g.terms[ti], date) {
+			return true
+		}
+	}
+	return false
+}
+
+func termActive(tm *term, date time.Time) bool {
+	return !date.Before(tm.start) && (tm.end.IsZero() || date.Before(tm.end))
+}
+
+// holdsTitle reports whether p held an office matching ti (on date, or at
+// any time when date is zero).
+func (d *doc) holdsTitle(p int, ti *title, date time.Time) bool {
+	for _, tidx := range d.t.persons[p].terms {
+		tm := &d.t.g.terms[tidx]
+		if !date.IsZero() && !termActive(tm, date) {
+			continue
+		}
+		if titleMatches(ti, tm) {
+			return true
+		}
+	}
+	return false
+}
+
+func titleMatches(ti *title, tm *term) bool {
+	switch ti.kind {
+	case "office":
+		for _, v := range ti.value {
+			if v == tm.office {
+				return true
+			}
+		}
+	case "role":
+		for _, v := range ti.value {
+			if v == tm.role {
+				return true
+			}
+		}
+	case "primary":
+		return tm.primary
+	}
+	return false
+}
+
+// decideTitleOnly resolves "the Russian president", "Russia's foreign
+// minister", "the president of South Korea" to whoever held that office on
+// the article's date. A title followed by a name, or preceded by "former"
+// and the like, is left alone.
+func (d *doc) decideTitleOnly(h hit) {
+	t := d.t
+	ti := &t.g.titles[d.entry(h).target]
+	if ti.kind == "honorific" {
+		return
+	}
+	toks := d.toks[h.field]
+	i, j := int(h.i), int(h.j)
+	if j < len(toks) && toks[j].flags&(fBreak|fSentStart) == 0 && toks[j].flags&fCapFirst != 0 && toks[j-1].flags&fPoss == 0 {
+		return // followed by a name
+	}
+	if _, ok := d.leaderAt[posKey{h.field, int32(j)}]; ok {
+		return
+	}
+	start := i
+	country := -1
+	if c, ok := d.countryEnd[posKey{h.field, int32(i)}]; ok && toks[i].flags&fBreak == 0 {
+		country = c
+		start = int(d.cStart[posKey{h.field, int32(i)}])
+	} else if j+1 < len(toks) && toks[j].id == t.w.of && toks[j].flags&fBreak == 0 && toks[j+1].flags&fBreak == 0 {
+		if c, ok := d.countryAt[posKey{h.field, int32(j + 1)}]; ok {
+			country = c
+			for _, m := range d.countries {
+				if m.field == h.field && m.i == int32(j+1) {
+					j = int(m.j)
+				}
+			}
+		}
+	}
+	if country < 0 {
+		return
+	}
+	// "former Russian president", "Russia's former president"
+	if start > 0 && t.w.past[toks[start-1].id] || i > 0 && t.w.past[toks[i-1].id] {
+		return
+	}
+	code := t.g.countries[country].code
+	found := -1
+	for p := range t.persons {
+		if t.persons[p].country != code && !d.heldIn(p, code) {
+			continue
+		}
+		for _, tidx := range t.persons[p].terms {
+			tm := &t.g.terms[tidx]
+			if tm.country == code && termActive(tm, d.date) && titleMatches(ti, tm) {
+				if found >= 0 && found != p {
+					return // two holders: do not guess
+				}
+				found = p
+			}
+		}
+	}
+	if found >= 0 {
+		d.leaders = append(d.leaders, mention{field: h.field, i: int32(start), j: int32(j), ent: found, rule: "title-of-country-on-date"})
+	}
+}
+
+func (d *doc) heldIn(p int, code string) bool {
+	for _, tidx := range d.t.persons[p].terms {
+		if d.t.g.terms[tidx].country == code {
+			return true
+		}
+	}
+	return false
+}
+
+// roleOn returns the office p held on date (or their latest before it).
+func (t *Tagger) roleOn(p int, date time.Time) string {
+	best := ""
+	for _, tidx := range t.persons[p].terms {
+		tm := &t.g.terms[tidx]
+		if termActive(tm, date) {
+			return tm.office
+		}
+		if !tm.start.After(date) || best == "" {
+			best = tm.office
+		}
+	}
+	return best
+}
+
+// output assembles the sorted, de-duplicated tags.
+func (d *doc) output() article.Tags {
+	t := d.t
+	tags := article.Tags{Countries: []article.CountryTag{}, Leaders: []article.LeaderTag{}, Treaties: []article.TreatyTag{}, Keywords: []string{}}
+	// Countries.
+	type agg struct {
+		spans []article.Span
+		score float64
+		seen  map[article.Span]bool
+	}
+	cs := map[int]*agg{}
+	for _, m := range d.countries {
+		a := cs[m.ent]
+		if a == nil {
+			a = &agg{seen: map[article.Span]bool{}}
+			cs[m.ent] = a
+		}
+		sp := d.span(m)
+		if a.seen[sp] {
+			continue
+		}
+		a.seen[sp] = true
+		a.spans = append(a.spans, sp)
+		a.score += d.weight(m)
+	}
+	for c, a := range cs {
+		sortSpans(a.spans)
+		sal := math.Round((1-math.Exp(-a.score))*1000) / 1000
+		tags.Countries = append(tags.Countries, article.CountryTag{Code: t.g.countries[c].code, Name: t.g.countries[c].names["en"],
+			Mentions: len(a.spans), Salience: sal, Spans: a.spans})
+	}
+	sort.Slice(tags.Countries, func(i, j int) bool {
+		a, b := tags.Countries[i], tags.Countries[j]
+		if a.Salience != b.Salience {
+			return a.Salience > b.Salience
+		}
+		return a.Code < b.Code
+	})
+	// Leaders.
+	ls := map[int]*agg{}
+	for _, m := range d.leaders {
+		a := ls[m.ent]
+		if a == nil {
+			a = &agg{seen: map[article.Span]bool{}}
+			ls[m.ent] = a
+		}
+		sp := d.span(m)
+		if a.seen[sp] {
+			continue
+		}
+		a.seen[sp] = true
+		a.spans = append(a.spans, sp)
+	}
+	for p, a := range ls {
+		sortSpans(a.spans)
+		pp := &t.persons[p]
+		tags.Leaders = append(tags.Leaders, article.LeaderTag{ID: pp.id, Name: pp.name, Country: d.countryOn(p), Role: t.roleOn(p, d.date),
+			Mentions: len(a.spans), Spans: a.spans})
+	}
+	sort.Slice(tags.Leaders, func(i, j int) bool {
+		a, b := tags.Leaders[i], tags.Leaders[j]
+		if a.Mentions != b.Mentions {
+			return a.Mentions > b.Mentions
+		}
+		return a.ID < b.ID
+	})
+	// Treaties.
+	ts := map[int]*agg{}
+	for _, m := range d.treaties {
+		a := ts[m.ent]
+		if a == nil {
+			a = &agg{seen: map[article.Span]bool{}}
+			ts[m.ent] = a
+		}
+		sp := d.span(m)
+		if a.seen[sp] {
+			continue
+		}
+		a.seen[sp] = true
+		a.spans = append(a.spans, sp)
+	}
+	for k, a := range ts {
+		sortSpans(a.spans)
+		tk := &d.tkeys[k]
+		parties := append([]string{}, tk.parties...)
+		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, Name: tk.name, Parties: parties, Action: d.treatyAction(k),
+			Mentions: len(a.spans), Spans: a.spans})
+	}
+	sort.Slice(tags.Treaties, func(i, j int) bool {
+		a, b := tags.Treaties[i], tags.Treaties[j]
+		if a.Mentions != b.Mentions {
+			return a.Mentions > b.Mentions
+		}
+		return a.ID < b.ID
+	})
+	for k := range d.keywords {
+		tags.Keywords = append(tags.Keywords, k)
+	}
+	sort.Strings(tags.Keywords)
+	return tags
+}
+
+// countryOn is the country of the leader's office on the article date.
+func (d *doc) countryOn(p int) string {
+	pp := &d.t.persons[p]
+	for _, tidx := range pp.terms {
+		if tm := &d.t.g.terms[tidx]; termActive(tm, d.date) {
+			return tm.country
+		}
+	}
+	return pp.country
+}
+
+func (d *doc) span(m mention) article.Span {
+	toks := d.toks[m.field]
+	return article.Span{Field: fieldNames[m.field], Start: int(toks[m.i].start), End: int(toks[m.j-1].end)}
+}
+
+// weight is the salience weight of one mention: the title counts most,
+// then the summary and the lead paragraph, then later paragraphs less and less.
+func (d *doc) weight(m mention) float64 {
+	switch m.field {
+	case 0:
+		return 1.2
+	case 1:
+		return 0.8
+	}
+	p := float64(d.toks[2][m.i].para)
+	return 0.8 / (1 + 0.5*p)
+}
+
+func sortSpans(s []article.Span) {
+	order := map[string]int{article.FieldTitle: 0, article.FieldSummary: 1, article.FieldBody: 2}
+	sort.Slice(s, func(i, j int) bool {
+		if s[i].Field != s[j].Field {
+			return order[s[i].Field] < order[s[j].Field]
+		}
+		if s[i].Start != s[j].Start {
+			return s[i].Start < s[j].Start
+		}
+		return s[i].End < s[j].End
+	})
+}

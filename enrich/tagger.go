@@ -1,0 +1,297 @@
+// Package enrich is newswire's tagger: it finds the countries, political
+// leaders, treaties and alert keywords an article speaks of and returns
+// them as article.Tags with the exact byte spans it matched.
+//
+// Contract:
+//   - Pure: no I/O, no network, no global state. The gazetteers are data
+//     files embedded in the binary (data/*.txt, each with its source and
+//     as-of date in a header) and are parsed once by New.
+//   - Tag is safe for concurrent use, deterministic (same article, same
+//     tags), never panics, and returns non-nil (possibly empty) slices.
+//   - Every span is a byte range [start, end) of the named field (title,
+//     summary or body) that lies on UTF-8 boundaries.
+//   - Version changes whenever the data or the rules change.
+//
+// How it works: one pass splits each field into word tokens and looks each
+// lower-cased word up in a vocabulary; a token trie over word ids then finds
+// the leftmost-longest gazetteer phrase at every position (countries,
+// leaders, treaties) and every keyword, title, cue and treaty word. Rules
+// run on those candidates only; each rule is named where it decides
+// (see the decide* functions).
+package enrich
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+)
+
+// rulesVersion is bumped whenever a rule changes; the data hash covers the
+// gazetteers.
+const rulesVersion = "2026.11.1"
+
+// Options configure a Tagger.
+type Options struct {
+	// ExtraKeywords are more alert words. Each is matched case-insensitively
+	// with its regular English inflections and reported in lower case.
+	ExtraKeywords []string
+	// Now is the clock TagLines passes to article.Normalize (it fills in a
+	// missing ingest time). Default time.Now; set it for reproducible output.
+	Now func() time.Time
+}
+
+// person is one leader across all their terms of office.
+type person struct {
+	id, name, country string
+	terms             []int // indexes into gazetteer.terms, oldest first
+}
+
+// Tagger tags articles. Build it with New; it is immutable afterwards.
+type Tagger struct {
+	g        *gazetteer
+	m        *matcher
+	persons  []person
+	surnames [][]int32 // surname entry target → person indexes
+	strongSN []bool
+	keywords []string // keyword entry target → base word
+	actions  []string // action entry target → action
+	codeIdx  map[string]int
+	w        words
+	version  string
+	now      func() time.Time
+	pool     sync.Pool
+}
+
+// words holds vocabulary ids of function words that the rules look at.
+type words struct {
+	the, a, an, of, between, and, or, with, former, by, among, to, on, this, these int32
+	stop, state, past                                                              map[int32]bool
+}
+
+// actionWords maps a written form to the treaty action it signals.
+var actionWords = map[string]string{
+	"signed": "signed", "sign": "signed", "signs": "signed", "signing": "signed", "inked": "signed", "signatories": "signed",
+	"ratified": "ratified", "ratify": "ratified", "ratifies": "ratified", "ratifying": "ratified", "ratification": "ratified",
+	"suspended": "suspended", "suspend": "suspended", "suspends": "suspended", "suspending": "suspended", "suspension": "suspended",
+	"withdrew": "withdrew", "withdraw": "withdrew", "withdraws": "withdrew", "withdrawing": "withdrew", "withdrawal": "withdrew",
+	"withdrawn": "withdrew", "pulled out": "withdrew", "pull out": "withdrew", "pulling out": "withdrew", "quit": "withdrew", "exited": "withdrew",
+	"extended": "extended", "extend": "extended", "extends": "extended", "extending": "extended", "extension": "extended", "renewed": "extended", "prolonged": "extended",
+	"negotiated": "negotiated", "negotiate": "negotiated", "negotiating": "negotiated", "negotiations": "negotiated", "negotiators": "negotiated", "negotiation": "negotiated",
+	"drafting": "negotiated", "drafted": "negotiated",
+}
+
+// treatyHeads are the words that make a phrase a treaty.
+var treatyHeads = []string{"treaty", "treaties", "pact", "pacts", "accord", "accords", "agreement", "agreements", "convention", "protocol"}
+
+// New builds the tagger from the embedded gazetteers.
+func New(opts Options) (*Tagger, error) {
+	g, err := loadGazetteer()
+	if err != nil {
+		return nil, fmt.Errorf("load gazetteer: %w", err)
+	}
+	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, now: opts.Now}
+	if t.now == nil {
+		t.now = time.Now
+	}
+	m := t.m
+	for i, c := range g.countries {
+		t.codeIdx[c.code] = i
+	}
+	for i, c := range g.countries {
+		for _, al := range c.aliases {
+			for _, a := range al {
+				m.add(a.text, entry{kind: kCountry, exact: a.exact, weak: a.weak, seat: a.seat, target: int32(i)}, true)
+			}
+		}
+	}
+	for i, a := range g.ambiguous {
+		k := kAmbig
+		if len(a.candidates) == 0 {
+			k = kBlock
+		}
+		m.add(a.alias, entry{kind: k, target: int32(i)}, k == kAmbig)
+	}
+	for i, c := range g.cues {
+		for _, w := range c.confirm {
+			m.add(w, entry{kind: kCueConfirm, target: int32(i)}, true)
+		}
+		for _, w := range c.veto {
+			m.add(w, entry{kind: kCueVeto, target: int32(i)}, true)
+		}
+	}
+	// Leaders: group terms into persons.
+	byKey := map[string]int{}
+	snIdx := map[string]int{}
+	for ti, tm := range g.terms {
+		key := tm.qid
+		if key == "-" || key == "" {
+			key = "name:" + tm.name
+		}
+		pi, ok := byKey[key]
+		if !ok {
+			pi = len(t.persons)
+			byKey[key] = pi
+			id := tm.qid
+			if id == "-" || id == "" {
+				id = "l-" + slug(tm.name)
+			}
+			t.persons = append(t.persons, person{id: id, name: tm.name})
+		}
+		p := &t.persons[pi]
+		p.terms = append(p.terms, ti)
+		p.country = tm.country
+		for _, n := range append([]string{tm.name}, tm.aliases...) {
+			m.add(n, entry{kind: kLeaderName, target: int32(pi)}, true)
+		}
+		for _, sn := range tm.surnames {
+			si, ok := snIdx[sn.text]
+			if !ok {
+				si = len(t.surnames)
+				snIdx[sn.text] = si
+				t.surnames = append(t.surnames, nil)
+				t.strongSN = append(t.strongSN, false)
+				m.add(sn.text, entry{kind: kSurname, target: int32(si)}, true)
+			}
+			if !containsInt32(t.surnames[si], int32(pi)) {
+				t.surnames[si] = append(t.surnames[si], int32(pi))
+			}
+			t.strongSN[si] = t.strongSN[si] || sn.strong
+		}
+	}
+	for i := range t.persons {
+		p := &t.persons[i]
+		sort.SliceStable(p.terms, func(a, b int) bool { return g.terms[p.terms[a]].start.Before(g.terms[p.terms[b]].start) })
+		p.country = g.terms[p.terms[len(p.terms)-1]].country
+	}
+	for i, ti := range g.titles {
+		m.add(ti.text, entry{kind: kTitle, exact: ti.exact, target: int32(i)}, true)
+	}
+	for i, tr := range g.treaties {
+		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
+			m.add(a.text, entry{kind: kTreaty, exact: a.exact, target: int32(i)}, !isLowerPhrase(a.text))
+		}
+	}
+	for _, h := range treatyHeads {
+		m.add(h, entry{kind: kHead}, false)
+	}
+	actionKeys := make([]string, 0, len(actionWords))
+	for w := range actionWords {
+		actionKeys = append(actionKeys, w)
+	}
+	sort.Strings(actionKeys)
+	for _, w := range actionKeys {
+		t.actions = append(t.actions, actionWords[w])
+		m.add(w, entry{kind: kAction, target: int32(len(t.actions) - 1)}, false)
+	}
+	kws := append([]keyword(nil), g.keywords...)
+	var extra []string
+	for _, w := range opts.ExtraKeywords {
+		w = strings.ToLower(strings.TrimSpace(w))
+		if w == "" {
+			continue
+		}
+		extra = append(extra, w)
+		kws = append(kws, keyword{base: w, forms: inflect(w)})
+	}
+	for _, k := range kws {
+		t.keywords = append(t.keywords, k.base)
+		for _, f := range append([]string{k.base}, k.forms...) {
+			m.add(f, entry{kind: kKeyword, target: int32(len(t.keywords) - 1)}, false)
+		}
+	}
+	w := &t.w
+	w.the, w.a, w.an, w.of = m.word("the"), m.word("a"), m.word("an"), m.word("of")
+	w.between, w.and, w.or, w.with = m.word("between"), m.word("and"), m.word("or"), m.word("with")
+	w.former, w.by, w.among, w.to, w.on = m.word("former"), m.word("by"), m.word("among"), m.word("to"), m.word("on")
+	w.this, w.these = m.word("this"), m.word("these")
+	w.stop = idSet(m, "the", "a", "an", "this", "that", "these", "those", "its", "their", "his", "her", "our", "any", "such", "no",
+		"new", "landmark", "historic", "to", "of", "on", "and", "or", "with", "for", "in", "by", "under", "from", "at", "as",
+		"is", "was", "were", "be", "been", "are", "has", "have", "had", "will", "would", "could", "should", "may", "might",
+		"said", "says", "which", "who", "what", "but", "not", "after", "before", "since", "while", "than", "into", "over", "about",
+		"first", "last", "second", "previous", "current", "existing", "proposed", "possible", "potential", "separate", "same",
+		"other", "another", "earlier", "later", "key", "major", "broad", "broader", "wider", "formal", "final", "draft", "so-called")
+	w.state = idSet(m, "government", "president", "prime", "king", "queen", "foreign", "army", "military", "capital", "parliament",
+		"border", "borders", "ministry", "embassy", "ambassador", "economy", "navy", "troops", "forces", "officials", "leader",
+		"defence", "defense", "interior", "monarch", "cabinet", "national", "central", "state", "regime", "authorities", "neighbour", "neighbor")
+	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming")
+	h := sha256.New()
+	h.Write([]byte(rulesVersion))
+	for _, f := range dataFiles {
+		h.Write(g.rawByFile[f])
+	}
+	for _, e := range extra {
+		h.Write([]byte{0})
+		h.Write([]byte(e))
+	}
+	t.version = rulesVersion + "+" + hex.EncodeToString(h.Sum(nil))[:10]
+	t.pool.New = func() any { return &scratch{tz: tokenizer{vocab: m.vocab}} }
+	return t, nil
+}
+
+func idSet(m *matcher, ws ...string) map[int32]bool {
+	out := make(map[int32]bool, len(ws))
+	for _, w := range ws {
+		out[m.word(w)] = true
+	}
+	return out
+}
+
+func isLowerPhrase(s string) bool { return strings.ToLower(s) == s }
+
+func containsInt32(s []int32, v int32) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// inflect returns regular English inflections of a lower-case word.
+func inflect(w string) []string {
+	if strings.Contains(w, " ") {
+		return []string{w + "s"}
+	}
+	out := []string{w + "s", w + "es", w + "ed", w + "ing"}
+	if strings.HasSuffix(w, "e") {
+		out = append(out, w+"d", strings.TrimSuffix(w, "e")+"ing")
+	}
+	if strings.HasSuffix(w, "y") && len(w) > 2 && !strings.ContainsRune("aeiou", rune(w[len(w)-2])) {
+		out = append(out, w[:len(w)-1]+"ies", w[:len(w)-1]+"ied")
+	}
+	return out
+}
+
+// slug makes a lower-case ASCII id fragment.
+func slug(s string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range strings.ToLower(s) {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			b.WriteRune(r)
+			dash = false
+		case r > 127:
+			if f, ok := foldASCII[r]; ok {
+				b.WriteString(f)
+				dash = false
+			}
+		default:
+			if !dash && b.Len() > 0 {
+				b.WriteByte('-')
+				dash = true
+			}
+		}
+	}
+	return strings.TrimSuffix(b.String(), "-")
+}
+
+var foldASCII = map[rune]string{'á': "a", 'à': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'é': "e", 'è': "e", 'ê': "e", 'ë': "e",
+	'í': "i", 'ì': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'ö': "o", 'õ': "o", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ş': "s", 'ğ': "g", 'ı': "i"}
+
+// Version identifies the rules and data: "2026.11.1+<hash of the data>".
+func (t *Tagger) Version() string { return t.version }

@@ -1,0 +1,262 @@
+package enrich
+
+import (
+	"unicode"
+	"unicode/utf8"
+)
+
+// token flags.
+const (
+	fCapFirst   uint16 = 1 << iota // first letter is upper case
+	fAllUpper                      // every letter is upper case (and there are at least two)
+	fSentStart                     // first token of a sentence (or of the field)
+	fBreak                         // punctuation other than space or hyphen precedes the token
+	fPoss                          // followed by a possessive 's
+	fParaStart                     // first token of a paragraph
+	fDotted                        // written with dots (U.S., D.R.)
+	fHyphenPrev                    // joined to the previous token by a hyphen
+	fDigit                         // starts with a digit
+)
+
+// token is one word of a field: byte offsets, its vocabulary id (-1 when
+// the gazetteers do not know it) and its flags.
+type token struct {
+	start, end int32
+	id         int32
+	flags      uint16
+	para       uint16
+	sent       int32
+}
+
+// nonBreakingAbbrev are abbreviations whose final dot does not end a
+// sentence or break a phrase ("St. Kitts", "Mr. Putin").
+var nonBreakingAbbrev = map[string]bool{
+	"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "gen": true, "lt": true,
+	"col": true, "sen": true, "rep": true, "gov": true, "prof": true, "jr": true, "sr": true,
+	"mt": true, "no": true, "vs": true, "pres": true, "maj": true, "capt": true, "adm": true,
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
+}
+
+func isApos(r rune) bool { return r == '\'' || r == '\u2019' }
+
+// tokenizer turns text into tokens in one pass. It lower-cases each word
+// into buf and looks it up in the vocabulary; it never allocates per token
+// once its slices have grown.
+type tokenizer struct {
+	vocab map[string]int32
+	buf   []byte
+	toks  []token
+	norms *[]string // when set, every token's lower-cased form is appended (used to build the matcher)
+}
+
+// run tokenizes s, appending to t.toks (which it resets).
+func (tz *tokenizer) run(s string) []token {
+	tz.toks = tz.toks[:0]
+	var flags uint16 = fSentStart | fParaStart | fBreak
+	var para uint16
+	var sent int32
+	i := 0
+	n := len(s)
+	for i < n {
+		c := s[i]
+		// Fast path for ASCII separators.
+		if c < utf8.RuneSelf && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			switch c {
+			case ' ', '\t', '\r':
+			case '-':
+				flags |= fHyphenPrev
+			case '\n':
+				flags |= fBreak | fSentStart
+				if i+1 < n && (s[i+1] == '\n' || s[i+1] == '\r') || len(tz.toks) > 0 {
+					flags |= fParaStart
+				}
+			case '.', '!', '?':
+				flags |= fBreak
+				prevAbbrev := false
+				if c == '.' && len(tz.toks) > 0 && i == int(tz.toks[len(tz.toks)-1].end) {
+					last := s[tz.toks[len(tz.toks)-1].start:tz.toks[len(tz.toks)-1].end]
+					if len(last) <= 4 && nonBreakingAbbrev[asciiLower(last)] {
+						prevAbbrev = true
+						flags &^= fBreak
+					}
+				}
+				if !prevAbbrev {
+					flags |= fSentStart
+				}
+			default:
+				flags |= fBreak
+			}
+			i++
+			continue
+		}
+		r, size := rune(c), 1
+		if c >= utf8.RuneSelf {
+			r, size = utf8.DecodeRuneInString(s[i:])
+			if !isWordRune(r) {
+				switch r {
+				case '\u2013', '\u2011', '\u2010': // dashes joining words
+					flags |= fHyphenPrev
+				case '\u00a0', '\u2009', '\u202f':
+				default:
+					flags |= fBreak
+				}
+				i += size
+				continue
+			}
+		}
+		// A word starts at i.
+		start := i
+		tz.buf = tz.buf[:0]
+		upper, lower := 0, 0
+		firstUpper := unicode.IsUpper(r)
+		digit := r >= '0' && r <= '9'
+		poss := false
+		end := i
+		for i < n {
+			c := s[i]
+			if c < utf8.RuneSelf {
+				switch {
+				case c >= 'a' && c <= 'z':
+					lower++
+					tz.buf = append(tz.buf, c)
+					i++
+					end = i
+					continue
+				case c >= 'A' && c <= 'Z':
+					upper++
+					tz.buf = append(tz.buf, c+('a'-'A'))
+					i++
+					end = i
+					continue
+				case c >= '0' && c <= '9':
+					tz.buf = append(tz.buf, c)
+					i++
+					end = i
+					continue
+				case c == '\'':
+					if tz.apostrophe(s, i, 1, &poss) {
+						i++
+						continue
+					}
+				case c == '.':
+					// Dotted abbreviation: single letters separated by dots (U.S., D.R.).
+					if end-start == 1 || (i >= 2 && s[i-2] == '.') {
+						if i+2 < n && isASCIILetter(s[i+1]) && (s[i+2] == '.' || (i+2 < n && !isASCIILetter(s[i+2]))) && s[i-1] >= 'A' && s[i-1] <= 'Z' && s[i+1] >= 'A' && s[i+1] <= 'Z' {
+							flags |= fDotted
+							i++
+							continue
+						}
+						if flags&fDotted != 0 && i >= 2 && s[i-2] == '.' {
+							// final dot of U.S. belongs to the token
+							i++
+							end = i
+							goto done
+						}
+					}
+				}
+				break
+			}
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r == '\u2019' {
+				if tz.apostrophe(s, i, size, &poss) {
+					i += size
+					continue
+				}
+				break
+			}
+			if !isWordRune(r) {
+				break
+			}
+			if unicode.IsUpper(r) {
+				upper++
+			} else if unicode.IsLower(r) {
+				lower++
+			}
+			tz.buf = utf8.AppendRune(tz.buf, unicode.ToLower(r))
+			i += size
+			end = i
+		}
+	done:
+		if poss {
+			// skip the "'s" that ended the word
+			i = end
+			if i < n && s[i] == '\'' {
+				i += 2
+			} else if i+3 <= n && s[i:i+3] == "\u2019" {
+				i += 4
+			}
+		}
+		if firstUpper {
+			flags |= fCapFirst
+		}
+		if upper >= 2 && lower == 0 {
+			flags |= fAllUpper
+		}
+		if digit {
+			flags |= fDigit
+		}
+		if poss {
+			flags |= fPoss
+		}
+		if flags&fParaStart != 0 && len(tz.toks) > 0 {
+			para++
+		}
+		if flags&fSentStart != 0 && len(tz.toks) > 0 {
+			sent++
+		}
+		id, ok := tz.vocab[string(tz.buf)]
+		if !ok {
+			id = -1
+		}
+		if tz.norms != nil {
+			*tz.norms = append(*tz.norms, string(tz.buf))
+		}
+		tz.toks = append(tz.toks, token{start: int32(start), end: int32(end), id: id, flags: flags, para: para, sent: sent})
+		flags = 0
+	}
+	return tz.toks
+}
+
+// apostrophe decides what an apostrophe at s[i] (size bytes) means inside
+// a word: a possessive "'s" ends the word (sets *poss, returns false); an
+// apostrophe between letters (N'Djamena, d'Ivoire) is kept and normalised.
+func (tz *tokenizer) apostrophe(s string, i, size int, poss *bool) bool {
+	j := i + size
+	if j < len(s) && (s[j] == 's' || s[j] == 'S') && (j+1 == len(s) || !isWordByte(s, j+1)) {
+		*poss = true
+		return false
+	}
+	if j < len(s) && isWordByte(s, j) {
+		tz.buf = append(tz.buf, '\'')
+		return true
+	}
+	return false
+}
+
+func isWordByte(s string, j int) bool {
+	r, _ := utf8.DecodeRuneInString(s[j:])
+	return isWordRune(r)
+}
+
+func isASCIILetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 'A' && s[i] <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if b[j] >= 'A' && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
