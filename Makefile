@@ -37,8 +37,9 @@ lint: ## gofmt check, go vet, staticcheck (pinned)
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
 
 .PHONY: bench
-bench: ## benchmarks of the hot paths (set BENCH=regexp, COUNT=n)
-	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem -count $(or $(COUNT),5) ./enrich/ ./index/... ./consumers/...
+bench: ## benchmarks of the hot paths, median-friendly (COUNT=5); Kafka ones use the real broker when NEWSWIRE_TEST_KAFKA is set
+	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem -count $(or $(COUNT),5) $$($(GO) list ./enrich/... ./index/... ./alert/... 2>/dev/null)
+	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchtime 20000x -count $(or $(COUNT),5) ./consumers/
 
 .PHONY: clean
 clean: ## remove build output and the default data dir

@@ -211,6 +211,10 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", 1<<20, "largest article body in bytes")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "deadline for finishing in-flight work at shutdown")
 	esFlags.register(fs)
+	setupOnly := false
+	if name == "index" {
+		fs.BoolVar(&setupOnly, "setup", false, "create or check the index template, index and aliases, then exit (also done at every start)")
+	}
 	// Handle signals from the start: a SIGTERM during start-up must still
 	// give an orderly stop.
 	ctx, stop := signalContext()
@@ -223,6 +227,22 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	open, err := esFlags.opener()
+	if err != nil {
+		return err
+	}
+	cfg.OpenStore = open
+	if setupOnly {
+		if open == nil {
+			return errors.New("--setup needs --es-url (the embedded index needs no setup)")
+		}
+		st, err := open(log)
+		if err != nil {
+			return err
+		}
+		log.Info("index set up")
+		return st.Close()
+	}
 	cfg.Roles = roles
 	cfg.Brokers = c.brokerList()
 	if name != "run" && len(cfg.Brokers) == 0 {
@@ -230,11 +250,6 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	}
 	if *group != "" {
 		cfg.EnrichGroup, cfg.IndexGroup = *group, *group
-	}
-	if open, err := esFlags.opener(); err != nil {
-		return err
-	} else if open != nil {
-		cfg.OpenStore = open
 	}
 	if has(roles, app.RoleEnrich) {
 		t, err := enrich.New(enrich.Options{})
