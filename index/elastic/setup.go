@@ -1,0 +1,310 @@
+package elastic
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+
+	"go.uber.org/zap"
+
+	"github.com/newswire/newswire/index"
+)
+
+// templateVersion is recorded in the template; raise it with the mapping.
+const templateVersion = 1
+
+// textField is an English-analysed text field with a standard-analysed
+// .std subfield (exact-word matching, kept for future query features).
+func textField() map[string]any {
+	return map[string]any{
+		"type":     "text",
+		"analyzer": "english",
+		"fields": map[string]any{
+			"std": map[string]any{"type": "text", "analyzer": "standard"},
+		},
+	}
+}
+
+func keywordField() map[string]any { return map[string]any{"type": "keyword"} }
+
+// storedKeyword is a keyword kept in _source for display only.
+func storedKeyword() map[string]any {
+	return map[string]any{"type": "keyword", "index": false, "doc_values": false}
+}
+
+func dateField() map[string]any { return map[string]any{"type": "date"} }
+
+// mappings is the explicit, strict mapping of every index of the store.
+func mappings() map[string]any {
+	return map[string]any{
+		"dynamic": "strict",
+		"properties": map[string]any{
+			"id":           keywordField(),
+			"title":        textField(),
+			"summary":      textField(),
+			"body":         textField(),
+			"url":          storedKeyword(),
+			"source":       keywordField(),
+			"language":     keywordField(),
+			"countries":    keywordField(),
+			"leaders":      keywordField(),
+			"leader_names": storedKeyword(),
+			"treaties":     keywordField(),
+			"treaty_names": storedKeyword(),
+			"keywords":     keywordField(),
+			"published":    dateField(),
+			"updated":      dateField(),
+			"ingested":     dateField(),
+			"version":      map[string]any{"type": "long"},
+		},
+	}
+}
+
+// templateBody is the composable index template for the store's indices.
+func (s *Store) templateBody() map[string]any {
+	return map[string]any{
+		"index_patterns": []string{s.names.Pattern},
+		"priority":       200,
+		"version":        templateVersion,
+		"_meta":          map[string]any{"managed_by": "newswire"},
+		"template": map[string]any{
+			"settings": map[string]any{
+				"index": map[string]any{
+					"number_of_shards":   s.cfg.Shards,
+					"number_of_replicas": s.cfg.Replicas,
+					"refresh_interval":   "1s",
+				},
+			},
+			"mappings": mappings(),
+		},
+	}
+}
+
+// Setup creates the index template, the first index and the aliases when
+// missing. It is idempotent, and safe to run from several processes at
+// once. An existing template or write index whose mapping differs from
+// this build's is an error naming the difference; Setup never overwrites
+// it.
+func (s *Store) Setup(ctx context.Context) error {
+	if err := s.ensureTemplate(ctx); err != nil {
+		return fmt.Errorf("setup %s: %w", s.cfg.Index, err)
+	}
+	if err := s.ensureIndex(ctx); err != nil {
+		return fmt.Errorf("setup %s: %w", s.cfg.Index, err)
+	}
+	return nil
+}
+
+func (s *Store) ensureTemplate(ctx context.Context) error {
+	res, err := s.es.Indices.GetIndexTemplate(
+		s.es.Indices.GetIndexTemplate.WithContext(ctx),
+		s.es.Indices.GetIndexTemplate.WithName(s.names.Template),
+	)
+	if err != nil {
+		return fmt.Errorf("get index template: %w: %w", index.ErrTransient, err)
+	}
+	if res.StatusCode == http.StatusNotFound {
+		_ = decode(res, nil)
+		body, err := json.Marshal(s.templateBody())
+		if err != nil {
+			return fmt.Errorf("encode index template: %w", err)
+		}
+		res, err := s.es.Indices.PutIndexTemplate(s.names.Template, bytes.NewReader(body),
+			s.es.Indices.PutIndexTemplate.WithContext(ctx),
+			s.es.Indices.PutIndexTemplate.WithCreate(true),
+		)
+		if err != nil {
+			return fmt.Errorf("put index template: %w: %w", index.ErrTransient, err)
+		}
+		if err := decode(res, nil); err != nil {
+			var ee *esError
+			if errors.As(err, &ee) && ee.Status == http.StatusBadRequest && strings.Contains(ee.Reason, "already exists") {
+				return s.ensureTemplate(ctx) // created concurrently: compare it
+			}
+			return fmt.Errorf("put index template %s: %w", s.names.Template, err)
+		}
+		s.log.Info("index template created", zap.String("template", s.names.Template))
+		return nil
+	}
+	var got struct {
+		IndexTemplates []struct {
+			Name          string `json:"name"`
+			IndexTemplate struct {
+				IndexPatterns []string `json:"index_patterns"`
+				Template      struct {
+					Mappings map[string]any `json:"mappings"`
+				} `json:"template"`
+			} `json:"index_template"`
+		} `json:"index_templates"`
+	}
+	if err := decode(res, &got); err != nil {
+		return fmt.Errorf("get index template %s: %w", s.names.Template, err)
+	}
+	for _, t := range got.IndexTemplates {
+		if t.Name != s.names.Template {
+			continue
+		}
+		if !reflect.DeepEqual(t.IndexTemplate.IndexPatterns, []string{s.names.Pattern}) {
+			return fmt.Errorf("index template %s exists with index patterns %v, want [%s]; remove or rename it", s.names.Template, t.IndexTemplate.IndexPatterns, s.names.Pattern)
+		}
+		if diff := mappingDiff(t.IndexTemplate.Template.Mappings, mappings()); diff != "" {
+			return fmt.Errorf("index template %s exists with a different mapping (%s); migrate to a new alias base instead of overwriting it", s.names.Template, diff)
+		}
+		return nil
+	}
+	return fmt.Errorf("get index template %s: not in the answer", s.names.Template)
+}
+
+func (s *Store) ensureIndex(ctx context.Context) error {
+	res, err := s.es.Indices.GetAlias(
+		s.es.Indices.GetAlias.WithContext(ctx),
+		s.es.Indices.GetAlias.WithName(s.names.WriteAlias),
+	)
+	if err != nil {
+		return fmt.Errorf("get alias: %w: %w", index.ErrTransient, err)
+	}
+	if res.StatusCode == http.StatusNotFound {
+		_ = decode(res, nil)
+		body, err := json.Marshal(map[string]any{
+			"aliases": map[string]any{
+				s.names.WriteAlias: map[string]any{"is_write_index": true},
+				s.names.ReadAlias:  map[string]any{},
+			},
+		})
+		if err != nil {
+			return fmt.Errorf("encode index body: %w", err)
+		}
+		res, err := s.es.Indices.Create(s.names.FirstIndex,
+			s.es.Indices.Create.WithContext(ctx),
+			s.es.Indices.Create.WithBody(bytes.NewReader(body)),
+			s.es.Indices.Create.WithWaitForActiveShards("1"),
+		)
+		if err != nil {
+			return fmt.Errorf("create index: %w: %w", index.ErrTransient, err)
+		}
+		if err := decode(res, nil); err != nil {
+			var ee *esError
+			if !errors.As(err, &ee) || ee.Type != "resource_already_exists_exception" {
+				return fmt.Errorf("create index %s: %w", s.names.FirstIndex, err)
+			}
+			// Created concurrently: fall through and check it.
+		} else {
+			s.log.Info("index created", zap.String("index", s.names.FirstIndex))
+		}
+		return s.checkWriteIndex(ctx)
+	}
+	if err := decode(res, nil); err != nil {
+		return fmt.Errorf("get alias %s: %w", s.names.WriteAlias, err)
+	}
+	return s.checkWriteIndex(ctx)
+}
+
+// checkWriteIndex compares the mapping of the indices behind the write
+// alias with this build's and makes sure the read alias covers them.
+func (s *Store) checkWriteIndex(ctx context.Context) error {
+	res, err := s.es.Indices.GetMapping(
+		s.es.Indices.GetMapping.WithContext(ctx),
+		s.es.Indices.GetMapping.WithIndex(s.names.WriteAlias),
+	)
+	if err != nil {
+		return fmt.Errorf("get mapping: %w: %w", index.ErrTransient, err)
+	}
+	var got map[string]struct {
+		Mappings map[string]any `json:"mappings"`
+	}
+	if err := decode(res, &got); err != nil {
+		return fmt.Errorf("get mapping of %s: %w", s.names.WriteAlias, err)
+	}
+	idxNames := make([]string, 0, len(got))
+	for name, m := range got {
+		if diff := mappingDiff(m.Mappings, mappings()); diff != "" {
+			return fmt.Errorf("index %s exists with a different mapping (%s); migrate to a new alias base instead of overwriting it", name, diff)
+		}
+		idxNames = append(idxNames, name)
+	}
+	sort.Strings(idxNames)
+	if len(idxNames) == 0 {
+		return fmt.Errorf("write alias %s points to no index", s.names.WriteAlias)
+	}
+	res, err = s.es.Indices.PutAlias(idxNames, s.names.ReadAlias, s.es.Indices.PutAlias.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("put read alias: %w: %w", index.ErrTransient, err)
+	}
+	if err := decode(res, nil); err != nil {
+		return fmt.Errorf("put read alias %s: %w", s.names.ReadAlias, err)
+	}
+	return nil
+}
+
+// mappingDiff describes how got differs from want: a missing or different
+// "dynamic" setting, or a property that is missing or has an attribute of
+// another value. Attributes that want leaves out are not compared (the
+// engine may add defaults), and properties that want lacks are reported
+// (a strict mapping has no room for them). It returns "" when they agree.
+func mappingDiff(got, want map[string]any) string {
+	norm := func(v any) any {
+		b, _ := json.Marshal(v)
+		var out any
+		_ = json.Unmarshal(b, &out)
+		return out
+	}
+	g, _ := norm(got).(map[string]any)
+	w, _ := norm(want).(map[string]any)
+	var diffs []string
+	if fmt.Sprint(g["dynamic"]) != fmt.Sprint(w["dynamic"]) {
+		diffs = append(diffs, fmt.Sprintf("dynamic is %v, want %v", g["dynamic"], w["dynamic"]))
+	}
+	gp, _ := g["properties"].(map[string]any)
+	wp, _ := w["properties"].(map[string]any)
+	var fields []string
+	for f := range wp {
+		fields = append(fields, f)
+	}
+	for f := range gp {
+		if _, ok := wp[f]; !ok {
+			diffs = append(diffs, fmt.Sprintf("unexpected field %s", f))
+		}
+	}
+	sort.Strings(fields)
+	for _, f := range fields {
+		gf, ok := gp[f].(map[string]any)
+		if !ok {
+			diffs = append(diffs, fmt.Sprintf("field %s missing", f))
+			continue
+		}
+		if d := subsetDiff(f, gf, wp[f].(map[string]any)); d != "" {
+			diffs = append(diffs, d)
+		}
+	}
+	sort.Strings(diffs)
+	return strings.Join(diffs, "; ")
+}
+
+func subsetDiff(path string, got, want map[string]any) string {
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		wv := want[k]
+		gv, ok := got[k]
+		if wm, isMap := wv.(map[string]any); isMap {
+			gm, _ := gv.(map[string]any)
+			if d := subsetDiff(path+"."+k, gm, wm); d != "" {
+				return d
+			}
+			continue
+		}
+		if !ok || fmt.Sprint(gv) != fmt.Sprint(wv) {
+			return fmt.Sprintf("field %s: %s is %v, want %v", path, k, gv, wv)
+		}
+	}
+	return ""
+}

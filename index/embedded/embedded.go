@@ -1,0 +1,596 @@
+// Package embedded is the search store of the all-in-one mode: a Bleve
+// index on local disk that implements index.Store with the same answers as
+// the Elasticsearch store (the conformance suite in index/indextest holds
+// both to it).
+//
+// Contract:
+//   - Open creates the index under a directory or reopens the one there;
+//     data survives a restart. An index built with another field layout is
+//     refused rather than silently misread.
+//   - IndexBatch applies one Bleve batch per call, under a per-Store lock:
+//     a document replaces the stored one only when its version
+//     (index.DocVersion: the article's VersionTime in milliseconds) is
+//     the same or newer, so redelivery and replays are harmless. Versions
+//     and entity names are kept in the index's internal key space and
+//     written in the same batch as the documents.
+//   - Search follows index.ParseText: every term must match in title,
+//     summary or body (English stemming), phrases must match as adjacent
+//     words, exclusions remove hits; filters and the published range are a
+//     conjunction; From and To are inclusive instants, and published times
+//     are kept to the millisecond as in Elasticsearch. Facets count all
+//     matches; snippets are built from the stored summary and body,
+//     escaped like Elasticsearch's html encoder.
+//   - IndexBatch returns once the batch is persisted (Bleve's default), so
+//     a caller may commit its offsets right after.
+package embedded
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
+	"go.uber.org/zap"
+
+	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/index"
+)
+
+// Keys in the index's internal key space.
+const (
+	internalMapping = "newswire:mapping"
+	prefixVersion   = "v\x00"           // + article id → 8-byte big-endian version
+	prefixLeader    = "l\x00leader\x00" // + leader id → name
+	prefixTreaty    = "l\x00treaty\x00" // + treaty id → name
+)
+
+// missingPublished is the sort key of an article without a published
+// time: lower than any real time, so such articles come last in newest
+// order (as Elasticsearch's missing: _last does).
+const missingPublished = -(1 << 53)
+
+// dayFacetSize bounds the date histogram; far more days than any index
+// of this mode holds.
+const dayFacetSize = 100000
+
+// snippetLen is the approximate length of a snippet in characters.
+const snippetLen = 200
+
+// Store is an on-disk Bleve index. It is safe for concurrent use.
+type Store struct {
+	log      *zap.Logger
+	path     string
+	analyzer analysis.Analyzer
+
+	writeMu sync.Mutex // one IndexBatch at a time: version reads and writes stay consistent
+
+	mu     sync.RWMutex // guards idx against Close
+	idx    bleve.Index
+	closed bool
+}
+
+var _ index.Store = (*Store)(nil)
+
+// Open opens the index under dir, creating dir and the index when absent.
+func Open(dir string, log *zap.Logger) (*Store, error) {
+	if log == nil {
+		log = zap.NewNop()
+	}
+	log = log.With(zap.String("component", "index.embedded"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create index dir: %w", err)
+	}
+	path := filepath.Join(dir, "articles.bleve")
+	var idx bleve.Index
+	_, statErr := os.Stat(filepath.Join(path, "index_meta.json"))
+	switch {
+	case statErr == nil:
+		var err error
+		idx, err = bleve.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("open index %s: %w", path, err)
+		}
+		v, err := idx.GetInternal([]byte(internalMapping))
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("read index layout: %w", err), idx.Close())
+		}
+		if string(v) != mappingVersion {
+			return nil, errors.Join(fmt.Errorf("index %s has layout %q, this build needs %q: move it away and replay the enriched topic to rebuild it", path, v, mappingVersion), idx.Close())
+		}
+	case errors.Is(statErr, os.ErrNotExist):
+		m, err := buildMapping()
+		if err != nil {
+			return nil, fmt.Errorf("build index mapping: %w", err)
+		}
+		idx, err = bleve.New(path, m)
+		if err != nil {
+			return nil, fmt.Errorf("create index %s: %w", path, err)
+		}
+		if err := idx.SetInternal([]byte(internalMapping), []byte(mappingVersion)); err != nil {
+			return nil, errors.Join(fmt.Errorf("record index layout: %w", err), idx.Close())
+		}
+	default:
+		return nil, fmt.Errorf("open index %s: %w", path, statErr)
+	}
+	an := idx.Mapping().AnalyzerNamed(textAnalyzer)
+	if an == nil {
+		return nil, errors.Join(fmt.Errorf("open index %s: analyzer %s missing", path, textAnalyzer), idx.Close())
+	}
+	log.Debug("index open", zap.String("path", path))
+	return &Store{log: log, path: path, idx: idx, analyzer: an}, nil
+}
+
+// index returns the open index or an error once closed. The caller holds
+// s.mu for reading.
+func (s *Store) open() (bleve.Index, error) {
+	if s.closed {
+		return nil, errors.New("embedded index is closed")
+	}
+	return s.idx, nil
+}
+
+// display is what a hit shows, stored as one JSON value per document.
+type display struct {
+	Title     string            `json:"title,omitempty"`
+	URL       string            `json:"url,omitempty"`
+	Source    string            `json:"source,omitempty"`
+	Published time.Time         `json:"published,omitzero"`
+	Countries []string          `json:"countries,omitempty"`
+	Leaders   []index.EntityRef `json:"leaders,omitempty"`
+	Treaties  []index.EntityRef `json:"treaties,omitempty"`
+	Keywords  []string          `json:"keywords,omitempty"`
+	Summary   string            `json:"summary,omitempty"`
+	Body      string            `json:"body,omitempty"`
+}
+
+// minTime and maxTime bound the published times Bleve can index (Unix
+// nanoseconds in an int64).
+var (
+	minTime = time.Unix(0, math.MinInt64+1).UTC()
+	maxTime = time.Unix(0, math.MaxInt64-1).UTC()
+)
+
+func buildDoc(e *article.Enriched) (map[string]any, error) {
+	if e.ID == "" {
+		return nil, errors.New("article id is empty")
+	}
+	d := &display{
+		Title:     e.Title,
+		URL:       e.URL,
+		Source:    e.Source,
+		Published: e.Published.UTC().Truncate(time.Millisecond),
+		Summary:   e.Summary,
+		Body:      e.Body,
+	}
+	doc := map[string]any{
+		fieldID:      e.ID,
+		fieldTitle:   e.Title,
+		fieldSummary: e.Summary,
+		fieldBody:    e.Body,
+	}
+	var countries, leaders, treaties, keywords []string
+	for _, c := range e.Tags.Countries {
+		if code := strings.ToUpper(strings.TrimSpace(c.Code)); code != "" && !contains(countries, code) {
+			countries = append(countries, code)
+		}
+	}
+	for _, l := range e.Tags.Leaders {
+		if l.ID != "" && !contains(leaders, l.ID) {
+			leaders = append(leaders, l.ID)
+			d.Leaders = append(d.Leaders, index.EntityRef{ID: l.ID, Name: l.Name})
+		}
+	}
+	for _, t := range e.Tags.Treaties {
+		if t.ID != "" && !contains(treaties, t.ID) {
+			treaties = append(treaties, t.ID)
+			d.Treaties = append(d.Treaties, index.EntityRef{ID: t.ID, Name: t.Name})
+		}
+	}
+	for _, k := range e.Tags.Keywords {
+		if k = strings.ToLower(strings.TrimSpace(k)); k != "" && !contains(keywords, k) {
+			keywords = append(keywords, k)
+		}
+	}
+	d.Countries, d.Keywords = countries, keywords
+	setList := func(field string, v []string) {
+		if len(v) > 0 {
+			doc[field] = v
+		}
+	}
+	setList(fieldCountries, countries)
+	setList(fieldLeaders, leaders)
+	setList(fieldTreaties, treaties)
+	setList(fieldKeywords, keywords)
+	if e.Source != "" {
+		doc[fieldSource] = e.Source
+	}
+	if e.Language != "" {
+		doc[fieldLanguage] = e.Language
+	}
+	// Times are kept to the millisecond, as Elasticsearch keeps them.
+	if p := e.Published.UTC().Truncate(time.Millisecond); !p.IsZero() {
+		if p.Before(minTime) || p.After(maxTime) {
+			return nil, fmt.Errorf("published %s is outside the indexable range", p.Format(time.RFC3339))
+		}
+		doc[fieldPublished] = p
+		doc[fieldDay] = p.Format(time.DateOnly)
+		doc[fieldPubSort] = float64(p.UnixMilli())
+	} else {
+		d.Published = time.Time{}
+		doc[fieldPubSort] = float64(missingPublished)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		return nil, fmt.Errorf("encode display fields: %w", err)
+	}
+	doc[fieldDisplay] = string(b)
+	return doc, nil
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// IndexBatch writes docs in one Bleve batch. An article without an id or
+// with an unindexable published time is rejected; an article whose stored
+// version is newer is skipped (a success). Errors come from the index
+// itself and are not transient: a local disk failure does not heal by
+// retrying soon, but the caller may still retry the whole batch.
+func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]index.Rejection, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("index batch: %w", err)
+	}
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	idx, err := s.open()
+	if err != nil {
+		return nil, fmt.Errorf("index batch: %w", err)
+	}
+	var rejections []index.Rejection
+	pending := make(map[string]int64, len(docs)) // versions written by this batch
+	batch := idx.NewBatch()
+	for i := range docs {
+		e := &docs[i]
+		doc, err := buildDoc(e)
+		if err != nil {
+			rejections = append(rejections, index.Rejection{Index: i, ID: e.ID, Reason: err.Error()})
+			continue
+		}
+		v := index.DocVersion(&e.Article)
+		stored, ok := pending[e.ID]
+		if !ok {
+			b, err := idx.GetInternal([]byte(prefixVersion + e.ID))
+			if err != nil {
+				return nil, fmt.Errorf("index batch: read version of %s: %w", e.ID, err)
+			}
+			if len(b) == 8 {
+				stored, ok = int64(binary.BigEndian.Uint64(b)), true
+			}
+		}
+		if ok && v < stored {
+			continue // a newer version is stored: nothing to do
+		}
+		if err := batch.Index(e.ID, doc); err != nil {
+			rejections = append(rejections, index.Rejection{Index: i, ID: e.ID, Reason: err.Error()})
+			continue
+		}
+		pending[e.ID] = v
+		var vb [8]byte
+		binary.BigEndian.PutUint64(vb[:], uint64(v))
+		batch.SetInternal([]byte(prefixVersion+e.ID), vb[:])
+		for _, l := range e.Tags.Leaders {
+			if l.ID != "" && l.Name != "" {
+				batch.SetInternal([]byte(prefixLeader+l.ID), []byte(l.Name))
+			}
+		}
+		for _, t := range e.Tags.Treaties {
+			if t.ID != "" && t.Name != "" {
+				batch.SetInternal([]byte(prefixTreaty+t.ID), []byte(t.Name))
+			}
+		}
+	}
+	if batch.Size() == 0 {
+		return rejections, nil
+	}
+	if err := idx.Batch(batch); err != nil {
+		return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)
+	}
+	return rejections, nil
+}
+
+// Count returns the number of documents in the index.
+func (s *Store) Count(ctx context.Context) (int, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	idx, err := s.open()
+	if err != nil {
+		return 0, fmt.Errorf("count: %w", err)
+	}
+	n, err := idx.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("count: %w", err)
+	}
+	return int(n), nil
+}
+
+// Ping reports whether the index is open and readable.
+func (s *Store) Ping(ctx context.Context) error {
+	_, err := s.Count(ctx)
+	return err
+}
+
+// Close flushes and closes the index. Later calls fail; a second Close is
+// a no-op.
+func (s *Store) Close() error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	if err := s.idx.Close(); err != nil {
+		return fmt.Errorf("close index %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Search answers one query.
+func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error) {
+	if err := q.Normalize(); err != nil {
+		return index.Result{}, fmt.Errorf("search: %w", err)
+	}
+	text := index.ParseText(q.Text)
+	req := bleve.NewSearchRequestOptions(s.buildQuery(text, &q), q.Size+1, 0, false)
+	req.Fields = []string{fieldDisplay}
+	var order search.SortOrder
+	if q.Sort == index.SortNewest {
+		order = search.SortOrder{
+			&search.SortField{Field: fieldPubSort, Type: search.SortFieldAsNumber, Desc: true},
+			&search.SortDocID{},
+		}
+	} else {
+		order = search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
+	}
+	req.SortByCustom(order)
+	if q.Cursor != "" {
+		after, err := decodeCursor(q.Cursor, q.Sort)
+		if err != nil {
+			return index.Result{}, fmt.Errorf("search: %w", err)
+		}
+		req.SetSearchAfter(after)
+	}
+	for name, field := range map[string]string{
+		"countries": fieldCountries, "leaders": fieldLeaders, "treaties": fieldTreaties,
+		"keywords": fieldKeywords, "sources": fieldSource,
+	} {
+		req.AddFacet(name, bleve.NewFacetRequest(field, index.FacetSize))
+	}
+	req.AddFacet("days", bleve.NewFacetRequest(fieldDay, dayFacetSize))
+
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	idx, err := s.open()
+	if err != nil {
+		return index.Result{}, fmt.Errorf("search: %w", err)
+	}
+	res, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return index.Result{}, fmt.Errorf("search: %w", err)
+	}
+	out := index.Result{Total: int(res.Total), Hits: make([]index.Hit, 0, min(len(res.Hits), q.Size))}
+	hl := newHighlighter(s.analyzer, text)
+	for i, h := range res.Hits {
+		if i == q.Size {
+			last := res.Hits[q.Size-1]
+			out.NextCursor = encodeCursor(q.Sort, last)
+			break
+		}
+		out.Hits = append(out.Hits, toHit(h, hl))
+	}
+	out.Facets = index.Facets{
+		Countries: buckets(res.Facets["countries"], nil),
+		Leaders:   buckets(res.Facets["leaders"], s.labeler(idx, prefixLeader)),
+		Treaties:  buckets(res.Facets["treaties"], s.labeler(idx, prefixTreaty)),
+		Keywords:  buckets(res.Facets["keywords"], nil),
+		Sources:   buckets(res.Facets["sources"], nil),
+		Days:      buckets(res.Facets["days"], nil),
+	}
+	sort.Slice(out.Facets.Days, func(i, j int) bool { return out.Facets.Days[i].Key < out.Facets.Days[j].Key })
+	return out, nil
+}
+
+func (s *Store) labeler(idx bleve.Index, prefix string) func(string) string {
+	return func(id string) string {
+		b, err := idx.GetInternal([]byte(prefix + id))
+		if err != nil {
+			s.log.Warn("read entity name", zap.String("id", id), zap.Error(err))
+			return ""
+		}
+		return string(b)
+	}
+}
+
+func buckets(fr *search.FacetResult, label func(string) string) []index.Bucket {
+	out := []index.Bucket{}
+	if fr == nil || fr.Terms == nil {
+		return out
+	}
+	for _, t := range fr.Terms.Terms() {
+		b := index.Bucket{Key: t.Term, Count: t.Count}
+		if label != nil {
+			b.Label = label(t.Term)
+		}
+		out = append(out, b)
+	}
+	// Bleve orders by count then term already; keep the contract explicit.
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Key < out[j].Key
+	})
+	return out
+}
+
+func toHit(h *search.DocumentMatch, hl *highlighter) index.Hit {
+	hit := index.Hit{ID: h.ID, Countries: []string{}, Leaders: []index.EntityRef{}, Treaties: []index.EntityRef{}, Keywords: []string{}}
+	raw, _ := h.Fields[fieldDisplay].(string)
+	var d display
+	if raw != "" && json.Unmarshal([]byte(raw), &d) == nil {
+		hit.Title, hit.URL, hit.Source, hit.Published = d.Title, d.URL, d.Source, d.Published
+		if d.Countries != nil {
+			hit.Countries = d.Countries
+		}
+		if d.Leaders != nil {
+			hit.Leaders = d.Leaders
+		}
+		if d.Treaties != nil {
+			hit.Treaties = d.Treaties
+		}
+		if d.Keywords != nil {
+			hit.Keywords = d.Keywords
+		}
+		hit.Snippet = hl.snippet(d.Summary, d.Body)
+	}
+	return hit
+}
+
+// buildQuery translates the parsed text and filters into one Bleve query.
+func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
+	bq := bleve.NewBooleanQuery()
+	for _, term := range t.Terms {
+		if s.analyzes(term) {
+			bq.AddMust(s.fieldsQuery(term, false))
+		}
+	}
+	for _, p := range t.Phrases {
+		if s.analyzes(p) {
+			bq.AddMust(s.fieldsQuery(p, true))
+		}
+	}
+	for _, term := range t.Exclude {
+		if s.analyzes(term) {
+			bq.AddMustNot(s.fieldsQuery(term, false))
+		}
+	}
+	for _, p := range t.ExcludePhrases {
+		if s.analyzes(p) {
+			bq.AddMustNot(s.fieldsQuery(p, true))
+		}
+	}
+	var filters []query.Query
+	addTerms := func(field string, values []string) {
+		for _, v := range values {
+			tq := bleve.NewTermQuery(v)
+			tq.SetField(field)
+			filters = append(filters, tq)
+		}
+	}
+	addTerms(fieldCountries, q.Countries)
+	addTerms(fieldLeaders, q.Leaders)
+	addTerms(fieldTreaties, q.Treaties)
+	addTerms(fieldKeywords, q.Keywords)
+	addTerms(fieldSource, q.Sources)
+	if !q.From.IsZero() || !q.To.IsZero() {
+		incl := true
+		dq := bleve.NewDateRangeInclusiveQuery(q.From, q.To, &incl, &incl)
+		dq.SetField(fieldPublished)
+		filters = append(filters, dq)
+	}
+	if len(filters) > 0 {
+		bq.AddFilter(bleve.NewConjunctionQuery(filters...))
+	}
+	if bq.Must == nil && bq.MustNot == nil && bq.Filter == nil {
+		return bleve.NewMatchAllQuery()
+	}
+	if bq.Must == nil && bq.MustNot == nil {
+		// Bleve wraps a lone filter in match-all itself; say so for clarity.
+		bq.AddMust(bleve.NewMatchAllQuery())
+	}
+	return bq
+}
+
+// analyzes reports whether s leaves any token after analysis: a term made
+// only of stop words matches everything, as Elasticsearch's
+// zero_terms_query "all" does, so it is left out.
+func (s *Store) analyzes(text string) bool {
+	return len(s.analyzer.Analyze([]byte(text))) > 0
+}
+
+// fieldsQuery matches text in title (boost 3), summary (2) or body (1):
+// all words of text in one field, adjacent when phrase is set.
+func (s *Store) fieldsQuery(text string, phrase bool) query.Query {
+	var qs []query.Query
+	for _, f := range []struct {
+		name  string
+		boost float64
+	}{{fieldTitle, 3}, {fieldSummary, 2}, {fieldBody, 1}} {
+		if phrase {
+			mq := bleve.NewMatchPhraseQuery(text)
+			mq.SetField(f.name)
+			mq.SetBoost(f.boost)
+			qs = append(qs, mq)
+		} else {
+			mq := bleve.NewMatchQuery(text)
+			mq.SetField(f.name)
+			mq.SetBoost(f.boost)
+			mq.SetOperator(query.MatchQueryOperatorAnd)
+			qs = append(qs, mq)
+		}
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// cursor is the decoded form of Result.NextCursor: the sort order it
+// belongs to and the sort values of the last hit of the page.
+type cursor struct {
+	Sort  string   `json:"s"`
+	After []string `json:"a"`
+}
+
+func encodeCursor(sortName string, h *search.DocumentMatch) string {
+	var after []string
+	if sortName == index.SortNewest {
+		after = []string{h.DecodedSort[0], h.ID}
+	} else {
+		after = []string{strconv.FormatFloat(h.Score, 'g', -1, 64), h.ID}
+	}
+	return index.EncodeCursor(cursor{Sort: sortName, After: after})
+}
+
+func decodeCursor(s, sortName string) ([]string, error) {
+	var c cursor
+	if err := index.DecodeCursor(s, &c); err != nil {
+		return nil, err
+	}
+	if c.Sort != sortName || len(c.After) != 2 || c.After[1] == "" {
+		return nil, fmt.Errorf("cursor does not belong to a %s search: %w", sortName, index.ErrBadQuery)
+	}
+	f, err := strconv.ParseFloat(c.After[0], 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return nil, fmt.Errorf("cursor sort value %q: %w", c.After[0], index.ErrBadQuery)
+	}
+	return c.After, nil
+}

@@ -1,0 +1,179 @@
+package index
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode"
+)
+
+// Text is a parsed free-text query. Every slice holds lower-cased,
+// de-duplicated entries in the order they first appear.
+//
+// The syntax: words separated by spaces must all match (AND); a
+// "double-quoted phrase" must match as adjacent words; a leading minus
+// excludes a word (-word) or a phrase (-"some phrase"). A quote left open
+// runs to the end of the text. Punctuation around a word is dropped.
+type Text struct {
+	Terms          []string
+	Phrases        []string
+	Exclude        []string
+	ExcludePhrases []string
+}
+
+// Empty reports whether the text asks for nothing: no term, phrase or
+// exclusion.
+func (t Text) Empty() bool {
+	return len(t.Terms) == 0 && len(t.Phrases) == 0 && len(t.Exclude) == 0 && len(t.ExcludePhrases) == 0
+}
+
+// ParseText splits a free-text query into terms, phrases and exclusions.
+// It never fails: any input yields some Text, possibly empty.
+func ParseText(s string) Text {
+	var t Text
+	rs := []rune(strings.ToLower(s))
+	for i := 0; i < len(rs); {
+		if unicode.IsSpace(rs[i]) {
+			i++
+			continue
+		}
+		neg := false
+		if rs[i] == '-' && i+1 < len(rs) && !unicode.IsSpace(rs[i+1]) {
+			neg = true
+			i++
+		}
+		if rs[i] == '"' {
+			j := i + 1
+			for j < len(rs) && rs[j] != '"' {
+				j++
+			}
+			phrase := strings.Join(strings.Fields(string(rs[i+1:j])), " ")
+			i = j + 1
+			if phrase == "" {
+				continue
+			}
+			if neg {
+				t.ExcludePhrases = appendUnique(t.ExcludePhrases, phrase)
+			} else {
+				t.Phrases = appendUnique(t.Phrases, phrase)
+			}
+			continue
+		}
+		j := i
+		for j < len(rs) && !unicode.IsSpace(rs[j]) && rs[j] != '"' {
+			j++
+		}
+		word := trimPunct(string(rs[i:j]))
+		i = j
+		if word == "" {
+			continue
+		}
+		if neg {
+			t.Exclude = appendUnique(t.Exclude, word)
+		} else {
+			t.Terms = appendUnique(t.Terms, word)
+		}
+	}
+	return t
+}
+
+// trimPunct drops leading and trailing characters that are neither letters
+// nor digits.
+func trimPunct(w string) string {
+	return strings.TrimFunc(w, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+}
+
+func appendUnique(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}
+
+// Normalize validates q and fills in defaults in place: Sort "" becomes
+// SortRelevance, Size 0 becomes DefaultSize and a Size above MaxSize is
+// clamped to MaxSize; country codes are upper-cased, keywords lower-cased,
+// every filter value trimmed, empty values dropped and repeats removed.
+// Errors wrap ErrBadQuery.
+func (q *Query) Normalize() error {
+	q.Text = strings.TrimSpace(q.Text)
+	switch q.Sort {
+	case "":
+		q.Sort = SortRelevance
+	case SortRelevance, SortNewest:
+	default:
+		return fmt.Errorf("sort %q is not %q or %q: %w", q.Sort, SortRelevance, SortNewest, ErrBadQuery)
+	}
+	switch {
+	case q.Size < 0:
+		return fmt.Errorf("size %d is negative: %w", q.Size, ErrBadQuery)
+	case q.Size == 0:
+		q.Size = DefaultSize
+	case q.Size > MaxSize:
+		q.Size = MaxSize
+	}
+	if !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
+		return fmt.Errorf("from %s is after to %s: %w", q.From.Format("2006-01-02T15:04:05Z07:00"), q.To.Format("2006-01-02T15:04:05Z07:00"), ErrBadQuery)
+	}
+	q.Countries = cleanValues(q.Countries, strings.ToUpper)
+	q.Leaders = cleanValues(q.Leaders, nil)
+	q.Treaties = cleanValues(q.Treaties, nil)
+	q.Keywords = cleanValues(q.Keywords, strings.ToLower)
+	q.Sources = cleanValues(q.Sources, nil)
+	return nil
+}
+
+// cleanValues trims, maps, drops empty values and repeats, keeping order.
+func cleanValues(in []string, mapFn func(string) string) []string {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(in))
+	for _, v := range in {
+		v = strings.TrimSpace(v)
+		if mapFn != nil {
+			v = mapFn(v)
+		}
+		if v != "" {
+			out = appendUnique(out, v)
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// EncodeCursor turns an engine's page position into an opaque cursor:
+// v as JSON, in URL-safe base64 without padding.
+func EncodeCursor(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Engines pass plain structs of strings and numbers.
+		panic(fmt.Sprintf("encode cursor: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor reverses EncodeCursor into v, rejecting unknown fields and
+// trailing data; numbers decode as json.Number. Errors wrap ErrBadQuery.
+func DecodeCursor(s string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return fmt.Errorf("cursor is not valid base64: %w", ErrBadQuery)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("cursor is malformed: %w", ErrBadQuery)
+	}
+	if dec.More() {
+		return fmt.Errorf("cursor has trailing data: %w", ErrBadQuery)
+	}
+	return nil
+}
