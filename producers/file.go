@@ -67,7 +67,7 @@ func ProduceLines(ctx context.Context, r io.Reader, pub *Publisher, opt FileOpti
 		if len(line) == 0 {
 			continue
 		}
-		a, err := article.Parse(line, opt.Limits, time.Now())
+		a, err := ParseAny(line, opt.Limits, time.Now())
 		if err != nil {
 			st.Invalid++
 			le := LineError{Line: st.Lines, Err: err}

@@ -119,7 +119,7 @@ func (h *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	arts := make([]article.Article, len(raws))
 	var bad []ItemError
 	for i, raw := range raws {
-		a, err := article.Parse(raw, h.cfg.Limits, now)
+		a, err := ParseAny(raw, h.cfg.Limits, now)
 		if err != nil {
 			bad = append(bad, ItemError{Index: i, Error: err.Error()})
 			continue

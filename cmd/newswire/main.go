@@ -14,8 +14,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -279,14 +281,37 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	var c common
 	c.register(fs)
-	file := fs.String("file", "", "JSON-lines file of articles (- for stdin)")
+	file := fs.String("file", "", "JSON-lines file of articles, in our schema or IPTC ninjs (- for stdin)")
 	topic := fs.String("topic-raw", consumers.DefaultTopics.Raw, "topic of raw articles")
 	strict := fs.Bool("strict", false, "stop at the first invalid line")
+	var feeds multiFlag
+	fs.Var(&feeds, "feed", "RSS or Atom feed URL to poll (repeatable)")
+	feedsFile := fs.String("feeds-file", "", "file of feed URLs, one a line (# comments)")
+	var fc producers.FeedConfig
+	fs.DurationVar(&fc.Interval, "interval", 5*time.Minute, "feed poll interval")
+	fs.Float64Var(&fc.Jitter, "jitter", 0.2, "random spread of the poll interval (fraction)")
+	fs.StringVar(&fc.StatePath, "state", "data/feeds-state.json", "file remembering seen items and ETags across restarts")
+	fs.BoolVar(&fc.FetchFull, "fetch-full", false, "fetch each item's page and extract the article text")
+	fs.DurationVar(&fc.Timeout, "feed-timeout", 20*time.Second, "timeout of one feed or page fetch")
+	fs.StringVar(&fc.UserAgent, "user-agent", "newswire/"+version, "User-Agent of feed requests")
+	once := fs.Bool("once", false, "poll every feed once and exit")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if *file == "" {
-		return errors.New("--file required (- for stdin)")
+	if *feedsFile != "" {
+		f, err := os.Open(*feedsFile)
+		if err != nil {
+			return err
+		}
+		more, err := producers.ParseFeedList(f)
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("--feeds-file: %w", err)
+		}
+		feeds = append(feeds, more...)
+	}
+	if *file == "" && len(feeds) == 0 {
+		return errors.New("--file (- for stdin) or --feed/--feeds-file required")
 	}
 	if len(c.brokerList()) == 0 {
 		return errors.New("--brokers (NEWSWIRE_BROKERS) required")
@@ -295,37 +320,80 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ctx, stop := signalContext()
+	defer stop()
+	w := consumers.NewWriter(c.brokerList(), log)
+	reg := prometheus.NewRegistry()
+	pub := producers.NewPublisher(w, *topic, reg, log)
+	if *file != "" {
+		err = produceFile(ctx, *file, stdin, stderr, pub, *strict)
+	} else {
+		fc.URLs = feeds
+		err = pollFeeds(ctx, fc, *once, pub, log, reg)
+	}
+	if cerr := w.Close(); cerr != nil && err == nil {
+		err = fmt.Errorf("flush writer: %w", cerr)
+	}
+	return err
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error {
+	*m = append(*m, splitList(v)...)
+	return nil
+}
+
+func produceFile(ctx context.Context, path string, stdin io.Reader, stderr io.Writer, pub *producers.Publisher, strict bool) error {
 	var r io.Reader = stdin
-	if *file != "-" {
-		f, err := os.Open(*file)
+	var size int64
+	if path != "-" {
+		f, err := os.Open(path)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err == nil {
+			size = fi.Size()
+		}
 		r = f
 	}
-	ctx, stop := signalContext()
-	defer stop()
-	w := consumers.NewWriter(c.brokerList(), log)
-	pub := producers.NewPublisher(w, *topic, prometheus.NewRegistry(), log)
-	start := time.Now()
+	prog := producers.NewProgress(stderr, size)
 	st, err := producers.ProduceLines(ctx, r, pub, producers.FileOptions{
-		Strict:    *strict,
-		OnInvalid: func(le producers.LineError) { fmt.Fprintf(stderr, "invalid: %v\n", le) },
-		OnProgress: func(s producers.FileStats) {
-			el := time.Since(start).Seconds()
-			fmt.Fprintf(stderr, "produced %d articles, %.1f MB, %.0f articles/s, %d invalid\n",
-				s.Published, float64(s.Bytes)/1e6, float64(s.Published)/max(el, 1e-3), s.Invalid)
-		},
+		Strict:     strict,
+		OnInvalid:  func(le producers.LineError) { fmt.Fprintf(stderr, "invalid: %v\n", le) },
+		OnProgress: prog.Update,
 	})
-	if cerr := w.Close(); cerr != nil && err == nil {
-		err = fmt.Errorf("flush writer: %w", cerr)
-	}
+	prog.Done(st)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stderr, "done: %d lines, %d published and acknowledged, %d invalid\n", st.Lines, st.Published, st.Invalid)
 	return nil
+}
+
+func pollFeeds(ctx context.Context, fc producers.FeedConfig, once bool, pub *producers.Publisher, log *zap.Logger, reg prometheus.Registerer) error {
+	if err := fc.Validate(); err != nil {
+		return err
+	}
+	if dir := filepath.Dir(fc.StatePath); fc.StatePath != "" && dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("create state dir: %w", err)
+		}
+	}
+	client := &http.Client{Timeout: fc.Timeout}
+	defer client.CloseIdleConnections()
+	p, err := producers.NewFeedPoller(fc, pub, client, log, reg)
+	if err != nil {
+		return err
+	}
+	if once {
+		n, err := p.PollAll(ctx)
+		log.Info("feeds polled", zap.Int("published", n))
+		return err
+	}
+	return p.Run(ctx)
 }
 
 // tag -----------------------------------------------------------------------------
