@@ -27,6 +27,7 @@ type alias struct {
 	exact bool // letter case must match exactly
 	weak  bool // needs confirmation from the article
 	seat  bool // a capital or seat of government
+	dem   bool // a demonym (also the name of a language: "in French")
 }
 
 // country is one row of countries.txt.
@@ -199,7 +200,10 @@ func loadGazetteer() (*gazetteer, error) {
 		c.names["en"] = name[0].text
 		al := name
 		al = append(al, parseAliases(f[5])...)
-		al = append(al, parseAliases(f[6])...)
+		for _, a := range parseAliases(f[6]) {
+			a.dem = true
+			al = append(al, a)
+		}
 		for _, a := range parseAliases(f[7]) {
 			a.seat = true
 			al = append(al, a)

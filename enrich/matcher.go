@@ -36,6 +36,7 @@ type entry struct {
 	form    string // letters of the alias, for exact-case entries
 	target  int32
 	seat    bool // a capital or seat of government (not counted inside treaty names)
+	dem     bool // a demonym
 }
 
 // matcher is a token trie: edges map (node, token id) to a child node.

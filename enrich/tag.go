@@ -42,12 +42,15 @@ type doc struct {
 	tkeyIdx   map[string]int
 	keywords  map[string]bool
 
-	actionAt   map[posKey]bool
-	titleEnd   map[posKey]int32 // token end of a title hit → its start
-	cStart     map[posKey]int32 // token end of a country mention → its start
-	countryAt  map[posKey]int   // token start of an accepted country mention → country index
-	countryEnd map[posKey]int
-	leaderAt   map[posKey]int
+	actionAt    map[posKey]bool
+	titleEnd    map[posKey]int32 // token end of a title hit → its start
+	cStart      map[posKey]int32 // token end of a country mention → its start
+	countryAt   map[posKey]int   // token start of an accepted country mention → country index
+	countryEnd  map[posKey]int
+	leaderAt    map[posKey]int
+	treatyEnd   map[posKey]bool  // token end of a treaty word or name
+	countryStop map[posKey]int32 // token start of a country mention → its end
+	titleTok    map[posKey]bool  // tokens inside a title ("Prime Minister")
 }
 
 type posKey struct {
@@ -87,7 +90,9 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 	}
 	s.hits = s.hits[:0]
 	for f := 0; f < 3; f++ {
-		s.toks[f] = append(s.toks[f][:0], s.tz.run(d.text[f])...)
+		// The tokenizer writes straight into this field's pooled buffer.
+		s.tz.toks = s.toks[f][:0]
+		s.toks[f] = s.tz.run(d.text[f])
 		d.toks[f] = s.toks[f]
 		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], s.hits)
 	}
@@ -119,6 +124,7 @@ func (d *doc) run() {
 	veto := map[int]bool{}
 	d.actionAt = map[posKey]bool{}
 	d.titleEnd = map[posKey]int32{}
+	d.titleTok = map[posKey]bool{}
 	for _, h := range d.hits {
 		e := d.entry(h)
 		switch e.kind {
@@ -126,6 +132,9 @@ func (d *doc) run() {
 			d.actionAt[posKey{h.field, h.i}] = true
 		case kTitle:
 			d.titleEnd[posKey{h.field, h.j}] = h.i
+			for k := h.i; k < h.j; k++ {
+				d.titleTok[posKey{h.field, k}] = true
+			}
 		case kKeyword:
 			d.keywords[t.keywords[e.target]] = true
 		case kCueConfirm:
@@ -145,9 +154,28 @@ func (d *doc) run() {
 		}
 	}
 	// Countries, rule 1: strong aliases are accepted as written.
+	// Words of catalogued treaty names found in the article ("Paris" of
+	// "Paris Agreement"): a seat used as their modifier elsewhere ("the
+	// Paris goals") names the treaty, not the country.
+	var treatyWords map[int32]bool
+	for _, h := range d.hits {
+		if d.entry(h).kind == kTreaty {
+			if treatyWords == nil {
+				treatyWords = map[int32]bool{}
+			}
+			for k := h.i; k < h.j; k++ {
+				treatyWords[d.toks[h.field][k].id] = true
+			}
+		}
+	}
+	// Rule 1: strong aliases are accepted as written, except a demonym
+	// naming a language ("said in French") and a seat naming a treaty.
 	strong := map[int]bool{}
 	for _, h := range d.hits {
 		if e := d.entry(h); e.kind == kCountry && !e.weak {
+			if e.dem && d.languageUse(h) || e.seat && d.treatyModifier(h, treatyWords) {
+				continue
+			}
 			d.addCountry(h, int(e.target), "strong-alias")
 			strong[int(e.target)] = true
 		}
@@ -160,10 +188,12 @@ func (d *doc) run() {
 			continue
 		}
 		c := int(e.target)
-		if veto[c] || d.personLike(h) {
+		if veto[c] || d.personLike(h) || e.dem && d.languageUse(h) || e.seat && d.treatyModifier(h, treatyWords) {
 			continue
 		}
 		switch {
+		case e.seat && d.dateline(h):
+			d.addCountry(h, c, "weak-seat-in-dateline")
 		case strong[c]:
 			d.addCountry(h, c, "weak-confirmed-by-strong-mention")
 		case confirm[c]:
@@ -182,7 +212,7 @@ func (d *doc) run() {
 			continue
 		}
 		amb := t.g.ambiguous[e.target]
-		if d.personLike(h) {
+		if d.personLike(h) || d.languageUse(h) {
 			continue
 		}
 		var got []int
@@ -232,10 +262,13 @@ func (d *doc) addLeader(h hit, p int, rule string) {
 }
 
 func (d *doc) indexCountries() {
-	d.countryAt = map[posKey]int{}
-	d.countryEnd = map[posKey]int{}
-	d.cStart = map[posKey]int32{}
+	n := len(d.countries)
+	d.countryAt = make(map[posKey]int, n)
+	d.countryEnd = make(map[posKey]int, n)
+	d.cStart = make(map[posKey]int32, n)
+	d.countryStop = make(map[posKey]int32, n)
 	for _, m := range d.countries {
+		d.countryStop[posKey{m.field, m.i}] = m.j
 		d.countryAt[posKey{m.field, m.i}] = m.ent
 		d.countryEnd[posKey{m.field, m.j}] = m.ent
 		d.cStart[posKey{m.field, m.j}] = m.i
@@ -256,8 +289,20 @@ func (d *doc) indexLeaders() {
 // ("Jordan Peterson", "Chad Smith"). Title Case headlines are exempt.
 func (d *doc) personLike(h hit) bool {
 	if h.field == 0 && d.titleTC {
+		// Every word of a Title Case headline is capitalised: the headline
+		// word is a person's name only where the text names that person
+		// ("Jordan Peterson ..." below "Jordan Peterson Speaks In Toronto").
+		for _, o := range d.hits {
+			if o.field > 0 && o.entry == h.entry && d.personLikeAt(o) {
+				return true
+			}
+		}
 		return false
 	}
+	return d.personLikeAt(h)
+}
+
+func (d *doc) personLikeAt(h hit) bool {
 	toks := d.toks[h.field]
 	i, j := int(h.i), int(h.j)
 	if j < len(toks) {
@@ -528,10 +573,7 @@ func (d *doc) decideTitleOnly(h hit) {
 	}
 	code := t.g.countries[country].code
 	found := -1
-	for p := range t.persons {
-		if t.persons[p].country != code && !d.heldIn(p, code) {
-			continue
-		}
+	for _, p := range t.byCountry[code] {
 		for _, tidx := range t.persons[p].terms {
 			tm := &t.g.terms[tidx]
 			if tm.country == code && termActive(tm, d.date) && titleMatches(ti, tm) {
@@ -545,15 +587,6 @@ func (d *doc) decideTitleOnly(h hit) {
 	if found >= 0 {
 		d.leaders = append(d.leaders, mention{field: h.field, i: int32(start), j: int32(j), ent: found, rule: "title-of-country-on-date"})
 	}
-}
-
-func (d *doc) heldIn(p int, code string) bool {
-	for _, tidx := range d.t.persons[p].terms {
-		if d.t.g.terms[tidx].country == code {
-			return true
-		}
-	}
-	return false
 }
 
 // roleOn returns the office p held on date (or their latest before it).
@@ -579,20 +612,18 @@ func (d *doc) output() article.Tags {
 	type agg struct {
 		spans []article.Span
 		score float64
-		seen  map[article.Span]bool
 	}
 	cs := map[int]*agg{}
 	for _, m := range d.countries {
 		a := cs[m.ent]
 		if a == nil {
-			a = &agg{seen: map[article.Span]bool{}}
+			a = &agg{}
 			cs[m.ent] = a
 		}
 		sp := d.span(m)
-		if a.seen[sp] {
+		if hasSpan(a.spans, sp) {
 			continue
 		}
-		a.seen[sp] = true
 		a.spans = append(a.spans, sp)
 		a.score += d.weight(m)
 	}
@@ -614,14 +645,13 @@ func (d *doc) output() article.Tags {
 	for _, m := range d.leaders {
 		a := ls[m.ent]
 		if a == nil {
-			a = &agg{seen: map[article.Span]bool{}}
+			a = &agg{}
 			ls[m.ent] = a
 		}
 		sp := d.span(m)
-		if a.seen[sp] {
+		if hasSpan(a.spans, sp) {
 			continue
 		}
-		a.seen[sp] = true
 		a.spans = append(a.spans, sp)
 	}
 	for p, a := range ls {
@@ -642,14 +672,13 @@ func (d *doc) output() article.Tags {
 	for _, m := range d.treaties {
 		a := ts[m.ent]
 		if a == nil {
-			a = &agg{seen: map[article.Span]bool{}}
+			a = &agg{}
 			ts[m.ent] = a
 		}
 		sp := d.span(m)
-		if a.seen[sp] {
+		if hasSpan(a.spans, sp) {
 			continue
 		}
-		a.seen[sp] = true
 		a.spans = append(a.spans, sp)
 	}
 	for k, a := range ts {
@@ -702,15 +731,107 @@ func (d *doc) weight(m mention) float64 {
 	return 0.8 / (1 + 0.5*p)
 }
 
+func fieldOrder(f string) int {
+	switch f {
+	case article.FieldTitle:
+		return 0
+	case article.FieldSummary:
+		return 1
+	}
+	return 2
+}
+
 func sortSpans(s []article.Span) {
-	order := map[string]int{article.FieldTitle: 0, article.FieldSummary: 1, article.FieldBody: 2}
 	sort.Slice(s, func(i, j int) bool {
 		if s[i].Field != s[j].Field {
-			return order[s[i].Field] < order[s[j].Field]
+			return fieldOrder(s[i].Field) < fieldOrder(s[j].Field)
 		}
 		if s[i].Start != s[j].Start {
 			return s[i].Start < s[j].Start
 		}
 		return s[i].End < s[j].End
 	})
+}
+
+// languageUse reports whether a demonym names a language rather than the
+// country: "said in French", "speaks Russian", "Russian-language media",
+// "switched between English and French".
+func (d *doc) languageUse(h hit) bool {
+	w := &d.t.w
+	toks := d.toks[h.field]
+	i, j := int(h.i), int(h.j)
+	next := int32(-1)
+	nextBreak := j >= len(toks) || toks[j].flags&fBreak != 0 || toks[j].sent != toks[i].sent
+	if !nextBreak {
+		next = toks[j].id
+	}
+	if next >= 0 && w.langAfter[next] {
+		return true
+	}
+	if i == 0 || toks[i].flags&fBreak != 0 {
+		return false
+	}
+	prev := toks[i-1].id
+	if prev < 0 {
+		return false
+	}
+	if w.langBefore[prev] {
+		// "in Russian custody" is the country; "in Russian." and "in
+		// Russian through an interpreter" are the language.
+		return prev != w.in && prev != w.into || nextBreak || next >= 0 && w.langFollow[next]
+	}
+	if (prev == w.and || prev == w.or) && i >= 2 && toks[i-1].flags&fBreak == 0 {
+		if pp := toks[i-2].id; pp >= 0 && w.langName[pp] {
+			return true
+		}
+		if i >= 3 && toks[i-3].id >= 0 && w.langBefore[toks[i-3].id] && toks[i-2].flags&fBreak == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// treatyModifier reports whether a seat ("Paris") is used as the modifier
+// of a lower-case noun ("the Paris goals") in an article that names a
+// catalogued treaty holding that word.
+func (d *doc) treatyModifier(h hit, treatyWords map[int32]bool) bool {
+	if treatyWords == nil {
+		return false
+	}
+	toks := d.toks[h.field]
+	for k := h.i; k < h.j; k++ {
+		if !treatyWords[toks[k].id] {
+			return false
+		}
+	}
+	j := int(h.j)
+	if j >= len(toks) || toks[j].flags&(fBreak|fCapFirst) != 0 || toks[j].flags&fPoss != 0 {
+		return false
+	}
+	return toks[j].id < 0 || !d.t.w.stop[toks[j].id]
+}
+
+// dateline reports whether a seat opens the body as an all-capitals
+// dateline ("VIENNA (Newswire) —", "KHARTOUM, Sudan (Newswire) —").
+func (d *doc) dateline(h hit) bool {
+	if h.field != 2 || h.i != 0 || d.toks[2][0].flags&fAllUpper == 0 {
+		return false
+	}
+	toks := d.toks[2]
+	if int(h.j) >= len(toks) {
+		return false
+	}
+	sep := d.text[2][toks[h.j-1].end:toks[h.j].start]
+	return strings.Contains(sep, "(") || strings.Contains(sep, ",")
+}
+
+// hasSpan reports whether sp is in s (an entity has few spans; a scan
+// beats a map).
+func hasSpan(s []article.Span, sp article.Span) bool {
+	for _, x := range s {
+		if x == sp {
+			return true
+		}
+	}
+	return false
 }

@@ -18,6 +18,24 @@
 // leaders, treaties) and every keyword, title, cue and treaty word. Rules
 // run on those candidates only; each rule is named where it decides
 // (see the decide* functions).
+//
+// Labelling conventions the rules follow:
+//   - A country is tagged when the text names it: its name, an
+//     abbreviation, a demonym, or its capital or seat of government, also
+//     as a venue or dateline ("talks in Minsk" is Belarus). A leader does
+//     not tag their country, and neither do regions ("the West Bank",
+//     "Gaza"), "European" or "the bloc" (the EU needs "EU", "European
+//     Union" or an EU seat). A demonym naming a language ("said in French")
+//     is not the country.
+//   - A leader is anyone who holds or held an office in data/leaders.txt,
+//     named in full, by title and surname, by a distinctive surname, or by
+//     a title resolved on the article's date ("the Russian president").
+//   - A treaty is a catalogued name or a described treaty with at least two
+//     stated parties. A described treaty whose parties equal those of a
+//     catalogued treaty named in the article is that treaty; all described
+//     treaties with the same parties in one article are one treaty. The
+//     action is that of the nearest action word that is not negated
+//     ("would not extend" is not "extended").
 package enrich
 
 import (
@@ -32,7 +50,7 @@ import (
 
 // rulesVersion is bumped whenever a rule changes; the data hash covers the
 // gazetteers.
-const rulesVersion = "2026.11.1"
+const rulesVersion = "2026.11.2"
 
 // Options configure a Tagger.
 type Options struct {
@@ -52,24 +70,27 @@ type person struct {
 
 // Tagger tags articles. Build it with New; it is immutable afterwards.
 type Tagger struct {
-	g        *gazetteer
-	m        *matcher
-	persons  []person
-	surnames [][]int32 // surname entry target → person indexes
-	strongSN []bool
-	keywords []string // keyword entry target → base word
-	actions  []string // action entry target → action
-	codeIdx  map[string]int
-	w        words
-	version  string
-	now      func() time.Time
-	pool     sync.Pool
+	g         *gazetteer
+	m         *matcher
+	persons   []person
+	surnames  [][]int32 // surname entry target → person indexes
+	strongSN  []bool
+	keywords  []string // keyword entry target → base word
+	actions   []string // action entry target → action
+	codeIdx   map[string]int
+	byCountry map[string][]int // country code → persons who held an office of it
+	w         words
+	version   string
+	now       func() time.Time
+	pool      sync.Pool
 }
 
 // words holds vocabulary ids of function words that the rules look at.
 type words struct {
 	the, a, an, of, between, and, or, with, former, by, among, to, on, this, these int32
-	stop, state, past                                                              map[int32]bool
+	in, into                                                                       int32
+	stop, state, past, neg, pluralHead                                             map[int32]bool
+	langBefore, langAfter, langFollow, langName, listWord                          map[int32]bool
 }
 
 // actionWords maps a written form to the treaty action it signals.
@@ -78,7 +99,7 @@ var actionWords = map[string]string{
 	"ratified": "ratified", "ratify": "ratified", "ratifies": "ratified", "ratifying": "ratified", "ratification": "ratified",
 	"suspended": "suspended", "suspend": "suspended", "suspends": "suspended", "suspending": "suspended", "suspension": "suspended",
 	"withdrew": "withdrew", "withdraw": "withdrew", "withdraws": "withdrew", "withdrawing": "withdrew", "withdrawal": "withdrew",
-	"withdrawn": "withdrew", "pulled out": "withdrew", "pull out": "withdrew", "pulling out": "withdrew", "quit": "withdrew", "exited": "withdrew",
+	"withdrawn": "withdrew", "pulled out": "withdrew", "pull out": "withdrew", "pulling out": "withdrew", "pulls out": "withdrew", "quit": "withdrew", "exited": "withdrew",
 	"extended": "extended", "extend": "extended", "extends": "extended", "extending": "extended", "extension": "extended", "renewed": "extended", "prolonged": "extended",
 	"negotiated": "negotiated", "negotiate": "negotiated", "negotiating": "negotiated", "negotiations": "negotiated", "negotiators": "negotiated", "negotiation": "negotiated",
 	"drafting": "negotiated", "drafted": "negotiated",
@@ -104,7 +125,7 @@ func New(opts Options) (*Tagger, error) {
 	for i, c := range g.countries {
 		for _, al := range c.aliases {
 			for _, a := range al {
-				m.add(a.text, entry{kind: kCountry, exact: a.exact, weak: a.weak, seat: a.seat, target: int32(i)}, true)
+				m.add(a.text, entry{kind: kCountry, exact: a.exact, weak: a.weak, seat: a.seat, dem: a.dem, target: int32(i)}, true)
 			}
 		}
 	}
@@ -162,8 +183,16 @@ func New(opts Options) (*Tagger, error) {
 			t.strongSN[si] = t.strongSN[si] || sn.strong
 		}
 	}
+	t.byCountry = map[string][]int{}
 	for i := range t.persons {
 		p := &t.persons[i]
+		seen := map[string]bool{}
+		for _, ti := range p.terms {
+			if c := g.terms[ti].country; !seen[c] {
+				seen[c] = true
+				t.byCountry[c] = append(t.byCountry[c], i)
+			}
+		}
 		sort.SliceStable(p.terms, func(a, b int) bool { return g.terms[p.terms[a]].start.Before(g.terms[p.terms[b]].start) })
 		p.country = g.terms[p.terms[len(p.terms)-1]].country
 	}
@@ -217,6 +246,16 @@ func New(opts Options) (*Tagger, error) {
 	w.state = idSet(m, "government", "president", "prime", "king", "queen", "foreign", "army", "military", "capital", "parliament",
 		"border", "borders", "ministry", "embassy", "ambassador", "economy", "navy", "troops", "forces", "officials", "leader",
 		"defence", "defense", "interior", "monarch", "cabinet", "national", "central", "state", "regime", "authorities", "neighbour", "neighbor")
+	w.in, w.into = m.word("in"), m.word("into")
+	w.neg = idSet(m, "not", "never", "no", "nor", "without", "won't", "wouldn't", "didn't", "doesn't", "don't", "isn't", "wasn't",
+		"cannot", "can't", "refused", "refuses", "declined", "declines", "rejected", "failed", "fails", "against")
+	w.pluralHead = idSet(m, "treaties", "pacts", "accords", "agreements")
+	w.langBefore = idSet(m, "in", "into", "speaks", "speak", "spoke", "speaking", "fluent", "learn", "learning", "learned", "taught", "teaching", "translated", "subtitled", "dubbed")
+	w.langAfter = idSet(m, "language", "languages", "speaking", "speaker", "speakers", "translation", "translations", "translator", "interpreter", "subtitles", "dialect", "lessons", "classes", "lettering", "alphabet")
+	w.langFollow = idSet(m, "and", "or", "then", "through", "via", "with", "as", "to", "on", "at", "before", "after", "while", "when", "but", "by", "for", "from", "instead", "rather", "only", "too", "also")
+	w.langName = idSet(m, "english", "arabic", "hebrew", "mandarin", "cantonese", "hindi", "urdu", "farsi", "swahili", "latin", "tamil", "bengali", "punjabi")
+	w.listWord = idSet(m, "both", "its", "their", "neighbours", "neighbors", "ally", "allies", "partner", "partners", "neighbour", "neighbor")
+	idSet(m, "neighbouring", "neighboring")
 	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming")
 	h := sha256.New()
 	h.Write([]byte(rulesVersion))
@@ -293,5 +332,5 @@ func slug(s string) string {
 var foldASCII = map[rune]string{'á': "a", 'à': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'é': "e", 'è': "e", 'ê': "e", 'ë': "e",
 	'í': "i", 'ì': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'ö': "o", 'õ': "o", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ş': "s", 'ğ': "g", 'ı': "i"}
 
-// Version identifies the rules and data: "2026.11.1+<hash of the data>".
+// Version identifies the rules and data: "2026.11.2+<hash of the data>".
 func (t *Tagger) Version() string { return t.version }

@@ -71,6 +71,9 @@ func (tz *tokenizer) run(s string) []token {
 			case ' ', '\t', '\r':
 			case '-':
 				flags |= fHyphenPrev
+				if i+1 < n && s[i+1] == '-' && afterParen(s, i) {
+					flags |= fBreak | fSentStart
+				}
 			case '\n':
 				flags |= fBreak | fSentStart
 				if i+1 < n && (s[i+1] == '\n' || s[i+1] == '\r') || len(tz.toks) > 0 {
@@ -103,6 +106,13 @@ func (tz *tokenizer) run(s string) []token {
 				case '\u2013', '\u2011', '\u2010': // dashes joining words
 					flags |= fHyphenPrev
 				case '\u00a0', '\u2009', '\u202f':
+				case '\u2014':
+					// A dash after a closing parenthesis ends a dateline
+					// ("MOSCOW (Newswire) — ..."): what follows is a new sentence.
+					flags |= fBreak
+					if afterParen(s, i) {
+						flags |= fSentStart
+					}
 				default:
 					flags |= fBreak
 				}
@@ -259,4 +269,18 @@ func asciiLower(s string) string {
 		}
 	}
 	return s
+}
+
+// afterParen reports whether the last non-space byte before s[i] is ')'.
+func afterParen(s string, i int) bool {
+	for i--; i >= 0; i-- {
+		switch s[i] {
+		case ' ', '\t':
+			continue
+		case ')':
+			return true
+		}
+		return false
+	}
+	return false
 }

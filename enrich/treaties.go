@@ -36,6 +36,12 @@ func (d *doc) decideTreaties() {
 		}
 	}
 	// Treaty head words in reading order.
+	d.treatyEnd = map[posKey]bool{}
+	for _, h := range d.hits {
+		if k := d.entry(h).kind; k == kTreaty || k == kHead {
+			d.treatyEnd[posKey{h.field, h.j}] = true
+		}
+	}
 	heads := make([]hit, 0, 8)
 	for _, h := range d.hits {
 		if d.entry(h).kind == kHead && !covered[posKey{h.field, h.i}] {
@@ -119,8 +125,16 @@ func (d *doc) describedTreaty(h hit) {
 			descStart++
 		}
 	}
-	// Anaphora: "the treaty" with nothing before it.
-	if len(nameToks) == 0 && len(parties) == 0 {
+	// Parties stated right after the treaty word: "between A and B",
+	// "with B", "among A, B and C".
+	j := int(h.j)
+	fwd := map[string]bool{}
+	if j < len(toks) && toks[j].sent == sent && (toks[j].id == t.w.between || toks[j].id == t.w.with || toks[j].id == t.w.among) {
+		d.collectList(h.field, j+1, fwd)
+	}
+	plural := toks[i].id >= 0 && t.w.pluralHead[toks[i].id]
+	// Anaphora: "the treaty" with nothing before or after it.
+	if len(nameToks) == 0 && len(parties) == 0 && len(fwd) == 0 {
 		if i > 0 && (toks[i-1].id == t.w.the || toks[i-1].id == t.w.this) && len(d.treaties) > 0 {
 			last := d.treaties[len(d.treaties)-1]
 			if !d.before(h, last) {
@@ -131,29 +145,48 @@ func (d *doc) describedTreaty(h hit) {
 	}
 	// Capitalised forward name: "Treaty of Amity and Cooperation".
 	headCap := toks[i].flags&fCapFirst != 0 && !d.titleTC
-	j := int(h.j)
 	if headCap && j+1 < len(toks) && (toks[j].id == t.w.of || toks[j].id == t.w.on) && toks[j+1].flags&fCapFirst != 0 {
 		for j < len(toks) && toks[j].flags&fBreak == 0 && (toks[j].flags&fCapFirst != 0 || toks[j].id == t.w.of || toks[j].id == t.w.on || toks[j].id == t.w.and || toks[j].id == t.w.the) {
 			j++
 		}
 	}
-	// Parties stated after the treaty word: "between A and B", "with B".
-	for k := int(h.j); k < len(toks) && k < int(h.j)+4 && toks[k].sent == sent; k++ {
-		if toks[k].id == t.w.between || toks[k].id == t.w.with || toks[k].id == t.w.among {
-			d.collectParties(h.field, k+1, sent, 14, parties)
+	// Signers: countries and leaders of the clause before a treaty action
+	// earlier in the sentence ("Russia and Iran signed a ... treaty"). The
+	// clause starts after the last treaty word before the action, so "the
+	// treaty that A and B signed" does not count the sentence's subject.
+	signers := map[string]bool{}
+	for k := i - 1; k >= 0 && toks[k].sent == sent; k-- {
+		if d.isAction(h.field, k) && !d.negated(h.field, k) {
+			s := k
+			for s > 0 && toks[s-1].sent == sent && !d.headEndsAt(h.field, s) {
+				s--
+			}
+			d.collectParties(h.field, s, sent, k-s, signers)
 			break
 		}
 	}
-	// Signers: countries and leaders before a treaty action earlier in the sentence.
-	for k := i - 1; k >= 0 && toks[k].sent == sent; k-- {
-		if d.isAction(h.field, k) {
-			s := k
-			for s > 0 && toks[s-1].sent == sent {
-				s--
-			}
-			d.collectParties(h.field, s, sent, k-s, parties)
-			break
+	// "reach an agreement with A": a bare indefinite treaty word with no
+	// description and no signers is a hypothetical, not a treaty.
+	if len(nameToks) == 0 && len(parties) == 0 && len(signers) == 0 && i > 0 && (toks[i-1].id == t.w.a || toks[i-1].id == t.w.an) {
+		return
+	}
+	// "agreements with A and B" (plural) are separate agreements with
+	// each of them, not one treaty among them.
+	if plural && len(fwd) > 0 && len(signers) == 0 && len(parties) == 0 {
+		return
+	}
+	// "its agreement with B": one stated partner and no signers; the other
+	// party is the nearest country or leader before the treaty words.
+	if len(fwd) == 1 && len(signers) == 0 && len(parties) == 0 {
+		if c := d.nearestPartyBefore(h.field, descStart, sent, fwd); c != "" {
+			parties[c] = true
 		}
+	}
+	for c := range fwd {
+		parties[c] = true
+	}
+	for c := range signers {
+		parties[c] = true
 	}
 	if len(parties) < 2 {
 		return
@@ -163,6 +196,14 @@ func (d *doc) describedTreaty(h hit) {
 		codes = append(codes, c)
 	}
 	sort.Strings(codes)
+	// Same parties as a catalogued treaty already named in this article:
+	// that treaty ("the defence pact" after "the Russia-DPRK treaty").
+	for k := range d.tkeys {
+		if d.tkeys[k].cat >= 0 && equalStrings(d.tkeys[k].parties, codes) {
+			d.addTreaty(h.field, int32(descStart), int32(j), k, "described-named")
+			return
+		}
+	}
 	// Same parties as a catalogued bilateral treaty in force by then: that treaty.
 	year := d.date.Year()
 	best := -1
@@ -193,6 +234,16 @@ func (d *doc) describedTreaty(h hit) {
 	// are one treaty; the name is the longest description seen.
 	id := "x-" + slug(strings.Join(codes, "-")+"-"+head)
 	key, ok := d.tkeyIdx[id]
+	if !ok {
+		// One article, one uncatalogued treaty per set of parties: the
+		// headline's "peace accord" is the body's "ceasefire agreement".
+		for k := range d.tkeys {
+			if d.tkeys[k].cat < 0 && equalStrings(d.tkeys[k].parties, codes) {
+				key, ok = k, true
+				break
+			}
+		}
+	}
 	if !ok {
 		d.tkeys = append(d.tkeys, treatyKey{id: id, name: name, cat: -1, parties: codes})
 		key = len(d.tkeys) - 1
@@ -278,7 +329,7 @@ func (d *doc) treatyAction(key int) string {
 		sent := toks[m.i].sent
 		best, bestDist := "", 1<<30
 		for _, h := range d.hits {
-			if h.field != m.field || d.entry(h).kind != kAction || toks[h.i].sent != sent {
+			if h.field != m.field || d.entry(h).kind != kAction || toks[h.i].sent != sent || d.negated(h.field, int(h.i)) {
 				continue
 			}
 			dist := int(m.i) - int(h.j)
@@ -297,4 +348,75 @@ func (d *doc) treatyAction(key int) string {
 		}
 	}
 	return "mentioned"
+}
+
+// headEndsAt reports whether a treaty word or catalogued treaty name ends
+// right before token k of field f.
+func (d *doc) headEndsAt(f int8, k int) bool {
+	return d.treatyEnd[posKey{f, int32(k)}]
+}
+
+// negated reports whether the action word at token k is negated by one of
+// the three words before it in its sentence ("would not extend", "never
+// ratified", "refused to sign").
+func (d *doc) negated(f int8, k int) bool {
+	toks := d.toks[f]
+	for n := k - 1; n >= 0 && n >= k-3 && toks[n].sent == toks[k].sent; n-- {
+		if toks[n].id >= 0 && d.t.w.neg[toks[n].id] {
+			return true
+		}
+	}
+	return false
+}
+
+// nearestPartyBefore returns the country of the nearest country or leader
+// mention before token end in the sentence that is not in skip.
+func (d *doc) nearestPartyBefore(f int8, end int, sent int32, skip map[string]bool) string {
+	toks := d.toks[f]
+	for k := end - 1; k >= 0 && toks[k].sent == sent; k-- {
+		if c, ok := d.countryAt[posKey{f, int32(k)}]; ok {
+			if code := d.t.g.countries[c].code; !skip[code] {
+				return code
+			}
+			continue
+		}
+		if p, ok := d.leaderAt[posKey{f, int32(k)}]; ok {
+			if code := d.countryOn(p); !skip[code] {
+				return code
+			}
+		}
+	}
+	return ""
+}
+
+// collectList adds the parties of a list starting at token k ("Russia and
+// North Korea", "President Xi, Russia and Iran"), stopping at the first
+// word that is neither a party, a title nor a list word.
+func (d *doc) collectList(f int8, k int, parties map[string]bool) {
+	toks := d.toks[f]
+	w := &d.t.w
+	sent := toks[k-1].sent
+	for k < len(toks) && toks[k].sent == sent {
+		key := posKey{f, int32(k)}
+		if c, ok := d.countryAt[key]; ok {
+			parties[d.t.g.countries[c].code] = true
+			k = int(d.countryStop[key])
+			continue
+		}
+		if p, ok := d.leaderAt[key]; ok {
+			parties[d.countryOn(p)] = true
+			for k < len(toks) {
+				if q, ok := d.leaderAt[posKey{f, int32(k)}]; !ok || q != p {
+					break
+				}
+				k++
+			}
+			continue
+		}
+		if id := toks[k].id; id >= 0 && (id == w.and || id == w.or || id == w.the || w.listWord[id] || d.titleTok[key]) {
+			k++
+			continue
+		}
+		break
+	}
 }
