@@ -1,0 +1,190 @@
+package alert
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"go.uber.org/goleak"
+	"go.uber.org/zap"
+
+	"github.com/newswire/newswire/alert/match"
+	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/consumers"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+var t0 = time.Date(2026, 3, 2, 9, 30, 0, 0, time.UTC)
+
+func testArticle(id string) *article.Enriched {
+	return &article.Enriched{Article: article.Article{
+		Schema: 1, ID: id, Source: "Reuters", URL: "https://news.example/" + id,
+		Title:     "Kim and Putin sign strategic partnership treaty",
+		Summary:   "North Korea and Russia agreed to mutual defence at a summit in Pyongyang.",
+		Body:      "The treaties were signed on Wednesday after talks that lasted the whole day.",
+		Published: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC),
+	}, Tags: article.Tags{
+		Countries: []article.CountryTag{
+			{Code: "KP", Name: "North Korea", Mentions: 1, Spans: []article.Span{{Field: "summary", Start: 0, End: 11}}},
+			{Code: "RU", Name: "Russia", Mentions: 1, Spans: []article.Span{{Field: "summary", Start: 16, End: 22}}},
+		},
+		Keywords: []string{"treaty", "summit"},
+	}}
+}
+
+func encodeArticle(t testing.TB, e *article.Enriched) kafka.Message {
+	b, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kafka.Message{Topic: "news.enriched", Key: []byte(e.ID), Value: b}
+}
+
+func compileRules(t testing.TB, rules ...match.Rule) *match.Matcher {
+	t.Helper()
+	m, err := match.Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+var kpRuTreaty = match.Rule{ID: "kp-ru-treaty", Name: "North Korea, Russia and a treaty",
+	Query: match.Query{Text: "treaty", Countries: []string{"KP", "RU"}}}
+
+func TestAlertGolden(t *testing.T) {
+	e := testArticle("a1")
+	ms := compileRules(t, kpRuTreaty).Match(e)
+	if len(ms) != 1 {
+		t.Fatalf("%d matches", len(ms))
+	}
+	got, err := json.MarshalIndent(NewAlert(ms[0], e, t0), "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	path := filepath.Join("testdata", "alert.golden.json")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("alert JSON differs from %s:\n%s", path, got)
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	long := "Opening words. " + string(bytes.Repeat([]byte("filler words here "), 20)) + "the treaty was signed " + string(bytes.Repeat([]byte("more text after "), 30))
+	e := &article.Enriched{Article: article.Article{ID: "x", Title: "T", Body: long}}
+	m := compileRules(t, match.Rule{ID: "r", Name: "r", Query: match.Query{Text: "treaty"}}).Match(e)
+	s := Snippet(e, m[0])
+	if !bytes.Contains([]byte(s), []byte("treaty")) || s[:3] != "…" || len(s) > snippetLen+8 {
+		t.Errorf("snippet = %q", s)
+	}
+}
+
+func openState(t *testing.T) (*State, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "state.db")
+	st, err := OpenState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st, path
+}
+
+func TestAlerterOncePerRuleAndArticle(t *testing.T) {
+	st, path := openState(t)
+	m := compileRules(t, kpRuTreaty, match.Rule{ID: "summit", Name: "Summit", Query: match.Query{Text: "summit"}})
+	stage, err := NewAlerterStage(m, st, AlerterConfig{Topic: "news.alerts", Now: func() time.Time { return t0 }}, nil, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	a1, a2 := testArticle("a1"), testArticle("a2")
+	updated := testArticle("a1")
+	updated.Title += " (updated)"
+	batch := []kafka.Message{encodeArticle(t, a1), encodeArticle(t, a1), {Value: []byte("{bad")}}
+	res, err := stage.Process(ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 || len(res[0].Out) != 2 || len(res[1].Out) != 0 || !errors.Is(res[2].Err, consumers.ErrPoison) {
+		t.Fatalf("first batch results: %+v", res)
+	}
+	if k := string(res[0].Out[0].Key); k != "kp-ru-treaty/a1" || res[0].Out[0].Topic != "news.alerts" {
+		t.Errorf("key %q topic %q", k, res[0].Out[0].Topic)
+	}
+	// Redelivery of the same record before the next batch records it:
+	// not alerted again (the pairs are recorded at the start of Process).
+	res, err = stage.Process(ctx, []kafka.Message{encodeArticle(t, a1), encodeArticle(t, updated), encodeArticle(t, a2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res[0].Out)+len(res[1].Out) != 0 || len(res[2].Out) != 2 {
+		t.Fatalf("second batch: %d %d %d alerts", len(res[0].Out), len(res[1].Out), len(res[2].Out))
+	}
+	if err := stage.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	// State survives a restart.
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st2, err := OpenState(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	stage2, _ := NewAlerterStage(m, st2, AlerterConfig{Topic: "news.alerts"}, nil, zap.NewNop())
+	res, err = stage2.Process(ctx, []kafka.Message{encodeArticle(t, a1), encodeArticle(t, a2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res[0].Out)+len(res[1].Out) != 0 {
+		t.Errorf("replay after restart alerted again: %+v", res)
+	}
+	if ok, _ := st2.Alerted("summit", "a2"); !ok {
+		t.Error("summit/a2 not recorded")
+	}
+}
+
+func TestAlerterUnacknowledgedIsNotRecorded(t *testing.T) {
+	st, _ := openState(t)
+	m := compileRules(t, kpRuTreaty)
+	stage, _ := NewAlerterStage(m, st, AlerterConfig{Topic: "news.alerts"}, nil, zap.NewNop())
+	if _, err := stage.Process(context.Background(), []kafka.Message{encodeArticle(t, testArticle("a1"))}); err != nil {
+		t.Fatal(err)
+	}
+	// No further Process call: the batch may never have been written, so
+	// a new stage (a restart) must alert again.
+	if ok, _ := st.Alerted("kp-ru-treaty", "a1"); ok {
+		t.Error("pair recorded before its alert was acknowledged")
+	}
+}
+
+func TestAlerterMaxAge(t *testing.T) {
+	st, _ := openState(t)
+	stage, _ := NewAlerterStage(compileRules(t, kpRuTreaty), st, AlerterConfig{Topic: "t", MaxAge: time.Hour,
+		Now: func() time.Time { return t0.Add(48 * time.Hour) }}, nil, zap.NewNop())
+	res, err := stage.Process(context.Background(), []kafka.Message{encodeArticle(t, testArticle("old"))})
+	if err != nil || len(res[0].Out) != 0 {
+		t.Errorf("old article alerted: %+v %v", res, err)
+	}
+}

@@ -1,0 +1,305 @@
+package alert
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/newswire/newswire/alert/match"
+	"github.com/newswire/newswire/article"
+)
+
+// Service owns the rules in force: the rule store, the compiled Matcher
+// (rebuilt and swapped atomically on every change) and the HTTP API.
+// Match, Rule and the handlers are safe for concurrent use.
+type Service struct {
+	store        *RuleStore
+	hub          *Hub
+	m            *Metrics
+	log          *zap.Logger
+	allowPrivate bool
+
+	snap atomic.Pointer[snapshot]
+}
+
+type snapshot struct {
+	matcher *match.Matcher
+	byID    map[string]match.Rule
+}
+
+// ServiceConfig configures a Service.
+type ServiceConfig struct {
+	Store *RuleStore // required
+	// Hub serves GET /api/v1/alerts/stream when set.
+	Hub *Hub
+	// AllowPrivate accepts webhook targets on loopback and private
+	// networks in rules created through the API.
+	AllowPrivate bool
+	Metrics      *Metrics // may be nil
+}
+
+// NewService compiles the store's rules and subscribes to its changes.
+func NewService(cfg ServiceConfig, log *zap.Logger) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("alert service needs a rule store")
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics(nil)
+	}
+	s := &Service{store: cfg.Store, hub: cfg.Hub, m: cfg.Metrics, allowPrivate: cfg.AllowPrivate,
+		log: log.With(zap.String("component", "alerts"))}
+	if err := s.rebuild(); err != nil {
+		return nil, err
+	}
+	cfg.Store.OnChange(func() {
+		if err := s.rebuild(); err != nil {
+			s.log.Error("rules not recompiled; previous rules stay in force", zap.Error(err))
+		}
+	})
+	return s, nil
+}
+
+func (s *Service) rebuild() error {
+	rules := s.store.Rules()
+	start := time.Now()
+	m, err := match.Compile(rules)
+	if err != nil {
+		return err
+	}
+	by := make(map[string]match.Rule, len(rules))
+	counts := map[string]int{match.OriginFile: 0, match.OriginAPI: 0}
+	for _, r := range rules {
+		by[r.ID] = r
+		counts[r.Origin]++
+	}
+	s.snap.Store(&snapshot{matcher: m, byID: by})
+	for o, n := range counts {
+		s.m.rules.WithLabelValues(o).Set(float64(n))
+	}
+	s.log.Info("rules compiled", zap.Int("rules", len(rules)), zap.Duration("took", time.Since(start)))
+	return nil
+}
+
+// Match matches an article against the rules in force.
+func (s *Service) Match(e *article.Enriched) []match.Match { return s.snap.Load().matcher.Match(e) }
+
+// Rule returns a rule in force by id.
+func (s *Service) Rule(id string) (match.Rule, bool) {
+	r, ok := s.snap.Load().byID[id]
+	return r, ok
+}
+
+// Reload re-reads the rule file (call it on SIGHUP). On error the
+// previous rules stay in force.
+func (s *Service) Reload() error {
+	err := s.store.Reload()
+	if err != nil {
+		s.m.reloadErrors.Inc()
+	}
+	return err
+}
+
+// Watch reloads the rule file when it changes (polling every 2s) until
+// ctx is done.
+func (s *Service) Watch(ctx context.Context) {
+	s.store.Watch(ctx, 2*time.Second)
+}
+
+// Routes returns the alert endpoints for api.Config.Extra:
+//
+//	GET    /api/v1/alerts/rules        every rule, and the rule file's status
+//	POST   /api/v1/alerts/rules        create a rule (201, Location header)
+//	GET    /api/v1/alerts/rules/{id}   one rule
+//	PUT    /api/v1/alerts/rules/{id}   replace an API rule (409 for file rules)
+//	DELETE /api/v1/alerts/rules/{id}   delete an API rule (204; 409 for file rules)
+//	GET    /api/v1/alerts/stream       Server-Sent Events (when a Hub is set)
+//
+// Errors are JSON {"error": "...", "problems": [{"path", "message"}]}.
+// Webhook secrets are never returned; a PUT that leaves a webhook's
+// secret empty keeps the secret it had for the same URL.
+func (s *Service) Routes() map[string]http.Handler {
+	r := map[string]http.Handler{
+		"GET /api/v1/alerts/rules":         http.HandlerFunc(s.list),
+		"POST /api/v1/alerts/rules":        http.HandlerFunc(s.create),
+		"GET /api/v1/alerts/rules/{id}":    http.HandlerFunc(s.get),
+		"PUT /api/v1/alerts/rules/{id}":    http.HandlerFunc(s.put),
+		"DELETE /api/v1/alerts/rules/{id}": http.HandlerFunc(s.delete),
+	}
+	if s.hub != nil {
+		r["GET /api/v1/alerts/stream"] = s.hub
+	}
+	return r
+}
+
+// maxRuleBody bounds a rule request body.
+const maxRuleBody = 64 << 10
+
+type errorBody struct {
+	Error    string          `json:"error"`
+	Problems []match.Problem `json:"problems,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, err error) {
+	var ve *match.ValidationError
+	switch {
+	case errors.As(err, &ve):
+		writeJSON(w, http.StatusBadRequest, errorBody{Error: ve.Error(), Problems: ve.Problems})
+	case errors.Is(err, ErrNotFound):
+		writeJSON(w, http.StatusNotFound, errorBody{Error: err.Error()})
+	case errors.Is(err, ErrReadOnly), errors.Is(err, ErrConflict):
+		writeJSON(w, http.StatusConflict, errorBody{Error: err.Error()})
+	default:
+		writeJSON(w, http.StatusInternalServerError, errorBody{Error: err.Error()})
+	}
+}
+
+// redact hides webhook secrets.
+func redact(r match.Rule) match.Rule {
+	chans := make([]match.Channel, len(r.Channels))
+	for i, c := range r.Channels {
+		if c.Secret != "" {
+			c.Secret = secretMask
+		}
+		chans[i] = c
+	}
+	r.Channels = chans
+	return r
+}
+
+// secretMask stands for a secret in responses; sent back in a PUT it
+// keeps the secret.
+const secretMask = "********"
+
+type listBody struct {
+	Rules []match.Rule `json:"rules"`
+	File  *fileStatus  `json:"file,omitempty"`
+}
+
+type fileStatus struct {
+	Path  string `json:"path"`
+	Error string `json:"error,omitempty"`
+}
+
+func (s *Service) list(w http.ResponseWriter, _ *http.Request) {
+	rules := s.store.Rules()
+	out := listBody{Rules: make([]match.Rule, len(rules))}
+	for i, r := range rules {
+		out.Rules[i] = redact(r)
+	}
+	if path, err := s.store.FileStatus(); path != "" {
+		out.File = &fileStatus{Path: path}
+		if err != nil {
+			out.File.Error = err.Error()
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Service) get(w http.ResponseWriter, r *http.Request) {
+	rule, err := s.store.Get(r.PathValue("id"))
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, redact(rule))
+}
+
+func (s *Service) readRule(r *http.Request) (match.Rule, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, maxRuleBody+1))
+	if err != nil {
+		return match.Rule{}, &match.ValidationError{Problems: []match.Problem{{Message: "read body: " + err.Error()}}}
+	}
+	if len(b) > maxRuleBody {
+		return match.Rule{}, &match.ValidationError{Problems: []match.Problem{{Message: "rule is over the limit of 64 KiB"}}}
+	}
+	return match.ParseRuleJSON(b, match.ValidateOptions{AllowPrivate: s.allowPrivate})
+}
+
+func (s *Service) create(w http.ResponseWriter, r *http.Request) {
+	rule, err := s.readRule(r)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	saved, err := s.store.Create(rule)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/alerts/rules/"+saved.ID)
+	writeJSON(w, http.StatusCreated, redact(saved))
+}
+
+func (s *Service) put(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	old, err := s.store.Get(id)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if old.Origin == match.OriginFile {
+		writeErr(w, ErrReadOnly)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRuleBody+1))
+	if err != nil || len(body) > maxRuleBody {
+		writeErr(w, &match.ValidationError{Problems: []match.Problem{{Message: "rule body unreadable or over 64 KiB"}}})
+		return
+	}
+	// Restore kept secrets before validation, which requires them.
+	var probe match.Rule
+	if json.Unmarshal(body, &probe) == nil {
+		changed := false
+		for i := range probe.Channels {
+			c := &probe.Channels[i]
+			if c.Type == match.ChannelWebhook && (c.Secret == "" || c.Secret == secretMask) {
+				for _, oc := range old.Channels {
+					if oc.Type == c.Type && oc.URL == c.URL && oc.Secret != "" {
+						c.Secret, changed = oc.Secret, true
+					}
+				}
+			}
+		}
+		if changed {
+			if b, err := json.Marshal(&probe); err == nil {
+				body = b
+			}
+		}
+	}
+	rule, err := match.ParseRuleJSON(body, match.ValidateOptions{AllowPrivate: s.allowPrivate})
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if rule.ID != "" && rule.ID != id {
+		writeErr(w, &match.ValidationError{Problems: []match.Problem{{Path: "id", Message: "differs from the id in the URL"}}})
+		return
+	}
+	saved, err := s.store.Update(id, rule)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, redact(saved))
+}
+
+func (s *Service) delete(w http.ResponseWriter, r *http.Request) {
+	if err := s.store.Delete(r.PathValue("id")); err != nil {
+		writeErr(w, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,234 @@
+package alert
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+const ruleFile = `rules:
+  - id: summit-or-treaty
+    name: Summit or treaty
+    query:
+      any:
+        - text: summit
+        - text: treaty
+`
+
+func newTestService(t *testing.T, dir string) (*Service, *httptest.Server) {
+	t.Helper()
+	store, err := OpenRuleStore(StoreConfig{APIPath: filepath.Join(dir, "rules.json"), FilePath: filepath.Join(dir, "rules.yaml")}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := NewService(ServiceConfig{Store: store}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for p, h := range svc.Routes() {
+		mux.Handle(p, h)
+	}
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return svc, srv
+}
+
+func do(t *testing.T, method, url, body string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, strings.NewReader(body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return resp.StatusCode, m
+}
+
+func TestRuleAPI(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rules.yaml"), []byte(ruleFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svc, srv := newTestService(t, dir)
+	base := srv.URL + "/api/v1/alerts/rules"
+
+	// The page's shape: name and query only.
+	code, body := do(t, "POST", base, `{"name":"KP RU treaty","query":{"text":"treaty","countries":["KP","RU"]}}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create: %d %v", code, body)
+	}
+	id, _ := body["id"].(string)
+	if id == "" || body["origin"] != "api" {
+		t.Fatalf("created %v", body)
+	}
+	if len(svc.Match(testArticle("a1"))) != 2 {
+		t.Errorf("new rule not in force")
+	}
+	code, body = do(t, "POST", base, `{"name":"x","query":{"text":"treaty -rumour \"strategic","near":{"a":"a","b":"b","within":0}}}`)
+	if code != http.StatusBadRequest || !strings.Contains(body["error"].(string), "query.text: unbalanced quote at 15") ||
+		!strings.Contains(body["error"].(string), "query.near.within: must be 1..50") {
+		t.Errorf("validation: %d %v", code, body)
+	}
+	if probs, _ := body["problems"].([]any); len(probs) != 2 {
+		t.Errorf("problems = %v", body["problems"])
+	}
+	code, body = do(t, "POST", base, `{"name":"hook","query":{"text":"a"},"channels":[{"type":"webhook","url":"https://hooks.example.com/x","secret":"k"}]}`)
+	if code != http.StatusCreated {
+		t.Fatalf("create webhook rule: %d %v", code, body)
+	}
+	hookID := body["id"].(string)
+	if ch := body["channels"].([]any)[0].(map[string]any); ch["secret"] != secretMask {
+		t.Errorf("secret not masked: %v", ch)
+	}
+	// PUT without the secret keeps it.
+	code, body = do(t, "PUT", base+"/"+hookID, `{"name":"hook 2","query":{"text":"b"},"channels":[{"type":"webhook","url":"https://hooks.example.com/x"}]}`)
+	if code != http.StatusOK || body["name"] != "hook 2" {
+		t.Fatalf("put: %d %v", code, body)
+	}
+	if r, _ := svc.Rule(hookID); r.Channels[0].Secret != "k" {
+		t.Errorf("secret lost: %+v", r.Channels)
+	}
+	code, body = do(t, "GET", base, "")
+	if code != http.StatusOK || len(body["rules"].([]any)) != 3 {
+		t.Errorf("list: %d %v", code, body)
+	}
+	if code, _ = do(t, "PUT", base+"/summit-or-treaty", `{"name":"x","query":{"text":"a"}}`); code != http.StatusConflict {
+		t.Errorf("put on a file rule: %d", code)
+	}
+	if code, _ = do(t, "DELETE", base+"/summit-or-treaty", ""); code != http.StatusConflict {
+		t.Errorf("delete of a file rule: %d", code)
+	}
+	if code, _ = do(t, "GET", base+"/nope", ""); code != http.StatusNotFound {
+		t.Errorf("get missing: %d", code)
+	}
+	if code, _ = do(t, "DELETE", base+"/"+hookID, ""); code != http.StatusNoContent {
+		t.Errorf("delete: %d", code)
+	}
+
+	// API rules survive a restart.
+	svc2, srv2 := newTestService(t, dir)
+	if _, ok := svc2.Rule(id); !ok {
+		t.Error("API rule lost on restart")
+	}
+	if _, ok := svc2.Rule(hookID); ok {
+		t.Error("deleted rule came back")
+	}
+	srv2.Close()
+}
+
+func TestRuleFileReload(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "rules.yaml")
+	if err := os.WriteFile(path, []byte(ruleFile), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svc, srv := newTestService(t, dir)
+	// A broken file leaves the previous rules in force and is reported.
+	if err := os.WriteFile(path, []byte("rules:\n  - id: x\n    name: x\n    query: {near: {a: a, b: b, within: 99}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := svc.Reload()
+	if err == nil || !strings.Contains(err.Error(), "rules[0].query.near.within") {
+		t.Fatalf("reload error = %v", err)
+	}
+	if _, ok := svc.Rule("summit-or-treaty"); !ok {
+		t.Error("previous rules dropped")
+	}
+	_, body := do(t, "GET", srv.URL+"/api/v1/alerts/rules", "")
+	if f, _ := body["file"].(map[string]any); f == nil || !strings.Contains(f["error"].(string), "within") {
+		t.Errorf("file status = %v", body["file"])
+	}
+	// The watcher picks up a fixed file.
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); svc.store.Watch(ctx, 20*time.Millisecond) }()
+	defer func() { cancel(); <-done }()
+	if err := os.WriteFile(path, []byte("rules:\n  - {id: missiles, name: Missiles, query: {text: missile}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if _, ok := svc.Rule("missiles"); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("watcher did not reload the file")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, ok := svc.Rule("summit-or-treaty"); ok {
+		t.Error("removed file rule still in force")
+	}
+}
+
+func TestHubStream(t *testing.T) {
+	hub := NewHub(HubConfig{Size: 3, Heartbeat: 50 * time.Millisecond}, nil, zap.NewNop())
+	srv := httptest.NewServer(hub)
+	defer srv.Close()
+	defer hub.Close() // runs first: ends the streams so srv.Close does not wait
+	for i := range 4 {
+		hub.Publish(TypeAlert, []byte(`{"n":`+string(rune('0'+i))+`}`))
+	}
+	first := hub.ring[0].id // event n=1 (n=0 fell out of the ring)
+
+	req, _ := http.NewRequest("GET", srv.URL, nil)
+	req.Header.Set("Last-Event-ID", strconv.FormatUint(first, 10))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
+	}
+	rd := bufio.NewReader(resp.Body)
+	var data []string
+	sawBeat := false
+	go func() {
+		time.Sleep(120 * time.Millisecond)
+		hub.Publish(TypeAlert, []byte(`{"n":4}`))
+	}()
+	for len(data) < 3 {
+		line, err := rd.ReadString('\n')
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case strings.HasPrefix(line, "data: "):
+			data = append(data, strings.TrimSpace(strings.TrimPrefix(line, "data: ")))
+		case strings.HasPrefix(line, ": keep-alive"):
+			sawBeat = true
+		}
+	}
+	if strings.Join(data, " ") != `{"n":2} {"n":3} {"n":4}` {
+		t.Errorf("events = %v", data)
+	}
+	if !sawBeat {
+		t.Error("no heartbeat before the live event")
+	}
+	hub.Close()
+	if _, err := io.ReadAll(rd); err != nil {
+		t.Errorf("stream did not end cleanly: %v", err)
+	}
+	if resp, err := http.Get(srv.URL); err == nil {
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Errorf("after close: %d", resp.StatusCode)
+		}
+		resp.Body.Close()
+	}
+}
