@@ -15,10 +15,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
+	"github.com/newswire/newswire/alert"
 	"github.com/newswire/newswire/api"
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/broker"
@@ -34,11 +37,19 @@ import (
 const (
 	RoleEnrich = "enrich"
 	RoleIndex  = "index"
+	RoleAlert  = "alert" // alerter and delivery stages, rules API, live stream
 	RoleServe  = "serve" // search API, ingest endpoint, page
 )
 
+// Batching of the indexer stage: bulk requests of up to IndexMaxBatch
+// documents, IndexMaxInFlight of them at once.
+const (
+	IndexMaxBatch    = 500
+	IndexMaxInFlight = 3
+)
+
 // AllRoles is what `newswire run` starts.
-var AllRoles = []string{RoleEnrich, RoleIndex, RoleServe}
+var AllRoles = []string{RoleEnrich, RoleIndex, RoleAlert, RoleServe}
 
 // Config is everything a process needs. Zero values take the documented
 // defaults in Validate.
@@ -63,15 +74,22 @@ type Config struct {
 
 	HTTPAddr string // default 127.0.0.1:8080; "" with no serve role disables HTTP
 
-	Topics       consumers.Topics
-	Partitions   int // default 6
-	Replication  int // default 1
-	EnrichGroup  string
-	IndexGroup   string
-	Tagger       consumers.Tagger // required with the enrich role
-	Limits       article.Limits
-	IngestToken  string
-	MaxBodyBytes int64
+	Topics      consumers.Topics
+	Partitions  int // default 6
+	Replication int // default 1
+	EnrichGroup string
+	IndexGroup  string
+	AlertGroup  string // default newswire-alert (delivery: <group>-deliver)
+	// RulesFile is a YAML file of standing alert rules, reloaded on change
+	// and on SIGHUP.
+	RulesFile string
+	// AlertsAllowPrivate lets webhook targets be on loopback or private
+	// networks.
+	AlertsAllowPrivate bool
+	Tagger             consumers.Tagger // required with the enrich role
+	Limits             article.Limits
+	IngestToken        string
+	MaxBodyBytes       int64
 
 	// Samples is a JSON-lines file published once at start (make run uses
 	// the sample corpus). Re-publishing is harmless: ids are derived from
@@ -130,12 +148,15 @@ func (c *Config) Validate() error {
 	if c.IndexGroup == "" {
 		c.IndexGroup = "newswire-index"
 	}
+	if c.AlertGroup == "" {
+		c.AlertGroup = "newswire-alert"
+	}
 	if c.ShutdownTimeout <= 0 {
 		c.ShutdownTimeout = 30 * time.Second
 	}
 	for _, r := range c.Roles {
 		switch r {
-		case RoleEnrich, RoleIndex, RoleServe:
+		case RoleEnrich, RoleIndex, RoleAlert, RoleServe:
 		default:
 			return fmt.Errorf("unknown role %q", r)
 		}
@@ -158,8 +179,12 @@ type App struct {
 	writer  *consumers.Writer
 	pub     *producers.Publisher
 	server  *api.Server
-	http    *http.Server
-	ln      net.Listener
+
+	alertSvc   *alert.Service
+	alertHub   *alert.Hub
+	alertState *alert.State
+	http       *http.Server
+	ln         net.Listener
 
 	stagesCtx  context.Context
 	stopStages context.CancelFunc
@@ -237,7 +262,15 @@ func (a *App) Start(ctx context.Context) (err error) {
 		if err := a.startStage(consumers.Config{
 			Brokers: a.brokers, Group: a.cfg.IndexGroup, Topic: a.cfg.Topics.Enriched, DLQTopic: a.cfg.Topics.DLQ,
 			Stage: "index", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
+			// Index writes are versioned, so batches may overlap.
+			MaxBatch: IndexMaxBatch, MaxInFlight: IndexMaxInFlight,
 		}, consumers.NewIndexer(a.store, a.cfg.Limits), metrics); err != nil {
+			return err
+		}
+	}
+
+	if has(a.cfg.Roles, RoleAlert) {
+		if err := a.startAlerts(metrics); err != nil {
 			return err
 		}
 	}
@@ -291,6 +324,65 @@ func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.
 	return nil
 }
 
+func (a *App) startAlerts(m *consumers.Metrics) error {
+	dir := filepath.Join(a.cfg.DataDir, "alerts")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("create alert state dir: %w", err)
+	}
+	met := alert.NewMetrics(a.reg)
+	store, err := alert.OpenRuleStore(alert.StoreConfig{
+		APIPath: filepath.Join(dir, "rules.json"), FilePath: a.cfg.RulesFile, AllowPrivate: a.cfg.AlertsAllowPrivate,
+	}, a.log)
+	if err != nil {
+		return fmt.Errorf("open alert rules: %w", err)
+	}
+	a.alertHub = alert.NewHub(alert.HubConfig{}, met, a.log)
+	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met}, a.log); err != nil {
+		return err
+	}
+	if a.alertState, err = alert.OpenState(filepath.Join(dir, "state.db")); err != nil {
+		return fmt.Errorf("open alert state: %w", err)
+	}
+	alerter, err := alert.NewAlerterStage(a.alertSvc, a.alertState, alert.AlerterConfig{Topic: a.cfg.Topics.Alerts, Limits: a.cfg.Limits}, met, a.log)
+	if err != nil {
+		return err
+	}
+	if err := a.startStage(consumers.Config{
+		Brokers: a.brokers, Group: a.cfg.AlertGroup, Topic: a.cfg.Topics.Enriched, DLQTopic: a.cfg.Topics.DLQ,
+		Stage: "alert", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
+	}, alerter, m); err != nil {
+		return err
+	}
+	deliver, err := alert.NewDeliveryStage(a.alertSvc, a.alertState, a.alertHub, alert.DeliveryConfig{
+		AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ,
+	}, met, a.log)
+	if err != nil {
+		return err
+	}
+	if err := a.startStage(consumers.Config{
+		Brokers: a.brokers, Group: a.cfg.AlertGroup + "-deliver", Topic: a.cfg.Topics.Alerts, DLQTopic: a.cfg.Topics.DLQ,
+		Stage: "alert-deliver", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
+	}, deliver, m); err != nil {
+		return err
+	}
+	a.bg.Go(func() {
+		if err := deliver.Run(a.stagesCtx); err != nil {
+			a.log.Warn("digest sender stopped", zap.Error(err))
+		}
+	})
+	a.bg.Go(func() { a.alertSvc.Watch(a.stagesCtx) })
+	return nil
+}
+
+// Reload re-reads the alert rule file (SIGHUP). A broken file leaves the
+// previous rules in force and is reported.
+func (a *App) Reload() error {
+	if a.alertSvc == nil {
+		return nil
+	}
+	return a.alertSvc.Reload()
+}
+
 func (a *App) startHTTP() error {
 	checks := []api.Check{{Name: "kafka", Fn: func(ctx context.Context) error {
 		return consumers.WaitTopics(ctx, a.brokers, []string{a.cfg.Topics.Raw})
@@ -304,6 +396,9 @@ func (a *App) startHTTP() error {
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
 			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits, Token: a.cfg.IngestToken,
 		}, a.pub, a.log)
+	}
+	if a.alertSvc != nil {
+		cfg.Extra = a.alertSvc.Routes()
 	}
 	a.server = api.New(cfg, a.log)
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
@@ -349,6 +444,10 @@ func (a *App) Shutdown(ctx context.Context) error {
 	if a.server != nil {
 		a.server.Drain()
 	}
+	if a.alertHub != nil {
+		// Open event streams never go idle by themselves.
+		a.alertHub.Close()
+	}
 	if a.http != nil {
 		if err := a.http.Shutdown(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop http: %w", err))
@@ -389,6 +488,12 @@ func (a *App) closeAll() error {
 		}
 		a.writer = nil
 	}
+	if a.alertState != nil {
+		if err := a.alertState.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close alert state: %w", err))
+		}
+		a.alertState = nil
+	}
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
@@ -412,11 +517,25 @@ func Run(ctx context.Context, cfg Config, log *zap.Logger, reg *prometheus.Regis
 	if err := a.Start(ctx); err != nil {
 		return err
 	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	var runErr error
-	select {
-	case <-ctx.Done():
-	case runErr = <-a.Errors():
-		log.Error("component failed, shutting down", zap.Error(runErr))
+wait:
+	for {
+		select {
+		case <-ctx.Done():
+			break wait
+		case <-hup:
+			if err := a.Reload(); err != nil {
+				log.Error("alert rules not reloaded; previous rules stay in force", zap.Error(err))
+			} else {
+				log.Info("alert rules reloaded")
+			}
+		case runErr = <-a.Errors():
+			log.Error("component failed, shutting down", zap.Error(runErr))
+			break wait
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout+5*time.Second)
 	defer cancel()

@@ -289,3 +289,5 @@ func facetCount(b []index.Bucket, key string) int {
 	}
 	return 0
 }
+
+func newTagger() (consumers.Tagger, error) { return enrich.New(enrich.Options{}) }

@@ -20,7 +20,7 @@ import (
 
 // esOpener opens the Elasticsearch store at esURL under a unique alias
 // base. Only tests add the product header the test engine lacks.
-func esOpener(t *testing.T, esURL, base string) func(*zap.Logger) (index.Store, error) {
+func esOpener(t testing.TB, esURL, base string) func(*zap.Logger) (index.Store, error) {
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return func(log *zap.Logger) (index.Store, error) {
@@ -41,7 +41,7 @@ func esOpener(t *testing.T, esURL, base string) func(*zap.Logger) (index.Store, 
 }
 
 // dropIndex removes what Setup created for base.
-func dropIndex(t *testing.T, esURL, base string) {
+func dropIndex(t testing.TB, esURL, base string) {
 	for _, path := range []string{"/" + base + "-*", "/_index_template/" + base} {
 		req, _ := http.NewRequest(http.MethodDelete, esURL+path, nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {

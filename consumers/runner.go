@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -28,6 +29,12 @@ type Config struct {
 	MaxRecordBytes int
 	// Backoff for transient errors (default 100ms to 10s).
 	Backoff Backoff
+	// MaxInFlight is how many batches may be worked on at once (default
+	// 1). More than one overlaps a batch's write with the next one's, and
+	// commits stay in order; but two versions of one article in different
+	// batches may then be written out of order, so only stages whose
+	// writes are versioned (the indexer) should raise it.
+	MaxInFlight int
 	// ShutdownTimeout bounds how long the in-flight batch may take to
 	// finish after shutdown starts (default 30s).
 	ShutdownTimeout time.Duration
@@ -53,6 +60,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 20 * time.Millisecond
+	}
+	if c.MaxInFlight <= 0 {
+		c.MaxInFlight = 1
 	}
 	if c.MaxBuffered <= 0 {
 		c.MaxBuffered = 2 * c.MaxBatch
@@ -180,19 +190,31 @@ func (r *Runner) Run(ctx context.Context) error {
 
 	var runErr error
 	buffered := r.m.buffered.WithLabelValues(r.cfg.Stage)
+	// Up to MaxInFlight batches are worked on at once; each commits only
+	// after the batch before it has committed, and not at all if that one
+	// was abandoned, so the committed offset never passes unfinished work.
+	slots := make(chan struct{}, r.cfg.MaxInFlight)
+	prev := &turn{done: make(chan struct{}), ok: true}
+	close(prev.done)
+	var inflight sync.WaitGroup
 	for {
 		batch, ok := r.collect(ctx, fetched)
 		buffered.Set(float64(len(fetched)))
 		if len(batch) > 0 {
-			if err := r.handle(ctx, rd, batch); err != nil {
-				runErr = err
-				break
-			}
+			slots <- struct{}{}
+			mine := &turn{done: make(chan struct{})}
+			before := prev
+			prev = mine
+			inflight.Go(func() {
+				defer func() { <-slots }()
+				r.handle(ctx, rd, batch, before, mine)
+			})
 		}
 		if !ok {
 			break
 		}
 	}
+	inflight.Wait()
 	<-fetchDone
 	// Whatever was fetched but not handled is abandoned: not committed,
 	// so the group's next owner of the partition reads it again.
@@ -268,8 +290,18 @@ func (r *Runner) collect(ctx context.Context, in <-chan kafka.Message) (batch []
 	return batch, true
 }
 
-// handle takes one batch to committed, or abandons it at shutdown.
-func (r *Runner) handle(ctx context.Context, rd *kafka.Reader, batch []kafka.Message) error {
+// turn orders the commits of batches in flight: done closes when the
+// batch has committed (ok) or given up (not ok).
+type turn struct {
+	done chan struct{}
+	ok   bool
+}
+
+// handle takes one batch to committed, or abandons it at shutdown. It
+// commits only after the batch before it (before) committed, and reports
+// its own outcome in mine.
+func (r *Runner) handle(ctx context.Context, rd *kafka.Reader, batch []kafka.Message, before, mine *turn) {
+	defer close(mine.done)
 	start := time.Now()
 	// Work started on a batch may finish after shutdown begins, within
 	// the shutdown deadline; retries stop as soon as shutdown begins.
@@ -297,7 +329,7 @@ func (r *Runner) handle(ctx context.Context, rd *kafka.Reader, batch []kafka.Mes
 		r.log.Warn("batch failed, will retry", zap.Error(err), zap.Int("attempt", attempts), zap.Int("records", len(batch)))
 		if !r.cfg.Backoff.Sleep(ctx, attempts) {
 			r.abandon(batch)
-			return nil
+			return
 		}
 	}
 
@@ -326,7 +358,7 @@ func (r *Runner) handle(ctx context.Context, rd *kafka.Reader, batch []kafka.Mes
 			r.log.Warn("produce failed, will retry", zap.Error(err), zap.Int("attempt", attempt), zap.Int("records", len(out)))
 			if !r.cfg.Backoff.Sleep(ctx, attempt) {
 				r.abandon(batch)
-				return nil
+				return
 			}
 		}
 		for _, m := range out {
@@ -338,7 +370,15 @@ func (r *Runner) handle(ctx context.Context, rd *kafka.Reader, batch []kafka.Mes
 		}
 	}
 
-	// Everything of the batch is durable: commit. kafka-go commits the
+	// Everything of the batch is durable. Commit once the batch before
+	// has committed; if it gave up, so does this one (its records are
+	// redone after restart, harmlessly: the writes are idempotent).
+	<-before.done
+	if !before.ok {
+		r.abandon(batch)
+		return
+	}
+	// Commit. kafka-go commits the
 	// highest offset per partition, which is right because the batch
 	// holds every fetched record of its partitions up to that offset.
 	for attempt := 1; ; attempt++ {
@@ -351,9 +391,11 @@ func (r *Runner) handle(ctx context.Context, rd *kafka.Reader, batch []kafka.Mes
 		// on rather than block the stream.
 		r.log.Warn("commit failed", zap.Error(err), zap.Int("attempt", attempt))
 		if attempt >= 3 || !r.cfg.Backoff.Sleep(ctx, attempt) {
-			return nil
+			mine.ok = true // the work is durable; a later commit covers these offsets
+			return
 		}
 	}
+	mine.ok = true
 	now := time.Now()
 	for _, m := range batch {
 		r.m.committed.WithLabelValues(r.cfg.Stage, m.Topic, partLabel(m.Partition)).Inc()
@@ -365,7 +407,6 @@ func (r *Runner) handle(ctx context.Context, rd *kafka.Reader, batch []kafka.Mes
 	if dead > 0 {
 		r.log.Info("batch committed", zap.Int("records", len(batch)), zap.Int("dead_lettered", dead))
 	}
-	return nil
 }
 
 func (r *Runner) abandon(batch []kafka.Message) {

@@ -41,6 +41,7 @@ Usage:
   newswire enrich     [flags]   enricher stage (news.raw → news.enriched)
   newswire index      [flags]   indexer stage (news.enriched → search store)
   newswire serve      [flags]   search API, ingest endpoint and search page
+  newswire alert      [flags]   alerter and alert delivery (news.enriched → news.alerts → channels), rules API, live stream
   newswire produce    [flags]   publish articles from a JSON-lines file (--file, - for stdin)
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
@@ -93,6 +94,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdStage(rest, stderr, []string{app.RoleIndex}, "index")
 	case "serve":
 		err = cmdStage(rest, stderr, []string{app.RoleServe}, "serve")
+	case "alert":
+		err = cmdStage(rest, stderr, []string{app.RoleAlert}, "alert")
 	case "produce":
 		err = cmdProduce(rest, stdin, stderr)
 	case "tag":
@@ -206,7 +209,9 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	fs.StringVar(&cfg.Topics.DLQ, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
 	fs.IntVar(&cfg.Partitions, "partitions", 6, "partitions of topics this process creates")
 	fs.IntVar(&cfg.Replication, "replication", 1, "replication factor of topics this process creates")
-	group := fs.String("group", "", "consumer group id (default newswire-enrich / newswire-index by stage)")
+	group := fs.String("group", "", "consumer group id (default newswire-enrich, newswire-index, newswire-alert by stage)")
+	fs.StringVar(&cfg.RulesFile, "rules", "", "YAML file of standing alert rules (reloaded on change and on SIGHUP)")
+	fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
 	fs.StringVar(&cfg.Samples, "samples", "", "JSON-lines file of articles to publish at start (make run: samples/articles.jsonl)")
 	fs.StringVar(&cfg.IngestToken, "ingest-token", "", "bearer token required by POST /api/v1/articles (empty: no auth)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 10<<20, "largest ingest request body")
@@ -251,7 +256,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		return fmt.Errorf("newswire %s runs one stage against a Kafka cluster: --brokers (NEWSWIRE_BROKERS) required; use newswire run for the all-in-one", name)
 	}
 	if *group != "" {
-		cfg.EnrichGroup, cfg.IndexGroup = *group, *group
+		cfg.EnrichGroup, cfg.IndexGroup, cfg.AlertGroup = *group, *group, *group
 	}
 	if has(roles, app.RoleEnrich) {
 		t, err := enrich.New(enrich.Options{})

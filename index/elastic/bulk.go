@@ -234,3 +234,7 @@ func (s *Store) bulk(ctx context.Context, docs []article.Enriched, items [][]byt
 	}
 	return retry, rej, last, nil
 }
+
+// Document returns the source document the store writes for an article,
+// for loaders and tools that talk to the index directly.
+func Document(e *article.Enriched) any { return toDocument(e) }
