@@ -3,14 +3,13 @@ package consumers
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/broker"
+	"github.com/newswire/newswire/testsvc"
 	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 )
@@ -70,55 +69,7 @@ func produce(t testing.TB, brokers []string, topic string, msgs []kafka.Message)
 
 // readAll reads every record of a topic up to its end offsets at call time.
 func readAll(t testing.TB, brokers []string, topic string) []kafka.Message {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	c, done := newClient(brokers, 10*time.Second)
-	defer done()
-	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []kafka.Message
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, tp := range md.Topics {
-		for _, p := range tp.Partitions {
-			lo, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(p.ID)}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			end := lo.Topics[topic][0].LastOffset
-			if end == 0 {
-				continue
-			}
-			wg.Go(func() {
-				r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p.ID, MaxBytes: 32 << 20, MaxWait: 100 * time.Millisecond})
-				defer r.Close()
-				for {
-					m, err := r.ReadMessage(ctx)
-					if err != nil {
-						t.Errorf("read %s/%d: %v", topic, p.ID, err)
-						return
-					}
-					mu.Lock()
-					out = append(out, m)
-					mu.Unlock()
-					if m.Offset+1 >= end {
-						return
-					}
-				}
-			})
-		}
-	}
-	wg.Wait()
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Partition != out[j].Partition {
-			return out[i].Partition < out[j].Partition
-		}
-		return out[i].Offset < out[j].Offset
-	})
-	return out
+	return testsvc.ReadTopic(t, brokers, topic)
 }
 
 func totalLag(t testing.TB, brokers []string, group, topic string) int64 {

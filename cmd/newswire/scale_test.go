@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,7 +19,6 @@ import (
 	"github.com/newswire/newswire/broker"
 	"github.com/newswire/newswire/consumers"
 	"github.com/newswire/newswire/testsvc"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 )
 
@@ -231,49 +229,10 @@ func groupLag(t *testing.T, brokers []string, group, topic string) int64 {
 
 // readIDs reads the keys of every record of a topic.
 func readIDs(t *testing.T, brokers []string, topic string) map[string]bool {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
-	defer cancel()
-	tr := &kafka.Transport{}
-	defer tr.CloseIdleConnections()
-	c := &kafka.Client{Addr: kafka.TCP(brokers...), Transport: tr}
-	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	ids := map[string]bool{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, tp := range md.Topics {
-		for _, p := range tp.Partitions {
-			lo, err := c.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{topic: {kafka.LastOffsetOf(p.ID)}}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			end := lo.Topics[topic][0].LastOffset
-			if end == 0 {
-				continue
-			}
-			wg.Go(func() {
-				r := kafka.NewReader(kafka.ReaderConfig{Brokers: brokers, Topic: topic, Partition: p.ID, MaxBytes: 8 << 20, MaxWait: 100 * time.Millisecond})
-				defer r.Close()
-				for {
-					m, err := r.ReadMessage(ctx)
-					if err != nil {
-						t.Errorf("read %s/%d: %v", topic, p.ID, err)
-						return
-					}
-					mu.Lock()
-					ids[string(m.Key)] = true
-					mu.Unlock()
-					if m.Offset+1 >= end {
-						return
-					}
-				}
-			})
-		}
+	for _, m := range testsvc.ReadTopic(t, brokers, topic) {
+		ids[string(m.Key)] = true
 	}
-	wg.Wait()
 	return ids
 }
 
