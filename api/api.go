@@ -48,12 +48,12 @@ type Check struct {
 
 // Config configures the HTTP surface.
 type Config struct {
-	Searcher Searcher      // required for /api/v1/search
-	Ingest   http.Handler  // mounted at POST /api/v1/articles when set
-	Checks   []Check       // run by /readyz
+	Searcher Searcher     // required for /api/v1/search
+	Ingest   http.Handler // mounted at POST /api/v1/articles when set
+	Checks   []Check      // run by /readyz
 	Gatherer prometheus.Gatherer
 	Extra    map[string]http.Handler // more routes (alert endpoints), pattern → handler
-	Timeout  time.Duration // per search (default 10s)
+	Timeout  time.Duration           // per search (default 10s)
 }
 
 // Server holds the handlers and the readiness state.

@@ -180,14 +180,6 @@ func counter(t *testing.T, p *FeedPoller, name, result string) float64 {
 	return 0
 }
 
-func ids(arts []article.Article) []string {
-	out := make([]string, len(arts))
-	for i := range arts {
-		out[i] = arts[i].ID
-	}
-	return out
-}
-
 func TestFeedPollRSSLifecycle(t *testing.T) {
 	fs := newFeedServer(t)
 	fs.route("/rss.xml", "rss.xml")
