@@ -42,10 +42,12 @@ const (
 )
 
 // Batching of the indexer stage: bulk requests of up to IndexMaxBatch
-// documents, IndexMaxInFlight of them at once.
+// documents or IndexMaxBatchBytes of articles, IndexMaxInFlight of them
+// at once.
 const (
-	IndexMaxBatch    = 500
-	IndexMaxInFlight = 3
+	IndexMaxBatch      = 500
+	IndexMaxBatchBytes = 8 << 20
+	IndexMaxInFlight   = 3
 )
 
 // AllRoles is what `newswire run` starts.
@@ -263,7 +265,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 			Brokers: a.brokers, Group: a.cfg.IndexGroup, Topic: a.cfg.Topics.Enriched, DLQTopic: a.cfg.Topics.DLQ,
 			Stage: "index", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
 			// Index writes are versioned, so batches may overlap.
-			MaxBatch: IndexMaxBatch, MaxInFlight: IndexMaxInFlight,
+			MaxBatch: IndexMaxBatch, MaxBatchBytes: IndexMaxBatchBytes, MaxInFlight: IndexMaxInFlight,
 		}, consumers.NewIndexer(a.store, a.cfg.Limits), metrics); err != nil {
 			return err
 		}

@@ -79,7 +79,7 @@ func (e *Enricher) one(m kafka.Message) Result {
 	if err != nil {
 		return Result{Err: fmt.Errorf("%w: encode enriched article: %w", ErrPoison, err)}
 	}
-	return Result{Out: []kafka.Message{{Topic: e.out, Key: []byte(a.ID), Value: b, Headers: passHeaders(m.Headers)}}}
+	return Result{Out: []kafka.Message{{Topic: e.out, Key: []byte(a.ID), Value: b, Headers: passHeaders(m.Headers)}}, Ingested: a.Ingested}
 }
 
 // passHeaders keeps the producer's headers (trace ids, say) and drops

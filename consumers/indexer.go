@@ -45,6 +45,7 @@ func (x *Indexer) Process(ctx context.Context, batch []kafka.Message) ([]Result,
 			continue
 		}
 		decoded[i] = e
+		res[i].Ingested = e.Ingested
 		if j, ok := last[e.ID]; ok && decoded[j].VersionTime().After(e.VersionTime()) {
 			continue
 		}

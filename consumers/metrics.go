@@ -74,7 +74,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"stage"}),
 		age: f.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "newswire", Name: "end_to_end_age_seconds",
-			Help:    "Age of a record when its stage committed it (now minus its produce time).",
+			Help:    "Age of an article when a stage committed it: now minus its ingest time (or the record's timestamp).",
 			Buckets: prometheus.ExponentialBuckets(0.005, 2, 16),
 		}, []string{"stage"}),
 		lag: f.NewGaugeVec(prometheus.GaugeOpts{

@@ -21,6 +21,7 @@ type Config struct {
 	Stage    string   // stage name for logs, metrics and dead-letter headers, required
 
 	MaxBatch      int           // records per batch (default 256)
+	MaxBatchBytes int           // bytes of record values per batch (default 16 MiB)
 	FlushInterval time.Duration // longest wait to fill a batch (default 20ms)
 	// MaxBuffered bounds the records fetched ahead of processing; together
 	// with MaxBatch it bounds memory (default 2×MaxBatch).
@@ -60,6 +61,9 @@ func (c *Config) Validate() error {
 	}
 	if c.FlushInterval <= 0 {
 		c.FlushInterval = 20 * time.Millisecond
+	}
+	if c.MaxBatchBytes <= 0 {
+		c.MaxBatchBytes = 16 << 20
 	}
 	if c.MaxInFlight <= 0 {
 		c.MaxInFlight = 1
@@ -260,7 +264,8 @@ func (r *Runner) fetch(ctx context.Context, rd *kafka.Reader, out chan<- kafka.M
 }
 
 // collect waits for the first record, then gathers more for at most
-// FlushInterval or until MaxBatch. ok is false once the input is closed.
+// FlushInterval or until MaxBatch records or MaxBatchBytes bytes. ok is
+// false once the input is closed.
 func (r *Runner) collect(ctx context.Context, in <-chan kafka.Message) (batch []kafka.Message, ok bool) {
 	var m kafka.Message
 	select {
@@ -272,15 +277,17 @@ func (r *Runner) collect(ctx context.Context, in <-chan kafka.Message) (batch []
 		return nil, false
 	}
 	batch = append(make([]kafka.Message, 0, r.cfg.MaxBatch), m)
+	size := len(m.Value)
 	timer := time.NewTimer(r.cfg.FlushInterval)
 	defer timer.Stop()
-	for len(batch) < r.cfg.MaxBatch {
+	for len(batch) < r.cfg.MaxBatch && size < r.cfg.MaxBatchBytes {
 		select {
 		case m, ok = <-in:
 			if !ok {
 				return batch, false
 			}
 			batch = append(batch, m)
+			size += len(m.Value)
 		case <-timer.C:
 			return batch, true
 		case <-ctx.Done():
@@ -397,10 +404,14 @@ func (r *Runner) handle(ctx context.Context, rd *kafka.Reader, batch []kafka.Mes
 	}
 	mine.ok = true
 	now := time.Now()
-	for _, m := range batch {
+	age := r.m.age.WithLabelValues(r.cfg.Stage)
+	for i, m := range batch {
 		r.m.committed.WithLabelValues(r.cfg.Stage, m.Topic, partLabel(m.Partition)).Inc()
-		if !m.Time.IsZero() {
-			r.m.age.WithLabelValues(r.cfg.Stage).Observe(now.Sub(m.Time).Seconds())
+		switch {
+		case !results[i].Ingested.IsZero():
+			age.Observe(now.Sub(results[i].Ingested).Seconds())
+		case !m.Time.IsZero():
+			age.Observe(now.Sub(m.Time).Seconds())
 		}
 	}
 	r.m.latency.WithLabelValues(r.cfg.Stage).Observe(now.Sub(start).Seconds())

@@ -3,6 +3,7 @@ package consumers
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 )
@@ -27,6 +28,10 @@ type Stage interface {
 type Result struct {
 	Out []kafka.Message // records to produce (Topic must be set)
 	Err error           // poison: the reason it goes to the dead-letter topic
+	// Ingested is the article's ingest time when the stage knows it; the
+	// runner reports the end-to-end age (commit time minus Ingested), or
+	// the record's own timestamp when it is zero.
+	Ingested time.Time
 }
 
 // StageFunc adapts a per-record function to a Stage. The function returns
