@@ -407,6 +407,16 @@ func (d *doc) decideSurname(h hit, established map[int]bool) (int, string) {
 	if j := int(h.i); j > 0 && toks[j].flags&(fBreak) == 0 && toks[j-1].flags&fCapFirst != 0 && toks[j-1].id < 0 && toks[j-1].flags&fSentStart == 0 {
 		return -1, ""
 	}
+	// A hyphenated capitalised given name after the surname is another
+	// person, even when its first half is a known word ("Kim Moon-soo").
+	if j := int(h.j); j+1 < len(toks) && toks[j].flags&(fBreak|fSentStart) == 0 && toks[j].flags&fCapFirst != 0 && toks[j-1].flags&fPoss == 0 &&
+		toks[j+1].flags&fHyphenPrev != 0 && toks[j+1].flags&fCapFirst == 0 {
+		return -1, ""
+	}
+	// "the Trump administration" names a government, not the person.
+	if j := int(h.j); j < len(toks) && toks[j].flags&fBreak == 0 && toks[j-1].flags&fPoss == 0 && toks[j].id == t.w.administration {
+		return -1, ""
+	}
 	if ti != nil {
 		var keep []int
 		for _, c := range cands {
@@ -565,6 +575,7 @@ func (d *doc) decideTitleOnly(h hit) {
 		}
 	}
 	if country < 0 {
+		d.decideBareTitle(h)
 		return
 	}
 	// "former Russian president", "Russia's former president"
@@ -586,6 +597,64 @@ func (d *doc) decideTitleOnly(h hit) {
 	}
 	if found >= 0 {
 		d.leaders = append(d.leaders, mention{field: h.field, i: int32(start), j: int32(j), ent: found, rule: "title-of-country-on-date"})
+	}
+}
+
+// bareTitles are the offices that "the <title>" names without a country:
+// a monarch, the pope, the taoiseach.
+var bareTitles = map[string]bool{"king": true, "queen": true, "pope": true, "taoiseach": true, "emir": true, "emperor": true, "supreme leader": true}
+
+// decideBareTitle resolves "the King" or "the Pope" with no country
+// attached (rule "bare-title-on-date"): the one holder of that office on
+// the article's date, or the one among the countries the article names.
+// A past-time word before it ("the late King") or "of" after it ("the
+// King of Pop") leaves it alone.
+func (d *doc) decideBareTitle(h hit) {
+	t := d.t
+	ti := &t.g.titles[d.entry(h).target]
+	if ti.kind != "office" || len(ti.value) != 1 || !bareTitles[ti.value[0]] {
+		return
+	}
+	toks := d.toks[h.field]
+	i, j := int(h.i), int(h.j)
+	if i == 0 || toks[i-1].id != t.w.the || toks[i].flags&fBreak != 0 {
+		return
+	}
+	if i > 1 && t.w.past[toks[i-2].id] || j < len(toks) && toks[j].id == t.w.of {
+		return
+	}
+	all, named := -1, -1
+	nAll, nNamed := 0, 0
+	offices := map[string]bool{} // countries that have this office at all
+	for p := range t.persons {
+		for _, tidx := range t.persons[p].terms {
+			tm := &t.g.terms[tidx]
+			if !titleMatches(ti, tm) {
+				continue
+			}
+			offices[tm.country] = true
+			if !termActive(tm, d.date) {
+				continue
+			}
+			if all != p {
+				all = p
+				nAll++
+			}
+			if d.countryNamed(tm.country) && named != p {
+				named = p
+				nNamed++
+			}
+		}
+	}
+	p := -1
+	switch {
+	case nAll == 1 && len(offices) == 1:
+		p = all
+	case nNamed == 1:
+		p = named
+	}
+	if p >= 0 {
+		d.leaders = append(d.leaders, mention{field: h.field, i: int32(i - 1), j: int32(j), ent: p, rule: "bare-title-on-date"})
 	}
 }
 

@@ -50,7 +50,7 @@ import (
 
 // rulesVersion is bumped whenever a rule changes; the data hash covers the
 // gazetteers.
-const rulesVersion = "2026.11.2"
+const rulesVersion = "2026.11.3"
 
 // Options configure a Tagger.
 type Options struct {
@@ -89,8 +89,10 @@ type Tagger struct {
 type words struct {
 	the, a, an, of, between, and, or, with, former, by, among, to, on, this, these int32
 	in, into                                                                       int32
+	administration                                                                 int32
 	stop, state, past, neg, pluralHead                                             map[int32]bool
 	langBefore, langAfter, langFollow, langName, listWord                          map[int32]bool
+	clauseConj                                                                     map[int32]bool
 }
 
 // actionWords maps a written form to the treaty action it signals.
@@ -201,7 +203,7 @@ func New(opts Options) (*Tagger, error) {
 	}
 	for i, tr := range g.treaties {
 		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
-			m.add(a.text, entry{kind: kTreaty, exact: a.exact, target: int32(i)}, !isLowerPhrase(a.text))
+			m.add(a.text, entry{kind: kTreaty, exact: a.exact, weak: a.weak, target: int32(i)}, !isLowerPhrase(a.text))
 		}
 	}
 	for _, h := range treatyHeads {
@@ -247,8 +249,10 @@ func New(opts Options) (*Tagger, error) {
 		"border", "borders", "ministry", "embassy", "ambassador", "economy", "navy", "troops", "forces", "officials", "leader",
 		"defence", "defense", "interior", "monarch", "cabinet", "national", "central", "state", "regime", "authorities", "neighbour", "neighbor")
 	w.in, w.into = m.word("in"), m.word("into")
+	w.administration = m.word("administration")
 	w.neg = idSet(m, "not", "never", "no", "nor", "without", "won't", "wouldn't", "didn't", "doesn't", "don't", "isn't", "wasn't",
 		"cannot", "can't", "refused", "refuses", "declined", "declines", "rejected", "failed", "fails", "against")
+	w.clauseConj = idSet(m, "and", "but", "while", "whereas", "although", "though")
 	w.pluralHead = idSet(m, "treaties", "pacts", "accords", "agreements")
 	w.langBefore = idSet(m, "in", "into", "speaks", "speak", "spoke", "speaking", "fluent", "learn", "learning", "learned", "taught", "teaching", "translated", "subtitled", "dubbed")
 	w.langAfter = idSet(m, "language", "languages", "speaking", "speaker", "speakers", "translation", "translations", "translator", "interpreter", "subtitles", "dialect", "lessons", "classes", "lettering", "alphabet")
@@ -332,5 +336,5 @@ func slug(s string) string {
 var foldASCII = map[rune]string{'á': "a", 'à': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'é': "e", 'è': "e", 'ê': "e", 'ë': "e",
 	'í': "i", 'ì': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'ö': "o", 'õ': "o", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ş': "s", 'ğ': "g", 'ı': "i"}
 
-// Version identifies the rules and data: "2026.11.2+<hash of the data>".
+// Version identifies the rules and data: "2026.11.3+<hash of the data>".
 func (t *Tagger) Version() string { return t.version }

@@ -43,8 +43,6 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
 
-func isApos(r rune) bool { return r == '\'' || r == '\u2019' }
-
 // tokenizer turns text into tokens in one pass. It lower-cases each word
 // into buf and looks it up in the vocabulary; it never allocates per token
 // once its slices have grown.
@@ -84,7 +82,10 @@ func (tz *tokenizer) run(s string) []token {
 				prevAbbrev := false
 				if c == '.' && len(tz.toks) > 0 && i == int(tz.toks[len(tz.toks)-1].end) {
 					last := s[tz.toks[len(tz.toks)-1].start:tz.toks[len(tz.toks)-1].end]
-					if len(last) <= 4 && nonBreakingAbbrev[asciiLower(last)] {
+					// A middle initial ("George W. Bush") does not end a sentence.
+					initial := len(last) == 1 && last[0] >= 'A' && last[0] <= 'Z' && len(tz.toks) > 1 &&
+						tz.toks[len(tz.toks)-2].flags&fCapFirst != 0 && tz.toks[len(tz.toks)-2].end+1 == tz.toks[len(tz.toks)-1].start
+					if initial || len(last) <= 4 && nonBreakingAbbrev[asciiLower(last)] {
 						prevAbbrev = true
 						flags &^= fBreak
 					}

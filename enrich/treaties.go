@@ -28,9 +28,12 @@ func (d *doc) decideTreaties() {
 		if e.kind != kTreaty {
 			continue
 		}
-		tr := &t.g.treaties[e.target]
+		// A dated alias ("ceasefire in Gaza") names the treaty only from
+		// the year it was concluded.
+		if tr := &t.g.treaties[e.target]; e.weak && d.date.Year() < tr.year {
+			continue
+		}
 		d.addTreaty(h.field, h.i, h.j, d.catalogKey(int(e.target)), "catalog")
-		_ = tr
 		for k := h.i; k < h.j; k++ {
 			covered[posKey{h.field, k}] = true
 		}
@@ -158,7 +161,7 @@ func (d *doc) describedTreaty(h hit) {
 	for k := i - 1; k >= 0 && toks[k].sent == sent; k-- {
 		if d.isAction(h.field, k) && !d.negated(h.field, k) {
 			s := k
-			for s > 0 && toks[s-1].sent == sent && !d.headEndsAt(h.field, s) {
+			for s > 0 && toks[s-1].sent == sent && !d.headEndsAt(h.field, s) && !d.clauseStart(h.field, s) {
 				s--
 			}
 			d.collectParties(h.field, s, sent, k-s, signers)
@@ -196,6 +199,20 @@ func (d *doc) describedTreaty(h hit) {
 		codes = append(codes, c)
 	}
 	sort.Strings(codes)
+	// A catalogued treaty named in the same sentence whose parties cover
+	// these: the description is that treaty ("the agreement between Iran
+	// and six powers, known as the Joint Comprehensive Plan of Action").
+	if k := d.catalogInSentence(h.field, sent, codes); k >= 0 {
+		d.addTreaty(h.field, int32(descStart), int32(j), k, "described-apposed")
+		return
+	}
+	// "the ceasefire agreement" after "the Gaza ceasefire agreement": the
+	// words of a definite description all belong to the name of a
+	// catalogued treaty named earlier.
+	if k := d.namedEarlier(h, nameToks, descStart); k >= 0 {
+		d.addTreaty(h.field, int32(descStart), int32(j), k, "described-named-words")
+		return
+	}
 	// Same parties as a catalogued treaty already named in this article:
 	// that treaty ("the defence pact" after "the Russia-DPRK treaty").
 	for k := range d.tkeys {
@@ -252,6 +269,117 @@ func (d *doc) describedTreaty(h hit) {
 		d.tkeys[key].name = name
 	}
 	d.addTreaty(h.field, int32(descStart), int32(j), key, "described")
+}
+
+// clauseStart reports whether token k opens a coordinated clause: a
+// conjunction after a comma (", and", ", but", ", while") or any word
+// after a semicolon. Signers of a treaty are looked for in its clause only.
+func (d *doc) clauseStart(f int8, k int) bool {
+	toks := d.toks[f]
+	if k <= 0 {
+		return false
+	}
+	sep := d.text[f][toks[k-1].end:toks[k].start]
+	if strings.Contains(sep, ";") {
+		return true
+	}
+	return toks[k].id >= 0 && d.t.w.clauseConj[toks[k].id] && strings.TrimSpace(sep) == ","
+}
+
+// catalogInSentence returns the key of the one catalogued treaty named in
+// sentence sent of field f whose parties are multilateral or include all
+// of codes, or -1.
+func (d *doc) catalogInSentence(f int8, sent int32, codes []string) int {
+	found := -1
+	for _, m := range d.treaties {
+		if m.field != f || m.rule != "catalog" || d.toks[f][m.i].sent != sent {
+			continue
+		}
+		tk := &d.tkeys[m.ent]
+		if !covers(tk.parties, codes) {
+			continue
+		}
+		if found >= 0 && found != m.ent {
+			return -1
+		}
+		found = m.ent
+	}
+	return found
+}
+
+// namedEarlier returns the key of the catalogued treaty named before h
+// whose name or an alias contains every word of the definite description
+// ending at h ("the ceasefire agreement"), or -1. It needs one descriptive
+// word at least and one such treaty only.
+func (d *doc) namedEarlier(h hit, nameToks []int, descStart int) int {
+	toks := d.toks[h.field]
+	if len(nameToks) == 0 || descStart == 0 || toks[descStart-1].id != d.t.w.the {
+		return -1
+	}
+	var words []string
+	for _, k := range nameToks {
+		words = append(words, strings.ToLower(d.text[h.field][toks[k].start:toks[k].end]))
+	}
+	words = append(words, singular(strings.ToLower(d.text[h.field][toks[h.i].start:toks[h.j-1].end])))
+	found := -1
+	for _, m := range d.treaties {
+		if m.rule != "catalog" || !d.before(hit{field: m.field, i: m.i}, mention{field: h.field, i: h.i}) {
+			continue
+		}
+		tk := &d.tkeys[m.ent]
+		if tk.cat < 0 || !d.nameHasWords(tk.cat, words) {
+			continue
+		}
+		if found >= 0 && found != m.ent {
+			return -1
+		}
+		found = m.ent
+	}
+	return found
+}
+
+// nameHasWords reports whether the name or an alias of catalogued treaty
+// cat contains all words.
+func (d *doc) nameHasWords(cat int, words []string) bool {
+	tr := &d.t.g.treaties[cat]
+	for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
+		have := map[string]bool{}
+		for _, w := range strings.FieldsFunc(strings.ToLower(a.text), func(r rune) bool { return r == ' ' || r == '-' }) {
+			have[w] = true
+		}
+		all := true
+		for _, w := range words {
+			if !have[w] {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+// covers reports whether parties (a catalogued treaty's) include every
+// code, a multilateral treaty covering any set.
+func covers(parties, codes []string) bool {
+	if len(parties) == 1 && parties[0] == "multilateral" {
+		return true
+	}
+	for _, c := range codes {
+		found := false
+		for _, p := range parties {
+			if p == c {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 func singular(w string) string {
