@@ -37,6 +37,7 @@ type entry struct {
 	target  int32
 	seat    bool // a capital or seat of government (not counted inside treaty names)
 	dem     bool // a demonym
+	generic bool // a lower-case descriptive alias of a catalogued treaty ("minerals deal")
 }
 
 // matcher is a token trie: edges map (node, token id) to a child node.

@@ -51,6 +51,7 @@ type doc struct {
 	treatyEnd   map[posKey]bool  // token end of a treaty word or name
 	countryStop map[posKey]int32 // token start of a country mention → its end
 	titleTok    map[posKey]bool  // tokens inside a title ("Prime Minister")
+	dlEnd       int              // tokens of the body's dateline; -1 until computed
 }
 
 type posKey struct {
@@ -80,7 +81,7 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 	}()
 	s := t.pool.Get().(*scratch)
 	defer t.pool.Put(s)
-	d := &doc{t: t, text: [3]string{a.Title, a.Summary, a.Body}, keywords: map[string]bool{}}
+	d := &doc{t: t, text: [3]string{a.Title, a.Summary, a.Body}, keywords: map[string]bool{}, dlEnd: -1}
 	d.date = a.Published
 	if d.date.IsZero() {
 		d.date = a.Ingested
@@ -393,7 +394,9 @@ func (d *doc) decideSurname(h hit, established map[int]bool) (int, string) {
 		for _, o := range d.hits {
 			if o.field == h.field && o.j == h.i && o.i == ti0 && d.entry(o).kind == kTitle {
 				ti = &t.g.titles[d.entry(o).target]
-				if c, ok := d.countryEnd[posKey{o.field, o.i}]; ok {
+				// "Ethiopia's Prime Minister Abiy", not a country ending
+				// the previous sentence.
+				if c, ok := d.countryEnd[posKey{o.field, o.i}]; ok && toks[o.i].flags&(fBreak|fSentStart) == 0 {
 					country = c
 				}
 			}

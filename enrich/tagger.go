@@ -36,6 +36,10 @@
 //     treaties with the same parties in one article are one treaty. The
 //     action is that of the nearest action word that is not negated
 //     ("would not extend" is not "extended").
+//   - Parties are stated by name, demonym, capital, leader or parliament
+//     ("the Bundestag ratified"), or as "the two countries" / "the two
+//     leaders", meaning the last two named before in the three sentences
+//     before. A dateline is a venue, never a party.
 package enrich
 
 import (
@@ -50,7 +54,7 @@ import (
 
 // rulesVersion is bumped whenever a rule changes; the data hash covers the
 // gazetteers.
-const rulesVersion = "2026.11.3"
+const rulesVersion = "2026.11.4"
 
 // Options configure a Tagger.
 type Options struct {
@@ -93,6 +97,9 @@ type words struct {
 	stop, state, past, neg, pluralHead                                             map[int32]bool
 	langBefore, langAfter, langFollow, langName, listWord                          map[int32]bool
 	clauseConj                                                                     map[int32]bool
+	two, both, that, which, bound                                                  int32
+	pairNoun                                                                       map[int32]bool
+	legislature                                                                    map[int32]string
 }
 
 // actionWords maps a written form to the treaty action it signals.
@@ -105,6 +112,16 @@ var actionWords = map[string]string{
 	"extended": "extended", "extend": "extended", "extends": "extended", "extending": "extended", "extension": "extended", "renewed": "extended", "prolonged": "extended",
 	"negotiated": "negotiated", "negotiate": "negotiated", "negotiating": "negotiated", "negotiations": "negotiated", "negotiators": "negotiated", "negotiation": "negotiated",
 	"drafting": "negotiated", "drafted": "negotiated",
+	"initialled": "signed", "initialed": "signed",
+}
+
+// legislatures maps the one-word name of a national parliament to its
+// country: "the Bundestag ratified the treaty" makes Germany a party.
+var legislatures = map[string]string{
+	"bundestag": "DE", "bundesrat": "DE", "duma": "RU", "knesset": "IL", "sejm": "PL", "riksdag": "SE",
+	"storting": "NO", "folketing": "DK", "eduskunta": "FI", "rada": "UA", "majlis": "IR", "oireachtas": "IE",
+	"dail": "IE", "dáil": "IE", "saeima": "LV", "seimas": "LT", "riigikogu": "EE", "sabor": "HR", "skupstina": "RS",
+	"althing": "IS", "seanad": "IE", "stortinget": "NO", "nationalrat": "AT", "tbmm": "TR",
 }
 
 // treatyHeads are the words that make a phrase a treaty.
@@ -203,7 +220,8 @@ func New(opts Options) (*Tagger, error) {
 	}
 	for i, tr := range g.treaties {
 		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
-			m.add(a.text, entry{kind: kTreaty, exact: a.exact, weak: a.weak, target: int32(i)}, !isLowerPhrase(a.text))
+			lower := isLowerPhrase(a.text)
+			m.add(a.text, entry{kind: kTreaty, exact: a.exact, weak: a.weak, generic: lower, target: int32(i)}, !lower)
 		}
 	}
 	for _, h := range treatyHeads {
@@ -254,6 +272,12 @@ func New(opts Options) (*Tagger, error) {
 		"cannot", "can't", "refused", "refuses", "declined", "declines", "rejected", "failed", "fails", "against")
 	w.clauseConj = idSet(m, "and", "but", "while", "whereas", "although", "though")
 	w.pluralHead = idSet(m, "treaties", "pacts", "accords", "agreements")
+	w.two, w.both, w.that, w.which, w.bound = m.word("two"), m.word("both"), m.word("that"), m.word("which"), m.word("bound")
+	w.pairNoun = idSet(m, "countries", "nations", "states", "governments", "leaders", "sides", "neighbours", "neighbors", "men", "presidents", "capitals")
+	w.legislature = map[int32]string{}
+	for name, code := range legislatures {
+		w.legislature[m.word(name)] = code
+	}
 	w.langBefore = idSet(m, "in", "into", "speaks", "speak", "spoke", "speaking", "fluent", "learn", "learning", "learned", "taught", "teaching", "translated", "subtitled", "dubbed")
 	w.langAfter = idSet(m, "language", "languages", "speaking", "speaker", "speakers", "translation", "translations", "translator", "interpreter", "subtitles", "dialect", "lessons", "classes", "lettering", "alphabet")
 	w.langFollow = idSet(m, "and", "or", "then", "through", "via", "with", "as", "to", "on", "at", "before", "after", "while", "when", "but", "by", "for", "from", "instead", "rather", "only", "too", "also")
@@ -336,5 +360,5 @@ func slug(s string) string {
 var foldASCII = map[rune]string{'á': "a", 'à': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'é': "e", 'è': "e", 'ê': "e", 'ë': "e",
 	'í': "i", 'ì': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'ö': "o", 'õ': "o", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ş': "s", 'ğ': "g", 'ı': "i"}
 
-// Version identifies the rules and data: "2026.11.3+<hash of the data>".
+// Version identifies the rules and data: "2026.11.4+<hash of the data>".
 func (t *Tagger) Version() string { return t.version }

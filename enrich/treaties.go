@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +20,22 @@ import (
 //     otherwise its id is "x-" + parties + the treaty word ("x-ru-vn-agreement").
 //   - rule "anaphora": "the treaty", "the pact" after a treaty was named
 //     refers to the one named last.
+//   - rule "described-short-name": a capitalised short name ("a 1951
+//     Mutual Defense Treaty") whose words are all in the name of exactly
+//     one catalogued treaty between states the article names.
+//   - rule "described-catalogued-words": stated parties equal to those of
+//     the one catalogued treaty whose name holds every descriptive word
+//     ("the withdrawal agreement that Johnson signed with the EU").
+//
+// Parties also come from "the two countries" (the last two named), from a
+// parliament ("the Bundestag ratified"), from "A and B are bound by" and
+// from signers after the treaty word ("the agreement the two countries
+// signed"); never from the dateline. An indefinite description ("signed a
+// defence agreement") is a new instrument, not a catalogued treaty, unless
+// that treaty dates from the article's year or the sentence gives its
+// year. A lower-case catalogue alias ("minerals deal") of a treaty between
+// named states counts only when the article names all of them, and no
+// catalogue name counts inside a hyphenated compound ("post-Brexit deal").
 func (d *doc) decideTreaties() {
 	t := d.t
 	d.tkeyIdx = map[string]int{}
@@ -30,7 +47,19 @@ func (d *doc) decideTreaties() {
 		}
 		// A dated alias ("ceasefire in Gaza") names the treaty only from
 		// the year it was concluded.
-		if tr := &t.g.treaties[e.target]; e.weak && d.date.Year() < tr.year {
+		tr := &t.g.treaties[e.target]
+		if e.weak && d.date.Year() < tr.year {
+			continue
+		}
+		// "post-Brexit deal": a name glued by a hyphen to the word before
+		// it is part of a compound, not the treaty.
+		if d.toks[h.field][h.i].flags&fHyphenPrev != 0 {
+			continue
+		}
+		// A lower-case descriptive alias ("minerals deal") of a treaty
+		// between named states needs every party named in the article;
+		// otherwise it describes some other deal.
+		if e.generic && !d.partiesNamed(tr.parties) {
 			continue
 		}
 		d.addTreaty(h.field, h.i, h.j, d.catalogKey(int(e.target)), "catalog")
@@ -82,6 +111,10 @@ func (d *doc) describedTreaty(h hit) {
 	toks := d.toks[h.field]
 	i := int(h.i)
 	sent := toks[i].sent
+	if k, start := d.shortName(h); k >= 0 {
+		d.addTreaty(h.field, int32(start), h.j, k, "described-short-name")
+		return
+	}
 	parties := map[string]bool{}
 	var nameToks []int
 	// Walk back over the description.
@@ -105,7 +138,7 @@ func (d *doc) describedTreaty(h hit) {
 			continue
 		}
 		tk := toks[k]
-		if tk.id >= 0 && (t.w.stop[tk.id] || d.isAction(h.field, k)) || tk.flags&fDigit != 0 {
+		if tk.id >= 0 && (t.w.stop[tk.id] || d.isAction(h.field, k) && !d.actionNoun(h.field, k, i)) || tk.flags&fDigit != 0 {
 			break
 		}
 		w := strings.ToLower(d.text[h.field][tk.start:tk.end])
@@ -137,7 +170,10 @@ func (d *doc) describedTreaty(h hit) {
 	}
 	plural := toks[i].id >= 0 && t.w.pluralHead[toks[i].id]
 	// Anaphora: "the treaty" with nothing before or after it.
-	if len(nameToks) == 0 && len(parties) == 0 && len(fwd) == 0 {
+	// A bare "a treaty" goes on: its signers may state its parties
+	// ("Indonesia and Malaysia signed a treaty").
+	indefinite := i > 0 && (toks[i-1].id == t.w.a || toks[i-1].id == t.w.an)
+	if len(nameToks) == 0 && len(parties) == 0 && len(fwd) == 0 && !indefinite && !d.hasSignersAfter(h) {
 		if i > 0 && (toks[i-1].id == t.w.the || toks[i-1].id == t.w.this) && len(d.treaties) > 0 {
 			last := d.treaties[len(d.treaties)-1]
 			if !d.before(h, last) {
@@ -150,6 +186,10 @@ func (d *doc) describedTreaty(h hit) {
 	headCap := toks[i].flags&fCapFirst != 0 && !d.titleTC
 	if headCap && j+1 < len(toks) && (toks[j].id == t.w.of || toks[j].id == t.w.on) && toks[j+1].flags&fCapFirst != 0 {
 		for j < len(toks) && toks[j].flags&fBreak == 0 && (toks[j].flags&fCapFirst != 0 || toks[j].id == t.w.of || toks[j].id == t.w.on || toks[j].id == t.w.and || toks[j].id == t.w.the) {
+			// "... Partnership on Wednesday": a date ends the name.
+			if j > int(h.j) && j+1 < len(toks) && toks[j].id == t.w.on && calendarWords[strings.ToLower(d.text[h.field][toks[j+1].start:toks[j+1].end])] {
+				break
+			}
 			j++
 		}
 	}
@@ -159,7 +199,7 @@ func (d *doc) describedTreaty(h hit) {
 	// treaty that A and B signed" does not count the sentence's subject.
 	signers := map[string]bool{}
 	for k := i - 1; k >= 0 && toks[k].sent == sent; k-- {
-		if d.isAction(h.field, k) && !d.negated(h.field, k) {
+		if (d.isAction(h.field, k) || d.boundBy(h.field, k)) && !d.negated(h.field, k) {
 			s := k
 			for s > 0 && toks[s-1].sent == sent && !d.headEndsAt(h.field, s) && !d.clauseStart(h.field, s) {
 				s--
@@ -167,6 +207,11 @@ func (d *doc) describedTreaty(h hit) {
 			d.collectParties(h.field, s, sent, k-s, signers)
 			break
 		}
+	}
+	// "the agreement the two countries signed", "the treaty that A signed
+	// with B": signers between the treaty word and a following action.
+	if len(signers) == 0 {
+		d.signersAfter(h, signers)
 	}
 	// "reach an agreement with A": a bare indefinite treaty word with no
 	// description and no signers is a hypothetical, not a treaty.
@@ -206,6 +251,13 @@ func (d *doc) describedTreaty(h hit) {
 		d.addTreaty(h.field, int32(descStart), int32(j), k, "described-apposed")
 		return
 	}
+	// "the withdrawal agreement" signed by the parties of the Brexit
+	// Withdrawal Agreement: the catalogued treaty with these parties whose
+	// name holds every word of the description.
+	if k := d.catalogByWords(h, nameToks, codes); k >= 0 {
+		d.addTreaty(h.field, int32(descStart), int32(j), k, "described-catalogued-words")
+		return
+	}
 	// "the ceasefire agreement" after "the Gaza ceasefire agreement": the
 	// words of a definite description all belong to the name of a
 	// catalogued treaty named earlier.
@@ -221,12 +273,16 @@ func (d *doc) describedTreaty(h hit) {
 			return
 		}
 	}
-	// Same parties as a catalogued bilateral treaty in force by then: that treaty.
+	// Same parties as a catalogued bilateral treaty in force by then: that
+	// treaty. An indefinite description ("signed a defence agreement")
+	// is a new instrument unless that treaty dates from the article's year
+	// or the sentence gives its year ("a trade agreement signed in 2018").
 	year := d.date.Year()
+	indef := descStart > 0 && (toks[descStart-1].id == t.w.a || toks[descStart-1].id == t.w.an)
 	best := -1
 	for ci := range t.g.treaties {
 		tr := &t.g.treaties[ci]
-		if tr.year <= year && equalStrings(tr.parties, codes) && (best < 0 || tr.year > t.g.treaties[best].year) {
+		if tr.year <= year && equalStrings(tr.parties, codes) && (best < 0 || tr.year > t.g.treaties[best].year) && (!indef || d.newOrDated(tr, h.field, sent)) {
 			best = ci
 		}
 	}
@@ -269,6 +325,232 @@ func (d *doc) describedTreaty(h hit) {
 		d.tkeys[key].name = name
 	}
 	d.addTreaty(h.field, int32(descStart), int32(j), key, "described")
+}
+
+// signersAfter adds the parties that sign the treaty named by head h in
+// a relative clause right after it: "the agreement the two countries
+// signed", "the withdrawal agreement that Johnson signed with the EU".
+func (d *doc) signersAfter(h hit, signers map[string]bool) {
+	toks := d.toks[h.field]
+	w := &d.t.w
+	sent := toks[h.i].sent
+	j := int(h.j)
+	if j < len(toks) && (toks[j].id == w.that || toks[j].id == w.which) && toks[j].flags&fBreak == 0 {
+		j++
+	}
+	for k := j; k < len(toks) && k < j+6 && toks[k].sent == sent && toks[k].flags&fBreak == 0; k++ {
+		if !d.isAction(h.field, k) {
+			continue
+		}
+		if k == j || d.negated(h.field, k) {
+			return
+		}
+		d.collectParties(h.field, j, sent, k-j, signers)
+		if len(signers) == 0 {
+			return
+		}
+		// "signed with the EU"
+		for a := k + 1; a < len(toks) && a <= k+2 && toks[a].sent == sent; a++ {
+			if toks[a].id == w.with {
+				d.collectList(h.field, a+1, signers)
+				break
+			}
+		}
+		return
+	}
+}
+
+// newOrDated reports whether an indefinite description ("a trade
+// agreement") can be catalogued treaty tr: tr dates from the article's
+// year, or the sentence gives its year.
+func (d *doc) newOrDated(tr *treaty, f int8, sent int32) bool {
+	return tr.year == d.date.Year() || d.sentenceHasYear(f, sent, tr.year)
+}
+
+// sentenceHasYear reports whether sentence sent of field f writes year y.
+func (d *doc) sentenceHasYear(f int8, sent int32, y int) bool {
+	toks := d.toks[f]
+	ys := strconv.Itoa(y)
+	for k := range toks {
+		if toks[k].sent == sent && toks[k].flags&fDigit != 0 && d.text[f][toks[k].start:toks[k].end] == ys {
+			return true
+		}
+	}
+	return false
+}
+
+// boundBy reports whether tokens k, k+1 read "bound by": "A and B are
+// bound by a treaty" states its parties as signing does.
+func (d *doc) boundBy(f int8, k int) bool {
+	toks := d.toks[f]
+	return k+1 < len(toks) && toks[k].id == d.t.w.bound && toks[k+1].id == d.t.w.by
+}
+
+// hasSignersAfter reports whether signersAfter finds two parties.
+func (d *doc) hasSignersAfter(h hit) bool {
+	s := map[string]bool{}
+	d.signersAfter(h, s)
+	return len(s) >= 2
+}
+
+// actionNoun reports whether the action word at token k is a noun naming
+// the treaty right before its head word i ("the withdrawal agreement").
+func (d *doc) actionNoun(f int8, k, i int) bool {
+	if k != i-1 {
+		return false
+	}
+	toks := d.toks[f]
+	w := strings.ToLower(d.text[f][toks[k].start:toks[k].end])
+	return strings.HasSuffix(w, "al") || strings.HasSuffix(w, "ion")
+}
+
+// catalogByWords returns the key of the one catalogued treaty concluded by
+// the article's year whose parties equal codes and whose name or an alias
+// holds every word of the description ending at h, or -1.
+func (d *doc) catalogByWords(h hit, nameToks []int, codes []string) int {
+	if len(nameToks) == 0 {
+		return -1
+	}
+	toks := d.toks[h.field]
+	words := make([]string, 0, len(nameToks)+1)
+	for _, k := range nameToks {
+		words = append(words, strings.ToLower(d.text[h.field][toks[k].start:toks[k].end]))
+	}
+	words = append(words, singular(strings.ToLower(d.text[h.field][toks[h.i].start:toks[h.j-1].end])))
+	indef := nameToks[len(nameToks)-1] > 0 && (toks[nameToks[len(nameToks)-1]-1].id == d.t.w.a || toks[nameToks[len(nameToks)-1]-1].id == d.t.w.an)
+	found := -1
+	for ci := range d.t.g.treaties {
+		tr := &d.t.g.treaties[ci]
+		if tr.year > d.date.Year() || len(tr.parties) != len(codes) || !equalStrings(tr.parties, codes) || !d.nameHasWords(ci, words) || indef && !d.newOrDated(tr, h.field, toks[h.i].sent) {
+			continue
+		}
+		if found >= 0 {
+			return -1
+		}
+		found = ci
+	}
+	if found < 0 {
+		return -1
+	}
+	return d.catalogKey(found)
+}
+
+// shortName returns the key of the catalogued treaty named by a
+// capitalised short form ending at head h ("a 1951 Mutual Defense
+// Treaty"): two capitalised words or more, all in the name or an alias of
+// exactly one catalogued treaty between states that the article names.
+func (d *doc) shortName(h hit) (key, start int) {
+	toks := d.toks[h.field]
+	if d.titleTC && h.field == 0 || toks[h.i].flags&fCapFirst == 0 {
+		return -1, 0
+	}
+	start = int(h.i)
+	var words []string
+	for k := int(h.i) - 1; k >= 0 && toks[k].sent == toks[h.i].sent; k-- {
+		tk := toks[k]
+		if tk.flags&fCapFirst == 0 || tk.flags&fSentStart != 0 || toks[k+1].flags&fBreak != 0 && toks[k+1].flags&fHyphenPrev == 0 {
+			break
+		}
+		if _, ok := d.countryAt[posKey{h.field, int32(k)}]; ok {
+			return -1, 0
+		}
+		words = append(words, strings.ToLower(d.text[h.field][tk.start:tk.end]))
+		start = k
+	}
+	if len(words) < 2 {
+		return -1, 0
+	}
+	words = append(words, singular(strings.ToLower(d.text[h.field][toks[h.i].start:toks[h.j-1].end])))
+	found := -1
+	for ci := range d.t.g.treaties {
+		tr := &d.t.g.treaties[ci]
+		if tr.year > d.date.Year() || len(tr.parties) < 2 || !d.partiesNamed(tr.parties) || !d.nameHasWords(ci, words) {
+			continue
+		}
+		if found >= 0 {
+			return -1, 0
+		}
+		found = ci
+	}
+	if found < 0 {
+		return -1, 0
+	}
+	return d.catalogKey(found), start
+}
+
+// pairAt reports whether token k opens "the two countries", "both
+// leaders" and the like, and returns the last two parties named before
+// it in the field within the three sentences before.
+func (d *doc) pairAt(f int8, k int) []string {
+	toks := d.toks[f]
+	w := &d.t.w
+	if k+1 >= len(toks) || toks[k].id != w.two && toks[k].id != w.both || !w.pairNoun[toks[k+1].id] || toks[k+1].flags&fBreak != 0 {
+		return nil
+	}
+	var out []string
+	sent := toks[k].sent
+	for n := k - 1; n >= 0 && toks[n].sent >= sent-3 && len(out) < 2; n-- {
+		if d.inDateline(f, n) {
+			break
+		}
+		code := ""
+		if c, ok := d.countryAt[posKey{f, int32(n)}]; ok {
+			code = d.t.g.countries[c].code
+		} else if p, ok := d.leaderAt[posKey{f, int32(n)}]; ok {
+			code = d.countryOn(p)
+		}
+		if code != "" && (len(out) == 0 || out[0] != code) {
+			out = append(out, code)
+		}
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
+}
+
+// inDateline reports whether token k of field f lies in the body's
+// opening dateline ("MONTEVIDEO, Dec 6 (Reuters) -"): a place line is a
+// venue, never a party to a treaty.
+func (d *doc) inDateline(f int8, k int) bool {
+	if f != 2 {
+		return false
+	}
+	if d.dlEnd < 0 {
+		d.dlEnd = 0
+		toks := d.toks[2]
+		if len(toks) > 0 && toks[0].flags&fAllUpper != 0 {
+			for n := 1; n < len(toks) && n < 12; n++ {
+				sep := d.text[2][toks[n-1].end:toks[n].start]
+				if strings.Contains(sep, "—") || strings.Contains(sep, "–") || strings.Contains(sep, " - ") || strings.Contains(sep, " -- ") {
+					d.dlEnd = n
+					break
+				}
+			}
+		}
+	}
+	return k < d.dlEnd
+}
+
+// partiesNamed reports whether every party of a catalogued treaty is a
+// country tagged in the article; multilateral treaties need none.
+func (d *doc) partiesNamed(parties []string) bool {
+	if len(parties) == 1 && parties[0] == "multilateral" {
+		return true
+	}
+	for _, p := range parties {
+		found := false
+		for _, m := range d.countries {
+			if d.t.g.countries[m.ent].code == p {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // clauseStart reports whether token k opens a coordinated clause: a
@@ -382,6 +664,15 @@ func covers(parties, codes []string) bool {
 	return true
 }
 
+// calendarWords are day and month names; "on Monday" after a treaty name
+// dates the signing and is no part of the name.
+var calendarWords = map[string]bool{
+	"monday": true, "tuesday": true, "wednesday": true, "thursday": true, "friday": true, "saturday": true, "sunday": true,
+	"january": true, "february": true, "march": true, "april": true, "may": true, "june": true, "july": true,
+	"august": true, "september": true, "october": true, "november": true, "december": true,
+	"jan": true, "feb": true, "mar": true, "apr": true, "jun": true, "jul": true, "aug": true, "sep": true, "sept": true, "oct": true, "nov": true, "dec": true,
+}
+
 func singular(w string) string {
 	switch w {
 	case "treaties":
@@ -422,8 +713,20 @@ func (d *doc) before(h hit, m mention) bool {
 func (d *doc) collectParties(f int8, from int, sent int32, n int, parties map[string]bool) {
 	toks := d.toks[f]
 	for k := from; k < len(toks) && k < from+n && toks[k].sent == sent; k++ {
+		if d.inDateline(f, k) {
+			continue
+		}
 		if c, ok := d.countryAt[posKey{f, int32(k)}]; ok {
 			parties[d.t.g.countries[c].code] = true
+			continue
+		}
+		if code, ok := d.t.w.legislature[toks[k].id]; ok && toks[k].flags&fCapFirst != 0 {
+			parties[code] = true
+			continue
+		}
+		if pair := d.pairAt(f, k); pair != nil {
+			parties[pair[0]], parties[pair[1]] = true, true
+			k++
 			continue
 		}
 		if p, ok := d.leaderAt[posKey{f, int32(k)}]; ok {
@@ -458,6 +761,10 @@ func (d *doc) treatyAction(key int) string {
 		best, bestDist := "", 1<<30
 		for _, h := range d.hits {
 			if h.field != m.field || d.entry(h).kind != kAction || toks[h.i].sent != sent || d.negated(h.field, int(h.i)) {
+				continue
+			}
+			// "the withdrawal agreement": a word of the name is no action.
+			if h.i >= m.i && h.j <= m.j {
 				continue
 			}
 			dist := int(m.i) - int(h.j)
@@ -501,7 +808,7 @@ func (d *doc) negated(f int8, k int) bool {
 // mention before token end in the sentence that is not in skip.
 func (d *doc) nearestPartyBefore(f int8, end int, sent int32, skip map[string]bool) string {
 	toks := d.toks[f]
-	for k := end - 1; k >= 0 && toks[k].sent == sent; k-- {
+	for k := end - 1; k >= 0 && toks[k].sent == sent && !d.inDateline(f, k); k-- {
 		if c, ok := d.countryAt[posKey{f, int32(k)}]; ok {
 			if code := d.t.g.countries[c].code; !skip[code] {
 				return code
@@ -512,6 +819,9 @@ func (d *doc) nearestPartyBefore(f int8, end int, sent int32, skip map[string]bo
 			if code := d.countryOn(p); !skip[code] {
 				return code
 			}
+		}
+		if code, ok := d.t.w.legislature[toks[k].id]; ok && toks[k].flags&fCapFirst != 0 && !skip[code] {
+			return code
 		}
 	}
 	return ""
