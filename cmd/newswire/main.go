@@ -42,7 +42,7 @@ Usage:
   newswire index      [flags]   indexer stage (news.enriched → search store)
   newswire serve      [flags]   search API, ingest endpoint and search page
   newswire alert      [flags]   alerter and alert delivery (news.enriched → news.alerts → channels), rules API, live stream
-  newswire produce    [flags]   publish articles from a JSON-lines file (--file, - for stdin)
+  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin) or RSS/Atom feeds (--feed)
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
