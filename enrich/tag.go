@@ -1,8 +1,9 @@
 package enrich
 
 import (
+	"cmp"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,11 +12,13 @@ import (
 
 var fieldNames = [3]string{article.FieldTitle, article.FieldSummary, article.FieldBody}
 
-// scratch is per-call working memory, pooled.
+// scratch is per-call working memory, pooled: the tokenizer, the tokens
+// and hits of each field, and the rule state of one document.
 type scratch struct {
 	tz   tokenizer
 	toks [3][]token
 	hits []hit
+	doc  doc
 }
 
 // mention is one accepted mention of a country, leader or treaty.
@@ -26,37 +29,159 @@ type mention struct {
 	rule  string
 }
 
-// doc is the state of tagging one article.
+// doc is the state of tagging one article. It lives in a pooled scratch;
+// reset clears it for the next article and keeps its slices' memory.
 type doc struct {
 	t       *Tagger
 	text    [3]string
 	toks    [3][]token
 	hits    []hit
 	date    time.Time
+	year    int  // of date
 	titleTC bool // the title is written in Title Case
 
 	countries []mention
 	leaders   []mention
 	treaties  []mention
 	tkeys     []treatyKey
-	tkeyIdx   map[string]int
-	keywords  map[string]bool
+	keywords  []string // keyword hits, possibly repeated; output sorts and de-duplicates
 
-	actionAt    map[posKey]bool
-	titleEnd    map[posKey]int32 // token end of a title hit → its start
-	cStart      map[posKey]int32 // token end of a country mention → its start
-	countryAt   map[posKey]int   // token start of an accepted country mention → country index
-	countryEnd  map[posKey]int
-	leaderAt    map[posKey]int
-	treatyEnd   map[posKey]bool  // token end of a treaty word or name
-	countryStop map[posKey]int32 // token start of a country mention → its end
-	titleTok    map[posKey]bool  // tokens inside a title ("Prime Minister")
-	dlEnd       int              // tokens of the body's dateline; -1 until computed
+	// at holds per-token facts of each field, indexed by token (one slot
+	// more than the field has tokens, for "ends here" facts at its end).
+	at [3][]tokInfo
+
+	// Per-country and per-person flags of run, indexed by country or
+	// person index.
+	confirm, veto, strong, leaderCountry []bool
+	established                          []bool
+
+	treatyWords []int32 // word ids of catalogued treaty names found
+	heads       []hit
+	tms         []mention
+	out         []outRec
+	ents        []outEnt
+	dlEnd       int // tokens of the body's dateline; -1 until computed
 }
 
-type posKey struct {
-	field int8
-	tok   int32
+// tokInfo holds what the rules know about one token position. Index and
+// position fields store the value plus one, so that zero means "none".
+type tokInfo struct {
+	countryAt   int32 // country of an accepted mention starting here
+	countryStop int32 // token end of the mention starting here
+	countryEnd  int32 // country of an accepted mention ending here
+	cStart      int32 // token start of the mention ending here
+	leaderAt    int32 // person of a leader mention covering this token
+	titleEnd    int32 // token start of a title hit ending here
+	bits        uint8
+}
+
+// tokInfo bits.
+const (
+	bAction    uint8 = 1 << iota // a treaty action word starts here
+	bTitleTok                    // inside a title ("Prime Minister")
+	bTreatyEnd                   // a treaty word or name ends here
+	bCovered                     // inside a catalogued treaty name
+)
+
+func (d *doc) info(f int8, k int32) *tokInfo {
+	if k < 0 || int(k) >= len(d.at[f]) {
+		return nil
+	}
+	return &d.at[f][k]
+}
+
+func (d *doc) tokBit(f int8, k int32, b uint8) bool {
+	ti := d.info(f, k)
+	return ti != nil && ti.bits&b != 0
+}
+
+func (d *doc) setBit(f int8, k int32, b uint8) {
+	if ti := d.info(f, k); ti != nil {
+		ti.bits |= b
+	}
+}
+
+func (d *doc) countryAtK(f int8, k int32) (int, bool) {
+	ti := d.info(f, k)
+	if ti == nil || ti.countryAt == 0 {
+		return 0, false
+	}
+	return int(ti.countryAt - 1), true
+}
+
+func (d *doc) countryStopAt(f int8, k int32) int32 {
+	if ti := d.info(f, k); ti != nil && ti.countryStop != 0 {
+		return ti.countryStop - 1
+	}
+	return 0
+}
+
+func (d *doc) countryEndAt(f int8, k int32) (int, bool) {
+	ti := d.info(f, k)
+	if ti == nil || ti.countryEnd == 0 {
+		return 0, false
+	}
+	return int(ti.countryEnd - 1), true
+}
+
+func (d *doc) cStartAt(f int8, k int32) int32 {
+	if ti := d.info(f, k); ti != nil && ti.cStart != 0 {
+		return ti.cStart - 1
+	}
+	return 0
+}
+
+func (d *doc) leaderAtK(f int8, k int32) (int, bool) {
+	ti := d.info(f, k)
+	if ti == nil || ti.leaderAt == 0 {
+		return 0, false
+	}
+	return int(ti.leaderAt - 1), true
+}
+
+func (d *doc) titleEndAt(f int8, k int32) (int32, bool) {
+	ti := d.info(f, k)
+	if ti == nil || ti.titleEnd == 0 {
+		return 0, false
+	}
+	return ti.titleEnd - 1, true
+}
+
+// reset prepares d for a new article, keeping its memory.
+func (d *doc) reset(t *Tagger) {
+	d.t = t
+	d.countries = d.countries[:0]
+	d.leaders = d.leaders[:0]
+	d.treaties = d.treaties[:0]
+	clear(d.tkeys) // drop references to the last article's strings
+	d.tkeys = d.tkeys[:0]
+	d.keywords = d.keywords[:0]
+	d.treatyWords = d.treatyWords[:0]
+	d.heads = d.heads[:0]
+	d.dlEnd = -1
+	d.confirm = resetBools(d.confirm, len(t.g.countries))
+	d.veto = resetBools(d.veto, len(t.g.countries))
+	d.strong = resetBools(d.strong, len(t.g.countries))
+	d.leaderCountry = resetBools(d.leaderCountry, len(t.g.countries))
+	d.established = resetBools(d.established, len(t.persons))
+}
+
+func resetBools(b []bool, n int) []bool {
+	if cap(b) < n {
+		return make([]bool, n)
+	}
+	b = b[:n]
+	clear(b)
+	return b
+}
+
+func resetInfo(b []tokInfo, n int) []tokInfo {
+	if cap(b) < n {
+		return make([]tokInfo, n, n+n/4)
+	}
+	b = b[:n]
+	clear(b)
+	return b
 }
 
 // treatyKey is one treaty found in the article: catalogued (cat >= 0) or not.
@@ -81,7 +206,9 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 	}()
 	s := t.pool.Get().(*scratch)
 	defer t.pool.Put(s)
-	d := &doc{t: t, text: [3]string{a.Title, a.Summary, a.Body}, keywords: map[string]bool{}, dlEnd: -1}
+	d := &s.doc
+	d.reset(t)
+	d.text = [3]string{a.Title, a.Summary, a.Body}
 	d.date = a.Published
 	if d.date.IsZero() {
 		d.date = a.Ingested
@@ -89,18 +216,22 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 	if d.date.IsZero() {
 		d.date = t.g.asOf
 	}
+	d.year = d.date.Year()
 	s.hits = s.hits[:0]
 	for f := 0; f < 3; f++ {
 		// The tokenizer writes straight into this field's pooled buffer.
 		s.tz.toks = s.toks[f][:0]
 		s.toks[f] = s.tz.run(d.text[f])
 		d.toks[f] = s.toks[f]
+		d.at[f] = resetInfo(d.at[f], len(s.toks[f])+1)
 		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], s.hits)
 	}
 	d.hits = s.hits
 	d.titleTC = titleCase(d.toks[0])
 	d.run()
-	return d.output()
+	tags = d.output()
+	d.text = [3]string{}
+	return tags
 }
 
 func titleCase(toks []token) bool {
@@ -121,57 +252,55 @@ func (d *doc) entry(h hit) *entry { return &d.t.m.entries[h.entry] }
 func (d *doc) run() {
 	t := d.t
 	// Keywords and cues first: they do not depend on anything.
-	confirm := map[int]bool{}
-	veto := map[int]bool{}
-	d.actionAt = map[posKey]bool{}
-	d.titleEnd = map[posKey]int32{}
-	d.titleTok = map[posKey]bool{}
+	confirm, veto := d.confirm, d.veto
 	for _, h := range d.hits {
 		e := d.entry(h)
 		switch e.kind {
 		case kAction:
-			d.actionAt[posKey{h.field, h.i}] = true
+			d.setBit(h.field, h.i, bAction)
 		case kTitle:
-			d.titleEnd[posKey{h.field, h.j}] = h.i
+			if ti := d.info(h.field, h.j); ti != nil {
+				ti.titleEnd = h.i + 1
+			}
 			for k := h.i; k < h.j; k++ {
-				d.titleTok[posKey{h.field, k}] = true
+				d.setBit(h.field, k, bTitleTok)
 			}
 		case kKeyword:
-			d.keywords[t.keywords[e.target]] = true
+			d.keywords = append(d.keywords, t.keywords[e.target])
 		case kCueConfirm:
-			confirm[t.codeIdx[t.g.cues[e.target].code]] = true
+			confirm[t.cueCountry[e.target]] = true
 		case kCueVeto:
-			veto[t.codeIdx[t.g.cues[e.target].code]] = true
+			veto[t.cueCountry[e.target]] = true
 		}
 	}
 	// Leaders named in full establish themselves and confirm their country
 	// for ambiguous aliases ("Korea" in an article about Kim Jong Un).
-	established := map[int]bool{}
-	leaderCountry := map[int]bool{}
+	established := d.established
+	leaderCountry := d.leaderCountry
 	for _, h := range d.hits {
 		if e := d.entry(h); e.kind == kLeaderName {
 			established[int(e.target)] = true
-			leaderCountry[t.codeIdx[t.persons[e.target].country]] = true
+			leaderCountry[t.personCountry[e.target]] = true
 		}
 	}
 	// Countries, rule 1: strong aliases are accepted as written.
 	// Words of catalogued treaty names found in the article ("Paris" of
 	// "Paris Agreement"): a seat used as their modifier elsewhere ("the
 	// Paris goals") names the treaty, not the country.
-	var treatyWords map[int32]bool
+	treatyWords := d.treatyWords
 	for _, h := range d.hits {
 		if d.entry(h).kind == kTreaty {
-			if treatyWords == nil {
-				treatyWords = map[int32]bool{}
-			}
 			for k := h.i; k < h.j; k++ {
-				treatyWords[d.toks[h.field][k].id] = true
+				if id := d.toks[h.field][k].id; !slices.Contains(treatyWords, id) {
+					treatyWords = append(treatyWords, id)
+				}
 			}
 		}
 	}
+	d.treatyWords = treatyWords
 	// Rule 1: strong aliases are accepted as written, except a demonym
 	// naming a language ("said in French") and a seat naming a treaty.
-	strong := map[int]bool{}
+	strong := d.strong
 	for _, h := range d.hits {
 		if e := d.entry(h); e.kind == kCountry && !e.weak {
 			if e.dem && d.languageUse(h) || e.seat && d.treatyModifier(h, treatyWords) {
@@ -263,24 +392,24 @@ func (d *doc) addLeader(h hit, p int, rule string) {
 }
 
 func (d *doc) indexCountries() {
-	n := len(d.countries)
-	d.countryAt = make(map[posKey]int, n)
-	d.countryEnd = make(map[posKey]int, n)
-	d.cStart = make(map[posKey]int32, n)
-	d.countryStop = make(map[posKey]int32, n)
 	for _, m := range d.countries {
-		d.countryStop[posKey{m.field, m.i}] = m.j
-		d.countryAt[posKey{m.field, m.i}] = m.ent
-		d.countryEnd[posKey{m.field, m.j}] = m.ent
-		d.cStart[posKey{m.field, m.j}] = m.i
+		if ti := d.info(m.field, m.i); ti != nil {
+			ti.countryStop = m.j + 1
+			ti.countryAt = int32(m.ent) + 1
+		}
+		if ti := d.info(m.field, m.j); ti != nil {
+			ti.countryEnd = int32(m.ent) + 1
+			ti.cStart = m.i + 1
+		}
 	}
 }
 
 func (d *doc) indexLeaders() {
-	d.leaderAt = map[posKey]int{}
 	for _, m := range d.leaders {
 		for k := m.i; k < m.j; k++ {
-			d.leaderAt[posKey{m.field, k}] = m.ent
+			if ti := d.info(m.field, k); ti != nil {
+				ti.leaderAt = int32(m.ent) + 1
+			}
 		}
 	}
 }
@@ -384,19 +513,19 @@ func (d *doc) stateContext(h hit) bool {
 // ("Mr Putin", "President Xi") among the leaders holding a matching office,
 // else to a leader already named in full in the article, else — for a
 // distinctive surname with a single bearer — to that leader.
-func (d *doc) decideSurname(h hit, established map[int]bool) (int, string) {
+func (d *doc) decideSurname(h hit, established []bool) (int, string) {
 	t := d.t
 	cands := t.surnames[d.entry(h).target]
 	toks := d.toks[h.field]
 	var ti *title
 	country := -1
-	if ti0, ok := d.titleEnd[posKey{h.field, h.i}]; ok && toks[h.i].flags&fBreak == 0 {
+	if ti0, ok := d.titleEndAt(h.field, h.i); ok && toks[h.i].flags&fBreak == 0 {
 		for _, o := range d.hits {
 			if o.field == h.field && o.j == h.i && o.i == ti0 && d.entry(o).kind == kTitle {
 				ti = &t.g.titles[d.entry(o).target]
 				// "Ethiopia's Prime Minister Abiy", not a country ending
 				// the previous sentence.
-				if c, ok := d.countryEnd[posKey{o.field, o.i}]; ok && toks[o.i].flags&(fBreak|fSentStart) == 0 {
+				if c, ok := d.countryEndAt(o.field, o.i); ok && toks[o.i].flags&(fBreak|fSentStart) == 0 {
 					country = c
 				}
 			}
@@ -559,16 +688,16 @@ func (d *doc) decideTitleOnly(h hit) {
 	if j < len(toks) && toks[j].flags&(fBreak|fSentStart) == 0 && toks[j].flags&fCapFirst != 0 && toks[j-1].flags&fPoss == 0 {
 		return // followed by a name
 	}
-	if _, ok := d.leaderAt[posKey{h.field, int32(j)}]; ok {
+	if _, ok := d.leaderAtK(h.field, int32(j)); ok {
 		return
 	}
 	start := i
 	country := -1
-	if c, ok := d.countryEnd[posKey{h.field, int32(i)}]; ok && toks[i].flags&fBreak == 0 {
+	if c, ok := d.countryEndAt(h.field, int32(i)); ok && toks[i].flags&fBreak == 0 {
 		country = c
-		start = int(d.cStart[posKey{h.field, int32(i)}])
+		start = int(d.cStartAt(h.field, int32(i)))
 	} else if j+1 < len(toks) && toks[j].id == t.w.of && toks[j].flags&fBreak == 0 && toks[j+1].flags&fBreak == 0 {
-		if c, ok := d.countryAt[posKey{h.field, int32(j + 1)}]; ok {
+		if c, ok := d.countryAtK(h.field, int32(j+1)); ok {
 			country = c
 			for _, m := range d.countries {
 				if m.field == h.field && m.i == int32(j+1) {
@@ -676,101 +805,142 @@ func (t *Tagger) roleOn(p int, date time.Time) string {
 	return best
 }
 
+// outRec is one distinct span of an entity while output groups mentions.
+type outRec struct {
+	span article.Span
+	prev int32 // previous record of the same entity, or -1
+}
+
+// outEnt is one entity while output groups mentions: its last record,
+// distinct span count and salience score, in order of first mention.
+type outEnt struct {
+	ent   int
+	last  int32
+	n     int
+	off   int
+	score float64
+}
+
+// group collects the distinct spans of ms per entity, in order of first
+// mention, and returns the entities and one span slice holding each
+// entity's spans at [off, off+n), sorted. withScore sums the salience
+// weights of distinct spans in mention order.
+func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
+	ents, recs := d.ents[:0], d.out[:0]
+	for _, m := range ms {
+		slot := -1
+		for k := range ents {
+			if ents[k].ent == m.ent {
+				slot = k
+				break
+			}
+		}
+		if slot < 0 {
+			ents = append(ents, outEnt{ent: m.ent, last: -1})
+			slot = len(ents) - 1
+		}
+		e := &ents[slot]
+		sp := d.span(m)
+		dup := false
+		for r := e.last; r >= 0; r = recs[r].prev {
+			if recs[r].span == sp {
+				dup = true
+				break
+			}
+		}
+		if dup {
+			continue
+		}
+		recs = append(recs, outRec{span: sp, prev: e.last})
+		e.last = int32(len(recs) - 1)
+		e.n++
+		if withScore {
+			e.score += d.weight(m)
+		}
+	}
+	d.ents, d.out = ents, recs
+	if len(ents) == 0 {
+		return ents, nil
+	}
+	spans := make([]article.Span, len(recs))
+	off := 0
+	for k := range ents {
+		e := &ents[k]
+		e.off = off
+		off += e.n
+		// Walk the chain backwards, filling from the end: mention order.
+		at := e.off + e.n
+		for r := e.last; r >= 0; r = recs[r].prev {
+			at--
+			spans[at] = recs[r].span
+		}
+		sortSpans(spans[e.off : e.off+e.n])
+	}
+	return ents, spans
+}
+
 // output assembles the sorted, de-duplicated tags.
 func (d *doc) output() article.Tags {
 	t := d.t
-	tags := article.Tags{Countries: []article.CountryTag{}, Leaders: []article.LeaderTag{}, Treaties: []article.TreatyTag{}, Keywords: []string{}}
+	var tags article.Tags
 	// Countries.
-	type agg struct {
-		spans []article.Span
-		score float64
-	}
-	cs := map[int]*agg{}
-	for _, m := range d.countries {
-		a := cs[m.ent]
-		if a == nil {
-			a = &agg{}
-			cs[m.ent] = a
-		}
-		sp := d.span(m)
-		if hasSpan(a.spans, sp) {
-			continue
-		}
-		a.spans = append(a.spans, sp)
-		a.score += d.weight(m)
-	}
-	for c, a := range cs {
-		sortSpans(a.spans)
-		sal := math.Round((1-math.Exp(-a.score))*1000) / 1000
+	ents, spans := d.group(d.countries, true)
+	tags.Countries = make([]article.CountryTag, 0, len(ents))
+	for _, e := range ents {
+		c := e.ent
+		sal := math.Round((1-math.Exp(-e.score))*1000) / 1000
 		tags.Countries = append(tags.Countries, article.CountryTag{Code: t.g.countries[c].code, Name: t.g.countries[c].names["en"],
-			Mentions: len(a.spans), Salience: sal, Spans: a.spans})
+			Mentions: e.n, Salience: sal, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
-	sort.Slice(tags.Countries, func(i, j int) bool {
-		a, b := tags.Countries[i], tags.Countries[j]
+	slices.SortFunc(tags.Countries, func(a, b article.CountryTag) int {
 		if a.Salience != b.Salience {
-			return a.Salience > b.Salience
+			if a.Salience > b.Salience {
+				return -1
+			}
+			return 1
 		}
-		return a.Code < b.Code
+		return strings.Compare(a.Code, b.Code)
 	})
 	// Leaders.
-	ls := map[int]*agg{}
-	for _, m := range d.leaders {
-		a := ls[m.ent]
-		if a == nil {
-			a = &agg{}
-			ls[m.ent] = a
-		}
-		sp := d.span(m)
-		if hasSpan(a.spans, sp) {
-			continue
-		}
-		a.spans = append(a.spans, sp)
-	}
-	for p, a := range ls {
-		sortSpans(a.spans)
+	ents, spans = d.group(d.leaders, false)
+	tags.Leaders = make([]article.LeaderTag, 0, len(ents))
+	for _, e := range ents {
+		p := e.ent
 		pp := &t.persons[p]
 		tags.Leaders = append(tags.Leaders, article.LeaderTag{ID: pp.id, Name: pp.name, Country: d.countryOn(p), Role: t.roleOn(p, d.date),
-			Mentions: len(a.spans), Spans: a.spans})
+			Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
-	sort.Slice(tags.Leaders, func(i, j int) bool {
-		a, b := tags.Leaders[i], tags.Leaders[j]
+	slices.SortFunc(tags.Leaders, func(a, b article.LeaderTag) int {
 		if a.Mentions != b.Mentions {
-			return a.Mentions > b.Mentions
+			return cmp.Compare(b.Mentions, a.Mentions)
 		}
-		return a.ID < b.ID
+		return strings.Compare(a.ID, b.ID)
 	})
 	// Treaties.
-	ts := map[int]*agg{}
-	for _, m := range d.treaties {
-		a := ts[m.ent]
-		if a == nil {
-			a = &agg{}
-			ts[m.ent] = a
-		}
-		sp := d.span(m)
-		if hasSpan(a.spans, sp) {
-			continue
-		}
-		a.spans = append(a.spans, sp)
+	ents, spans = d.group(d.treaties, false)
+	tags.Treaties = make([]article.TreatyTag, 0, len(ents))
+	np := 0
+	for _, e := range ents {
+		np += len(d.tkeys[e.ent].parties)
 	}
-	for k, a := range ts {
-		sortSpans(a.spans)
+	parties := make([]string, 0, np)
+	for _, e := range ents {
+		k := e.ent
 		tk := &d.tkeys[k]
-		parties := append([]string{}, tk.parties...)
-		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, Name: tk.name, Parties: parties, Action: d.treatyAction(k),
-			Mentions: len(a.spans), Spans: a.spans})
+		from := len(parties)
+		parties = append(parties, tk.parties...)
+		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, Name: tk.name, Parties: parties[from:len(parties):len(parties)], Action: d.treatyAction(k),
+			Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
-	sort.Slice(tags.Treaties, func(i, j int) bool {
-		a, b := tags.Treaties[i], tags.Treaties[j]
+	slices.SortFunc(tags.Treaties, func(a, b article.TreatyTag) int {
 		if a.Mentions != b.Mentions {
-			return a.Mentions > b.Mentions
+			return cmp.Compare(b.Mentions, a.Mentions)
 		}
-		return a.ID < b.ID
+		return strings.Compare(a.ID, b.ID)
 	})
-	for k := range d.keywords {
-		tags.Keywords = append(tags.Keywords, k)
-	}
-	sort.Strings(tags.Keywords)
+	slices.Sort(d.keywords)
+	d.keywords = slices.Compact(d.keywords)
+	tags.Keywords = append(make([]string, 0, len(d.keywords)), d.keywords...)
 	return tags
 }
 
@@ -814,14 +984,14 @@ func fieldOrder(f string) int {
 }
 
 func sortSpans(s []article.Span) {
-	sort.Slice(s, func(i, j int) bool {
-		if s[i].Field != s[j].Field {
-			return fieldOrder(s[i].Field) < fieldOrder(s[j].Field)
+	slices.SortFunc(s, func(a, b article.Span) int {
+		if a.Field != b.Field {
+			return cmp.Compare(fieldOrder(a.Field), fieldOrder(b.Field))
 		}
-		if s[i].Start != s[j].Start {
-			return s[i].Start < s[j].Start
+		if a.Start != b.Start {
+			return cmp.Compare(a.Start, b.Start)
 		}
-		return s[i].End < s[j].End
+		return cmp.Compare(a.End, b.End)
 	})
 }
 
@@ -866,13 +1036,13 @@ func (d *doc) languageUse(h hit) bool {
 // treatyModifier reports whether a seat ("Paris") is used as the modifier
 // of a lower-case noun ("the Paris goals") in an article that names a
 // catalogued treaty holding that word.
-func (d *doc) treatyModifier(h hit, treatyWords map[int32]bool) bool {
-	if treatyWords == nil {
+func (d *doc) treatyModifier(h hit, treatyWords []int32) bool {
+	if len(treatyWords) == 0 {
 		return false
 	}
 	toks := d.toks[h.field]
 	for k := h.i; k < h.j; k++ {
-		if !treatyWords[toks[k].id] {
+		if !slices.Contains(treatyWords, toks[k].id) {
 			return false
 		}
 	}
@@ -895,15 +1065,4 @@ func (d *doc) dateline(h hit) bool {
 	}
 	sep := d.text[2][toks[h.j-1].end:toks[h.j].start]
 	return strings.Contains(sep, "(") || strings.Contains(sep, ",")
-}
-
-// hasSpan reports whether sp is in s (an entity has few spans; a scan
-// beats a map).
-func hasSpan(s []article.Span, sp article.Span) bool {
-	for _, x := range s {
-		if x == sp {
-			return true
-		}
-	}
-	return false
 }

@@ -83,10 +83,14 @@ type Tagger struct {
 	actions   []string // action entry target → action
 	codeIdx   map[string]int
 	byCountry map[string][]int // country code → persons who held an office of it
-	w         words
-	version   string
-	now       func() time.Time
-	pool      sync.Pool
+	// Derived once from the data for the rules' per-article work.
+	cueCountry    []int        // cue index → country index (codeIdx of its code)
+	personCountry []int        // person index → country index (codeIdx of their latest country)
+	treatyWords   [][][]string // treaty index → its name and aliases, each split into lower-case words
+	w             words
+	version       string
+	now           func() time.Time
+	pool          sync.Pool
 }
 
 // words holds vocabulary ids of function words that the rules look at.
@@ -285,6 +289,19 @@ func New(opts Options) (*Tagger, error) {
 	w.listWord = idSet(m, "both", "its", "their", "neighbours", "neighbors", "ally", "allies", "partner", "partners", "neighbour", "neighbor")
 	idSet(m, "neighbouring", "neighboring")
 	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming")
+	for _, c := range g.cues {
+		t.cueCountry = append(t.cueCountry, t.codeIdx[c.code])
+	}
+	for i := range t.persons {
+		t.personCountry = append(t.personCountry, t.codeIdx[t.persons[i].country])
+	}
+	for _, tr := range g.treaties {
+		var names [][]string
+		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
+			names = append(names, strings.FieldsFunc(strings.ToLower(a.text), func(r rune) bool { return r == ' ' || r == '-' }))
+		}
+		t.treatyWords = append(t.treatyWords, names)
+	}
 	h := sha256.New()
 	h.Write([]byte(rulesVersion))
 	for _, f := range dataFiles {
@@ -295,7 +312,8 @@ func New(opts Options) (*Tagger, error) {
 		h.Write([]byte(e))
 	}
 	t.version = rulesVersion + "+" + hex.EncodeToString(h.Sum(nil))[:10]
-	t.pool.New = func() any { return &scratch{tz: tokenizer{vocab: m.vocab}} }
+	tab := newVocabTable(m.vocab)
+	t.pool.New = func() any { return &scratch{tz: tokenizer{vocab: m.vocab, tab: tab}} }
 	return t, nil
 }
 

@@ -48,6 +48,7 @@ func isWordRune(r rune) bool {
 // once its slices have grown.
 type tokenizer struct {
 	vocab map[string]int32
+	tab   *vocabTable // when set, used instead of vocab
 	buf   []byte
 	toks  []token
 	norms *[]string // when set, every token's lower-cased form is appended (used to build the matcher)
@@ -221,8 +222,12 @@ func (tz *tokenizer) run(s string) []token {
 		if flags&fSentStart != 0 && len(tz.toks) > 0 {
 			sent++
 		}
-		id, ok := tz.vocab[string(tz.buf)]
-		if !ok {
+		var id int32
+		if tz.tab != nil {
+			id = tz.tab.get(tz.buf)
+		} else if v, ok := tz.vocab[string(tz.buf)]; ok {
+			id = v
+		} else {
 			id = -1
 		}
 		if tz.norms != nil {
@@ -284,4 +289,57 @@ func afterParen(s string, i int) bool {
 		return false
 	}
 	return false
+}
+
+// vocabTable is a read-only open-addressing hash table from a lower-cased
+// word to its vocabulary id, built once the vocabulary is complete. The
+// tokenizer looks up every word it reads; this small table of ids (the
+// words themselves are kept by id) answers faster than a map.
+type vocabTable struct {
+	mask  uint32
+	slots []int32  // id+1 of the word hashed here; 0 is empty
+	words []string // id → word
+}
+
+func newVocabTable(vocab map[string]int32) *vocabTable {
+	n := 64
+	for n < 4*len(vocab) {
+		n <<= 1
+	}
+	v := &vocabTable{mask: uint32(n - 1), slots: make([]int32, n), words: make([]string, len(vocab))}
+	for w, id := range vocab {
+		v.words[id] = w
+		i := hashWord([]byte(w)) & v.mask
+		for v.slots[i] != 0 {
+			i = (i + 1) & v.mask
+		}
+		v.slots[i] = id + 1
+	}
+	return v
+}
+
+// get returns the id of word b, or -1.
+func (v *vocabTable) get(b []byte) int32 {
+	for i := hashWord(b) & v.mask; ; i = (i + 1) & v.mask {
+		s := v.slots[i]
+		if s == 0 {
+			return -1
+		}
+		if v.words[s-1] == string(b) {
+			return s - 1
+		}
+	}
+}
+
+// hashWord is FNV-1a with a final mix so that its low bits spread well.
+func hashWord(b []byte) uint32 {
+	h := uint32(2166136261)
+	for _, c := range b {
+		h ^= uint32(c)
+		h *= 16777619
+	}
+	h ^= h >> 15
+	h *= 0x2c1b3c6d
+	h ^= h >> 12
+	return h
 }

@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -38,8 +40,6 @@ import (
 // catalogue name counts inside a hyphenated compound ("post-Brexit deal").
 func (d *doc) decideTreaties() {
 	t := d.t
-	d.tkeyIdx = map[string]int{}
-	covered := map[posKey]bool{}
 	for _, h := range d.hits {
 		e := d.entry(h)
 		if e.kind != kTreaty {
@@ -48,7 +48,7 @@ func (d *doc) decideTreaties() {
 		// A dated alias ("ceasefire in Gaza") names the treaty only from
 		// the year it was concluded.
 		tr := &t.g.treaties[e.target]
-		if e.weak && d.date.Year() < tr.year {
+		if e.weak && d.year < tr.year {
 			continue
 		}
 		// "post-Brexit deal": a name glued by a hyphen to the word before
@@ -64,28 +64,28 @@ func (d *doc) decideTreaties() {
 		}
 		d.addTreaty(h.field, h.i, h.j, d.catalogKey(int(e.target)), "catalog")
 		for k := h.i; k < h.j; k++ {
-			covered[posKey{h.field, k}] = true
+			d.setBit(h.field, k, bCovered)
 		}
 	}
 	// Treaty head words in reading order.
-	d.treatyEnd = map[posKey]bool{}
 	for _, h := range d.hits {
 		if k := d.entry(h).kind; k == kTreaty || k == kHead {
-			d.treatyEnd[posKey{h.field, h.j}] = true
+			d.setBit(h.field, h.j, bTreatyEnd)
 		}
 	}
-	heads := make([]hit, 0, 8)
+	heads := d.heads[:0]
 	for _, h := range d.hits {
-		if d.entry(h).kind == kHead && !covered[posKey{h.field, h.i}] {
+		if d.entry(h).kind == kHead && !d.tokBit(h.field, h.i, bCovered) {
 			heads = append(heads, h)
 		}
 	}
-	sort.Slice(heads, func(a, b int) bool {
-		if heads[a].field != heads[b].field {
-			return heads[a].field < heads[b].field
+	slices.SortFunc(heads, func(a, b hit) int {
+		if a.field != b.field {
+			return cmp.Compare(a.field, b.field)
 		}
-		return heads[a].i < heads[b].i
+		return cmp.Compare(a.i, b.i)
 	})
+	d.heads = heads
 	for _, h := range heads {
 		d.describedTreaty(h)
 	}
@@ -93,12 +93,21 @@ func (d *doc) decideTreaties() {
 
 func (d *doc) catalogKey(cat int) int {
 	tr := &d.t.g.treaties[cat]
-	if k, ok := d.tkeyIdx[tr.id]; ok {
+	if k := d.tkeyOf(tr.id); k >= 0 {
 		return k
 	}
 	d.tkeys = append(d.tkeys, treatyKey{id: tr.id, name: tr.name, cat: cat, parties: tr.parties})
-	d.tkeyIdx[tr.id] = len(d.tkeys) - 1
 	return len(d.tkeys) - 1
+}
+
+// tkeyOf returns the index of the treaty key with this id, or -1.
+func (d *doc) tkeyOf(id string) int {
+	for k := range d.tkeys {
+		if d.tkeys[k].id == id {
+			return k
+		}
+	}
+	return -1
 }
 
 func (d *doc) addTreaty(f int8, i, j int32, key int, rule string) {
@@ -126,7 +135,7 @@ func (d *doc) describedTreaty(h hit) {
 		if toks[k].sent != sent {
 			break
 		}
-		if c, ok := d.countryEnd[posKey{h.field, int32(k + 1)}]; ok {
+		if c, ok := d.countryEndAt(h.field, int32(k+1)); ok {
 			parties[t.g.countries[c].code] = true
 			// skip back over the country mention
 			for _, m := range d.countries {
@@ -145,7 +154,7 @@ func (d *doc) describedTreaty(h hit) {
 		if strings.HasSuffix(w, "ed") || strings.HasSuffix(w, "ing") && w != "binding" || tk.flags&fSentStart != 0 && tk.flags&fCapFirst != 0 && !d.capitalizedName(h.field, k) {
 			break
 		}
-		if _, isLeader := d.leaderAt[posKey{h.field, int32(k)}]; isLeader {
+		if _, isLeader := d.leaderAtK(h.field, int32(k)); isLeader {
 			break
 		}
 		nameToks = append(nameToks, k)
@@ -277,7 +286,7 @@ func (d *doc) describedTreaty(h hit) {
 	// treaty. An indefinite description ("signed a defence agreement")
 	// is a new instrument unless that treaty dates from the article's year
 	// or the sentence gives its year ("a trade agreement signed in 2018").
-	year := d.date.Year()
+	year := d.year
 	indef := descStart > 0 && (toks[descStart-1].id == t.w.a || toks[descStart-1].id == t.w.an)
 	best := -1
 	for ci := range t.g.treaties {
@@ -306,7 +315,8 @@ func (d *doc) describedTreaty(h hit) {
 	// headline's "defence pact" and the body's "defence cooperation pact"
 	// are one treaty; the name is the longest description seen.
 	id := "x-" + slug(strings.Join(codes, "-")+"-"+head)
-	key, ok := d.tkeyIdx[id]
+	key := d.tkeyOf(id)
+	ok := key >= 0
 	if !ok {
 		// One article, one uncatalogued treaty per set of parties: the
 		// headline's "peace accord" is the body's "ceasefire agreement".
@@ -320,7 +330,6 @@ func (d *doc) describedTreaty(h hit) {
 	if !ok {
 		d.tkeys = append(d.tkeys, treatyKey{id: id, name: name, cat: -1, parties: codes})
 		key = len(d.tkeys) - 1
-		d.tkeyIdx[id] = key
 	} else if len(name) > len(d.tkeys[key].name) {
 		d.tkeys[key].name = name
 	}
@@ -364,7 +373,7 @@ func (d *doc) signersAfter(h hit, signers map[string]bool) {
 // agreement") can be catalogued treaty tr: tr dates from the article's
 // year, or the sentence gives its year.
 func (d *doc) newOrDated(tr *treaty, f int8, sent int32) bool {
-	return tr.year == d.date.Year() || d.sentenceHasYear(f, sent, tr.year)
+	return tr.year == d.year || d.sentenceHasYear(f, sent, tr.year)
 }
 
 // sentenceHasYear reports whether sentence sent of field f writes year y.
@@ -421,7 +430,7 @@ func (d *doc) catalogByWords(h hit, nameToks []int, codes []string) int {
 	found := -1
 	for ci := range d.t.g.treaties {
 		tr := &d.t.g.treaties[ci]
-		if tr.year > d.date.Year() || len(tr.parties) != len(codes) || !equalStrings(tr.parties, codes) || !d.nameHasWords(ci, words) || indef && !d.newOrDated(tr, h.field, toks[h.i].sent) {
+		if tr.year > d.year || len(tr.parties) != len(codes) || !equalStrings(tr.parties, codes) || !d.nameHasWords(ci, words) || indef && !d.newOrDated(tr, h.field, toks[h.i].sent) {
 			continue
 		}
 		if found >= 0 {
@@ -451,7 +460,7 @@ func (d *doc) shortName(h hit) (key, start int) {
 		if tk.flags&fCapFirst == 0 || tk.flags&fSentStart != 0 || toks[k+1].flags&fBreak != 0 && toks[k+1].flags&fHyphenPrev == 0 {
 			break
 		}
-		if _, ok := d.countryAt[posKey{h.field, int32(k)}]; ok {
+		if _, ok := d.countryAtK(h.field, int32(k)); ok {
 			return -1, 0
 		}
 		words = append(words, strings.ToLower(d.text[h.field][tk.start:tk.end]))
@@ -464,7 +473,7 @@ func (d *doc) shortName(h hit) (key, start int) {
 	found := -1
 	for ci := range d.t.g.treaties {
 		tr := &d.t.g.treaties[ci]
-		if tr.year > d.date.Year() || len(tr.parties) < 2 || !d.partiesNamed(tr.parties) || !d.nameHasWords(ci, words) {
+		if tr.year > d.year || len(tr.parties) < 2 || !d.partiesNamed(tr.parties) || !d.nameHasWords(ci, words) {
 			continue
 		}
 		if found >= 0 {
@@ -494,9 +503,9 @@ func (d *doc) pairAt(f int8, k int) []string {
 			break
 		}
 		code := ""
-		if c, ok := d.countryAt[posKey{f, int32(n)}]; ok {
+		if c, ok := d.countryAtK(f, int32(n)); ok {
 			code = d.t.g.countries[c].code
-		} else if p, ok := d.leaderAt[posKey{f, int32(n)}]; ok {
+		} else if p, ok := d.leaderAtK(f, int32(n)); ok {
 			code = d.countryOn(p)
 		}
 		if code != "" && (len(out) == 0 || out[0] != code) {
@@ -623,15 +632,10 @@ func (d *doc) namedEarlier(h hit, nameToks []int, descStart int) int {
 // nameHasWords reports whether the name or an alias of catalogued treaty
 // cat contains all words.
 func (d *doc) nameHasWords(cat int, words []string) bool {
-	tr := &d.t.g.treaties[cat]
-	for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
-		have := map[string]bool{}
-		for _, w := range strings.FieldsFunc(strings.ToLower(a.text), func(r rune) bool { return r == ' ' || r == '-' }) {
-			have[w] = true
-		}
+	for _, have := range d.t.treatyWords[cat] {
 		all := true
 		for _, w := range words {
-			if !have[w] {
+			if !slices.Contains(have, w) {
 				all = false
 				break
 			}
@@ -687,8 +691,21 @@ func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
-	as := append([]string(nil), a...)
-	sort.Strings(as)
+	var buf [8]string
+	var as []string
+	if len(a) <= len(buf) {
+		as = buf[:len(a)]
+		copy(as, a)
+		// insertion sort: party lists are short
+		for i := 1; i < len(as); i++ {
+			for j := i; j > 0 && as[j] < as[j-1]; j-- {
+				as[j], as[j-1] = as[j-1], as[j]
+			}
+		}
+	} else {
+		as = append([]string(nil), a...)
+		sort.Strings(as)
+	}
 	for i := range as {
 		if as[i] != b[i] {
 			return false
@@ -700,7 +717,7 @@ func equalStrings(a, b []string) bool {
 // capitalizedName reports whether token k (at a sentence start) is part of
 // a proper name, i.e. a known country or leader word.
 func (d *doc) capitalizedName(f int8, k int) bool {
-	_, ok := d.countryAt[posKey{f, int32(k)}]
+	_, ok := d.countryAtK(f, int32(k))
 	return ok
 }
 
@@ -716,7 +733,7 @@ func (d *doc) collectParties(f int8, from int, sent int32, n int, parties map[st
 		if d.inDateline(f, k) {
 			continue
 		}
-		if c, ok := d.countryAt[posKey{f, int32(k)}]; ok {
+		if c, ok := d.countryAtK(f, int32(k)); ok {
 			parties[d.t.g.countries[c].code] = true
 			continue
 		}
@@ -729,7 +746,7 @@ func (d *doc) collectParties(f int8, from int, sent int32, n int, parties map[st
 			k++
 			continue
 		}
-		if p, ok := d.leaderAt[posKey{f, int32(k)}]; ok {
+		if p, ok := d.leaderAtK(f, int32(k)); ok {
 			parties[d.countryOn(p)] = true
 		}
 	}
@@ -737,24 +754,25 @@ func (d *doc) collectParties(f int8, from int, sent int32, n int, parties map[st
 
 // isAction reports whether token k of field f starts a treaty action word.
 func (d *doc) isAction(f int8, k int) bool {
-	return d.actionAt[posKey{f, int32(k)}]
+	return d.tokBit(f, int32(k), bAction)
 }
 
 // treatyAction is the action of the mention nearest to an action word in
 // its sentence, taking the first mention in reading order that has one.
 func (d *doc) treatyAction(key int) string {
-	var ms []mention
+	ms := d.tms[:0]
 	for _, m := range d.treaties {
 		if m.ent == key {
 			ms = append(ms, m)
 		}
 	}
-	sort.Slice(ms, func(a, b int) bool {
-		if ms[a].field != ms[b].field {
-			return ms[a].field < ms[b].field
+	slices.SortFunc(ms, func(a, b mention) int {
+		if a.field != b.field {
+			return cmp.Compare(a.field, b.field)
 		}
-		return ms[a].i < ms[b].i
+		return cmp.Compare(a.i, b.i)
 	})
+	d.tms = ms
 	for _, m := range ms {
 		toks := d.toks[m.field]
 		sent := toks[m.i].sent
@@ -788,7 +806,7 @@ func (d *doc) treatyAction(key int) string {
 // headEndsAt reports whether a treaty word or catalogued treaty name ends
 // right before token k of field f.
 func (d *doc) headEndsAt(f int8, k int) bool {
-	return d.treatyEnd[posKey{f, int32(k)}]
+	return d.tokBit(f, int32(k), bTreatyEnd)
 }
 
 // negated reports whether the action word at token k is negated by one of
@@ -809,13 +827,13 @@ func (d *doc) negated(f int8, k int) bool {
 func (d *doc) nearestPartyBefore(f int8, end int, sent int32, skip map[string]bool) string {
 	toks := d.toks[f]
 	for k := end - 1; k >= 0 && toks[k].sent == sent && !d.inDateline(f, k); k-- {
-		if c, ok := d.countryAt[posKey{f, int32(k)}]; ok {
+		if c, ok := d.countryAtK(f, int32(k)); ok {
 			if code := d.t.g.countries[c].code; !skip[code] {
 				return code
 			}
 			continue
 		}
-		if p, ok := d.leaderAt[posKey{f, int32(k)}]; ok {
+		if p, ok := d.leaderAtK(f, int32(k)); ok {
 			if code := d.countryOn(p); !skip[code] {
 				return code
 			}
@@ -835,23 +853,22 @@ func (d *doc) collectList(f int8, k int, parties map[string]bool) {
 	w := &d.t.w
 	sent := toks[k-1].sent
 	for k < len(toks) && toks[k].sent == sent {
-		key := posKey{f, int32(k)}
-		if c, ok := d.countryAt[key]; ok {
+		if c, ok := d.countryAtK(f, int32(k)); ok {
 			parties[d.t.g.countries[c].code] = true
-			k = int(d.countryStop[key])
+			k = int(d.countryStopAt(f, int32(k)))
 			continue
 		}
-		if p, ok := d.leaderAt[key]; ok {
+		if p, ok := d.leaderAtK(f, int32(k)); ok {
 			parties[d.countryOn(p)] = true
 			for k < len(toks) {
-				if q, ok := d.leaderAt[posKey{f, int32(k)}]; !ok || q != p {
+				if q, ok := d.leaderAtK(f, int32(k)); !ok || q != p {
 					break
 				}
 				k++
 			}
 			continue
 		}
-		if id := toks[k].id; id >= 0 && (id == w.and || id == w.or || id == w.the || w.listWord[id] || d.titleTok[key]) {
+		if id := toks[k].id; id >= 0 && (id == w.and || id == w.or || id == w.the || w.listWord[id] || d.tokBit(f, int32(k), bTitleTok)) {
 			k++
 			continue
 		}
