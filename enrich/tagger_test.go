@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -196,9 +197,9 @@ func TestGolden(t *testing.T) {
 	if err := json.Unmarshal(raw, &p); err != nil {
 		t.Fatal(err)
 	}
-	arts = append(arts, p)
+	arts = append(arts, p, samplePyongyang(t))
 	for i, d := range loadDev(t) {
-		if i%5 == 0 && len(arts) < 13 {
+		if i%5 == 0 && len(arts) < 14 {
 			arts = append(arts, d.Article)
 		}
 	}
@@ -291,5 +292,62 @@ func TestTreatyParties(t *testing.T) {
 				t.Errorf("got %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// samplePyongyang is the Pyongyang treaty article of the sample corpus
+// that `make run` ingests.
+func samplePyongyang(t *testing.T) article.Article {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "samples", "articles.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range bytes.Split(raw, []byte("\n")) {
+		var a article.Article
+		if json.Unmarshal(line, &a) != nil || !strings.Contains(a.Title, "Pyongyang") || !strings.Contains(a.Title, "Putin and Kim") {
+			continue
+		}
+		a.ID = "sample-pyongyang"
+		return a
+	}
+	t.Fatal("the sample corpus has no Pyongyang treaty article")
+	return article.Article{}
+}
+
+// TestSamplePyongyang checks the facts the newsroom relies on in the
+// sample corpus's Pyongyang article, beyond its golden file.
+func TestSamplePyongyang(t *testing.T) {
+	tg := newTagger(t)
+	a := samplePyongyang(t)
+	tags := tg.Tag(&a)
+	codes := map[string]bool{}
+	for _, c := range tags.Countries {
+		codes[c.Code] = true
+	}
+	if !codes["KP"] || !codes["RU"] {
+		t.Errorf("countries %v lack KP or RU", tags.CountryCodes())
+	}
+	leaders := map[string]bool{}
+	for _, l := range tags.Leaders {
+		leaders[l.ID] = true
+	}
+	if !leaders["Q7747"] || !leaders["Q56226"] {
+		t.Errorf("leaders %+v lack Putin (Q7747) or Kim Jong Un (Q56226)", tags.Leaders)
+	}
+	found := false
+	for _, tr := range tags.Treaties {
+		if tr.ID == "t-kp-ru-2024" {
+			found = true
+			if strings.Join(tr.Parties, ",") != "KP,RU" || tr.Action != "signed" {
+				t.Errorf("treaty %+v: want parties KP,RU and action signed", tr)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("treaties %+v lack the 2024 Comprehensive Strategic Partnership treaty", tags.Treaties)
+	}
+	if !slices.Contains(tags.Keywords, "treaty") {
+		t.Errorf("keywords %v lack treaty", tags.Keywords)
 	}
 }
