@@ -206,3 +206,13 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestEmptyTimesAreAbsent(t *testing.T) {
+	a, err := Parse([]byte(`{"url":"https://a.example/x","title":"x","published":"","updated":""}`), Limits{}, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Published.IsZero() || !a.Updated.IsZero() {
+		t.Fatalf("empty time strings must mean absent: %+v", a)
+	}
+}

@@ -79,9 +79,15 @@ func (e *ValidationError) err() error {
 	return e
 }
 
-// wireTimes reads the time fields as raw strings so that a bad time is
-// reported with its field name.
-type wireTimes struct {
+// plainArticle has Article's fields without its methods, so that wire can
+// embed it and shadow the time fields.
+type plainArticle Article
+
+// wire is an article as read from JSON: the time fields as strings (they
+// shadow the embedded ones), so that a bad time is reported with its field
+// name and one pass over the bytes suffices.
+type wire struct {
+	plainArticle
 	Published *string `json:"published"`
 	Updated   *string `json:"updated"`
 	Ingested  *string `json:"ingested"`
@@ -92,70 +98,49 @@ type wireTimes struct {
 // content; see Normalize and Validate. Every error wraps ErrInvalid.
 func Decode(b []byte, lim Limits) (Article, error) {
 	lim = lim.withDefaults()
-	var a Article
 	ve := &ValidationError{}
 	if len(b) > lim.MaxRecord {
 		ve.add("", "record is %d bytes, over the limit of %d", len(b), lim.MaxRecord)
-		return a, ve
+		return Article{}, ve
 	}
 	if !utf8.Valid(b) {
 		ve.add("", "record is not valid UTF-8 (first bad byte at offset %d)", firstInvalidUTF8(b))
-		return a, ve
+		return Article{}, ve
 	}
 	trimmed := bytes.TrimSpace(b)
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		ve.add("", "record is not a JSON object")
-		return a, ve
+		return Article{}, ve
 	}
-	var wt wireTimes
-	if err := json.Unmarshal(trimmed, &wt); err != nil {
+	var w wire
+	if err := json.Unmarshal(trimmed, &w); err != nil {
 		ve.add("", "malformed JSON: %s", jsonErrorText(err))
-		return a, ve
+		return Article{}, ve
 	}
+	a := Article(w.plainArticle)
 	for _, f := range []struct {
 		name string
 		v    *string
-	}{{"published", wt.Published}, {"updated", wt.Updated}, {"ingested", wt.Ingested}} {
-		if f.v == nil || *f.v == "" {
+		dst  *time.Time
+	}{{"published", w.Published, &a.Published}, {"updated", w.Updated, &a.Updated}, {"ingested", w.Ingested, &a.Ingested}} {
+		if f.v == nil || *f.v == "" { // absent or empty: no time
 			continue
 		}
-		if _, err := time.Parse(time.RFC3339Nano, *f.v); err != nil {
+		t, err := time.Parse(time.RFC3339Nano, *f.v)
+		if err != nil {
 			ve.add(f.name, "%q is not an RFC 3339 time", *f.v)
+			continue
 		}
+		*f.dst = t
 	}
 	if err := ve.err(); err != nil {
 		return a, err
-	}
-	// Empty time strings mean "absent"; blank them so time.Time decodes.
-	if (wt.Published != nil && *wt.Published == "") || (wt.Updated != nil && *wt.Updated == "") || (wt.Ingested != nil && *wt.Ingested == "") {
-		trimmed = blankEmptyTimes(trimmed)
-	}
-	if err := json.Unmarshal(trimmed, &a); err != nil {
-		ve.add("", "malformed JSON: %s", jsonErrorText(err))
-		return a, ve
 	}
 	if a.Schema != 0 && a.Schema != SchemaVersion {
 		ve.add("schema", "version %d is not supported (this build reads %d)", a.Schema, SchemaVersion)
 		return a, ve
 	}
 	return a, nil
-}
-
-func blankEmptyTimes(b []byte) []byte {
-	var m map[string]json.RawMessage
-	if json.Unmarshal(b, &m) != nil {
-		return b
-	}
-	for _, k := range []string{"published", "updated", "ingested"} {
-		if string(m[k]) == `""` {
-			delete(m, k)
-		}
-	}
-	out, err := json.Marshal(m)
-	if err != nil {
-		return b
-	}
-	return out
 }
 
 func jsonErrorText(err error) string {
