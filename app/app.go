@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -103,15 +104,6 @@ type Config struct {
 	FlushInterval time.Duration
 }
 
-func has(roles []string, r string) bool {
-	for _, x := range roles {
-		if x == r {
-			return true
-		}
-	}
-	return false
-}
-
 // Validate fills in defaults and checks the configuration.
 func (c *Config) Validate() error {
 	if len(c.Roles) == 0 {
@@ -123,7 +115,7 @@ func (c *Config) Validate() error {
 	if c.DataDir == "" {
 		c.DataDir = "data"
 	}
-	if c.HTTPAddr == "" && has(c.Roles, RoleServe) {
+	if c.HTTPAddr == "" && slices.Contains(c.Roles, RoleServe) {
 		c.HTTPAddr = "127.0.0.1:8080"
 	}
 	if c.Topics.Raw == "" {
@@ -163,7 +155,7 @@ func (c *Config) Validate() error {
 			return fmt.Errorf("unknown role %q", r)
 		}
 	}
-	if has(c.Roles, RoleEnrich) && c.Tagger == nil {
+	if slices.Contains(c.Roles, RoleEnrich) && c.Tagger == nil {
 		return errors.New("the enrich role needs a tagger")
 	}
 	return nil
@@ -236,7 +228,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	if err := a.ensureTopics(ctx); err != nil {
 		return err
 	}
-	needStore := has(a.cfg.Roles, RoleIndex) || has(a.cfg.Roles, RoleServe)
+	needStore := slices.Contains(a.cfg.Roles, RoleIndex) || slices.Contains(a.cfg.Roles, RoleServe)
 	if needStore {
 		open := a.cfg.OpenStore
 		if open == nil {
@@ -252,7 +244,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 	metrics := consumers.NewMetrics(a.reg)
 
 	a.stagesCtx, a.stopStages = context.WithCancel(context.WithoutCancel(ctx))
-	if has(a.cfg.Roles, RoleEnrich) {
+	if slices.Contains(a.cfg.Roles, RoleEnrich) {
 		if err := a.startStage(consumers.Config{
 			Brokers: a.brokers, Group: a.cfg.EnrichGroup, Topic: a.cfg.Topics.Raw, DLQTopic: a.cfg.Topics.DLQ,
 			Stage: "enrich", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
@@ -260,7 +252,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if has(a.cfg.Roles, RoleIndex) {
+	if slices.Contains(a.cfg.Roles, RoleIndex) {
 		if err := a.startStage(consumers.Config{
 			Brokers: a.brokers, Group: a.cfg.IndexGroup, Topic: a.cfg.Topics.Enriched, DLQTopic: a.cfg.Topics.DLQ,
 			Stage: "index", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
@@ -271,7 +263,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}
 
-	if has(a.cfg.Roles, RoleAlert) {
+	if slices.Contains(a.cfg.Roles, RoleAlert) {
 		if err := a.startAlerts(metrics); err != nil {
 			return err
 		}
@@ -393,7 +385,7 @@ func (a *App) startHTTP() error {
 		checks = append(checks, api.Check{Name: "index", Fn: a.store.Ping})
 	}
 	cfg := api.Config{Checks: checks, Gatherer: a.reg}
-	if has(a.cfg.Roles, RoleServe) {
+	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
 			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits, Token: a.cfg.IngestToken,

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,7 +156,7 @@ func exercise(t *testing.T, a *App) string {
 		t.Fatalf("hit id %s, want %s", hit.ID, id)
 	}
 	for _, c := range []string{"KP", "RU"} {
-		if !contains(hit.Countries, c) {
+		if !slices.Contains(hit.Countries, c) {
 			t.Errorf("hit countries %v lack %s", hit.Countries, c)
 		}
 	}
@@ -270,15 +271,6 @@ func waitLag(t *testing.T, a *App, group, topic string) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("group %s did not catch up on %s", group, topic)
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 func facetCount(b []index.Bucket, key string) int {

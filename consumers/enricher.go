@@ -82,8 +82,8 @@ func (e *Enricher) one(m kafka.Message) Result {
 	return Result{Out: []kafka.Message{{Topic: e.out, Key: []byte(a.ID), Value: b, Headers: passHeaders(m.Headers)}}, Ingested: a.Ingested}
 }
 
-// passHeaders keeps the producer's headers (trace ids, say) and drops
-// dead-letter headers from an earlier replay.
+// passHeaders keeps a record's headers (trace ids, say) but the
+// dead-letter headers of an earlier trip through the dead-letter topic.
 func passHeaders(h []kafka.Header) []kafka.Header {
 	var out []kafka.Header
 	for _, x := range h {

@@ -440,15 +440,8 @@ const (
 // key, bytes and headers, plus headers naming the error, the stage, the
 // source topic, partition and offset, and the attempts made.
 func DeadLetter(m kafka.Message, dlqTopic, stage string, reason error, attempts int, at time.Time) kafka.Message {
-	h := make([]kafka.Header, 0, len(m.Headers)+7)
-	for _, x := range m.Headers {
-		// Drop dead-letter headers of an earlier trip so each trip's are exact.
-		switch x.Key {
-		case HeaderError, HeaderStage, HeaderTopic, HeaderPartition, HeaderOffset, HeaderAttempts, HeaderAt:
-			continue
-		}
-		h = append(h, x)
-	}
+	// Drop dead-letter headers of an earlier trip so each trip's are exact.
+	h := passHeaders(m.Headers)
 	h = append(h,
 		kafka.Header{Key: HeaderError, Value: []byte(reason.Error())},
 		kafka.Header{Key: HeaderStage, Value: []byte(stage)},

@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -258,7 +259,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	if *group != "" {
 		cfg.EnrichGroup, cfg.IndexGroup, cfg.AlertGroup = *group, *group, *group
 	}
-	if has(roles, app.RoleEnrich) {
+	if slices.Contains(roles, app.RoleEnrich) {
 		t, err := enrich.New(enrich.Options{})
 		if err != nil {
 			return fmt.Errorf("load tagger: %w", err)
@@ -268,15 +269,6 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return app.Run(ctx, cfg, log, reg)
-}
-
-func has(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // produce -----------------------------------------------------------------------

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -65,38 +66,29 @@ func toDocument(e *article.Enriched) document {
 		Version:   index.DocVersion(&e.Article),
 	}
 	for _, c := range e.Tags.Countries {
-		if code := strings.ToUpper(strings.TrimSpace(c.Code)); code != "" && !contains(d.Countries, code) {
+		if code := strings.ToUpper(strings.TrimSpace(c.Code)); code != "" && !slices.Contains(d.Countries, code) {
 			d.Countries = append(d.Countries, code)
 		}
 	}
 	// Names run parallel to ids so that a facet bucket can find its label.
 	for _, l := range e.Tags.Leaders {
-		if l.ID != "" && !contains(d.Leaders, l.ID) {
+		if l.ID != "" && !slices.Contains(d.Leaders, l.ID) {
 			d.Leaders = append(d.Leaders, l.ID)
 			d.LeaderNames = append(d.LeaderNames, l.Name)
 		}
 	}
 	for _, t := range e.Tags.Treaties {
-		if t.ID != "" && !contains(d.Treaties, t.ID) {
+		if t.ID != "" && !slices.Contains(d.Treaties, t.ID) {
 			d.Treaties = append(d.Treaties, t.ID)
 			d.TreatyNames = append(d.TreatyNames, t.Name)
 		}
 	}
 	for _, k := range e.Tags.Keywords {
-		if k = strings.ToLower(strings.TrimSpace(k)); k != "" && !contains(d.Keywords, k) {
+		if k = strings.ToLower(strings.TrimSpace(k)); k != "" && !slices.Contains(d.Keywords, k) {
 			d.Keywords = append(d.Keywords, k)
 		}
 	}
 	return d
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // bulkAction is the action line of one bulk item.

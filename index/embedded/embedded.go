@@ -33,6 +33,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -183,24 +184,24 @@ func buildDoc(e *article.Enriched) (map[string]any, error) {
 	}
 	var countries, leaders, treaties, keywords []string
 	for _, c := range e.Tags.Countries {
-		if code := strings.ToUpper(strings.TrimSpace(c.Code)); code != "" && !contains(countries, code) {
+		if code := strings.ToUpper(strings.TrimSpace(c.Code)); code != "" && !slices.Contains(countries, code) {
 			countries = append(countries, code)
 		}
 	}
 	for _, l := range e.Tags.Leaders {
-		if l.ID != "" && !contains(leaders, l.ID) {
+		if l.ID != "" && !slices.Contains(leaders, l.ID) {
 			leaders = append(leaders, l.ID)
 			d.Leaders = append(d.Leaders, index.EntityRef{ID: l.ID, Name: l.Name})
 		}
 	}
 	for _, t := range e.Tags.Treaties {
-		if t.ID != "" && !contains(treaties, t.ID) {
+		if t.ID != "" && !slices.Contains(treaties, t.ID) {
 			treaties = append(treaties, t.ID)
 			d.Treaties = append(d.Treaties, index.EntityRef{ID: t.ID, Name: t.Name})
 		}
 	}
 	for _, k := range e.Tags.Keywords {
-		if k = strings.ToLower(strings.TrimSpace(k)); k != "" && !contains(keywords, k) {
+		if k = strings.ToLower(strings.TrimSpace(k)); k != "" && !slices.Contains(keywords, k) {
 			keywords = append(keywords, k)
 		}
 	}
@@ -238,15 +239,6 @@ func buildDoc(e *article.Enriched) (map[string]any, error) {
 	}
 	doc[fieldDisplay] = string(b)
 	return doc, nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // IndexBatch writes docs in one Bleve batch. An article without an id or
