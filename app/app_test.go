@@ -259,14 +259,8 @@ func waitLag(t *testing.T, a *App, group, topic string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		lags, err := consumers.Lag(ctx, a.Brokers(), group, topic)
 		cancel()
-		if err == nil {
-			var total int64
-			for _, l := range lags {
-				total += l.Lag
-			}
-			if total == 0 {
-				return
-			}
+		if err == nil && consumers.SumLag(lags) == 0 {
+			return
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -207,6 +207,15 @@ func Lag(ctx context.Context, brokers []string, group, topic string) ([]Partitio
 	return out, nil
 }
 
+// SumLag is the total lag over partitions.
+func SumLag(lags []PartitionLag) int64 {
+	var n int64
+	for _, l := range lags {
+		n += l.Lag
+	}
+	return n
+}
+
 // WatchLag updates the lag gauges of a group every interval until ctx is
 // done.
 func WatchLag(ctx context.Context, brokers []string, group, topic string, every time.Duration, m *Metrics) {

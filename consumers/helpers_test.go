@@ -80,11 +80,7 @@ func totalLag(t testing.TB, brokers []string, group, topic string) int64 {
 	if err != nil {
 		return -1
 	}
-	var n int64
-	for _, l := range lags {
-		n += l.Lag
-	}
-	return n
+	return SumLag(lags)
 }
 
 func waitLagZero(t testing.TB, brokers []string, group, topic string, within time.Duration) {

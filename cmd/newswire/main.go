@@ -139,6 +139,23 @@ func (c *common) register(fs *flag.FlagSet) {
 
 func (c *common) brokerList() []string { return splitList(c.brokers) }
 
+func (c *common) needBrokers() error {
+	if len(c.brokerList()) == 0 {
+		return errors.New("--brokers (NEWSWIRE_BROKERS) required")
+	}
+	return nil
+}
+
+// writer builds the logger and a Kafka writer for commands that produce.
+// The caller closes the writer.
+func (c *common) writer() (*zap.Logger, *consumers.Writer, error) {
+	log, err := newLogger(c.logFormat, c.logLevel)
+	if err != nil {
+		return nil, nil, err
+	}
+	return log, consumers.NewWriter(c.brokerList(), log), nil
+}
+
 func splitList(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -310,16 +327,15 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	if *file == "" && len(feeds) == 0 {
 		return errors.New("--file (- for stdin) or --feed/--feeds-file required")
 	}
-	if len(c.brokerList()) == 0 {
-		return errors.New("--brokers (NEWSWIRE_BROKERS) required")
+	if err := c.needBrokers(); err != nil {
+		return err
 	}
-	log, err := newLogger(c.logFormat, c.logLevel)
+	log, w, err := c.writer()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	w := consumers.NewWriter(c.brokerList(), log)
 	reg := prometheus.NewRegistry()
 	pub := producers.NewPublisher(w, *topic, reg, log)
 	if *file != "" {
@@ -442,8 +458,8 @@ func cmdTopicsEnsure(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if len(c.brokerList()) == 0 {
-		return errors.New("--brokers (NEWSWIRE_BROKERS) required")
+	if err := c.needBrokers(); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -484,8 +500,8 @@ func cmdLag(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if len(c.brokerList()) == 0 {
-		return errors.New("--brokers (NEWSWIRE_BROKERS) required")
+	if err := c.needBrokers(); err != nil {
+		return err
 	}
 	if *topic == "" {
 		*topic = consumers.DefaultTopics.Enriched
@@ -499,19 +515,14 @@ func cmdLag(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	total := consumers.SumLag(lags)
 	if *asJSON {
-		var total int64
-		for _, l := range lags {
-			total += l.Lag
-		}
 		return json.NewEncoder(stdout).Encode(map[string]any{"group": *group, "topic": *topic, "total_lag": total, "partitions": lags})
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "TOPIC\tPARTITION\tCOMMITTED\tEND\tLAG")
-	var total int64
 	for _, l := range lags {
 		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", l.Topic, l.Partition, l.Committed, l.End, l.Lag)
-		total += l.Lag
 	}
 	fmt.Fprintf(tw, "TOTAL\t\t\t\t%d\n", total)
 	return tw.Flush()
@@ -530,8 +541,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if len(c.brokerList()) == 0 {
-		return errors.New("--brokers (NEWSWIRE_BROKERS) required")
+	if err := c.needBrokers(); err != nil {
+		return err
 	}
 	switch {
 	case *from == "":
@@ -545,13 +556,12 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--from %q: want an offset or an RFC 3339 time", *from)
 		}
 	}
-	log, err := newLogger(c.logFormat, c.logLevel)
+	log, w, err := c.writer()
 	if err != nil {
 		return err
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	w := consumers.NewWriter(c.brokerList(), log)
 	st, err := consumers.Replay(ctx, c.brokerList(), w, opt, log)
 	if cerr := w.Close(); cerr != nil && err == nil {
 		err = cerr

@@ -220,11 +220,7 @@ func groupLag(t *testing.T, brokers []string, group, topic string) int64 {
 	if err != nil {
 		return -1
 	}
-	var n int64
-	for _, l := range lags {
-		n += l.Lag
-	}
-	return n
+	return consumers.SumLag(lags)
 }
 
 // readIDs reads the keys of every record of a topic.
