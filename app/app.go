@@ -235,9 +235,13 @@ func (a *App) Start(ctx context.Context) (err error) {
 			dir := filepath.Join(a.cfg.DataDir, "index")
 			open = func(log *zap.Logger) (index.Store, error) { return embedded.Open(dir, log) }
 		}
-		if a.store, err = open(a.log); err != nil {
+		// Keep the store only on success: an opener may return a typed nil
+		// with its error, which must not be closed later.
+		st, err := open(a.log)
+		if err != nil {
 			return fmt.Errorf("open search store: %w", err)
 		}
+		a.store = st
 	}
 	a.writer = consumers.NewWriter(a.brokers, a.log)
 	a.pub = producers.NewPublisher(a.writer, a.cfg.Topics.Raw, a.reg, a.log)

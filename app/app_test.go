@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"github.com/newswire/newswire/index/embedded"
 	"io"
 	"net/http"
 	"net/url"
@@ -277,3 +279,23 @@ func facetCount(b []index.Bucket, key string) int {
 }
 
 func newTagger() (consumers.Tagger, error) { return enrich.New(enrich.Options{}) }
+
+// TestStartFailsCleanlyWhenTheStoreWontOpen: an opener error stops the
+// start with that error and closes what was started, without closing a
+// store that never opened.
+func TestStartFailsCleanlyWhenTheStoreWontOpen(t *testing.T) {
+	tagger, err := newTagger()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(Config{
+		DataDir: t.TempDir(), EmbeddedBrokerAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", Tagger: tagger,
+		OpenStore: func(*zap.Logger) (index.Store, error) { return (*embedded.Store)(nil), errors.New("disk on fire") },
+	}, zap.NewNop(), prometheus.NewRegistry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Start(context.Background()); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("start: %v, want the opener's error", err)
+	}
+}
