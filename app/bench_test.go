@@ -50,11 +50,6 @@ func benchESURL(b *testing.B) string {
 	return testsvc.ESURL(b)
 }
 
-func benchDocs(prefix string, n int) []article.Enriched {
-	docs := indextest.Synthetic(prefix, n)
-	return docs
-}
-
 // BenchmarkESPlainBulkLoader is the yardstick: the prepared documents sent
 // straight to the engine with bare _bulk requests of the indexer's batch
 // size, one at a time, no Kafka, no versions.
@@ -67,7 +62,7 @@ func BenchmarkESPlainBulkLoader(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	docs := benchDocs("p", b.N)
+	docs := indextest.Synthetic("p", b.N)
 	var bodies [][]byte
 	for start := 0; start < len(docs); start += IndexMaxBatch {
 		var buf bytes.Buffer
@@ -116,7 +111,7 @@ func BenchmarkESIndexerStage(b *testing.B) {
 	}
 	w := consumers.NewWriter(brokers, zap.NewNop())
 	defer w.Close()
-	docs := benchDocs("s", b.N)
+	docs := indextest.Synthetic("s", b.N)
 	msgs := make([]kafka.Message, len(docs))
 	for i := range docs {
 		v, _ := json.Marshal(&docs[i])

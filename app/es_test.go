@@ -24,19 +24,12 @@ func esOpener(t testing.TB, esURL, base string) func(*zap.Logger) (index.Store, 
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
 	return func(log *zap.Logger) (index.Store, error) {
-		s, err := elastic.New(elastic.Config{
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return elastic.Open(ctx, elastic.Config{
 			Addresses: []string{esURL}, Index: base, Replicas: elastic.NoReplicas,
 			Transport: testsvc.ESTransport(tr),
 		}, log)
-		if err != nil {
-			return nil, err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := s.Setup(ctx); err != nil {
-			return nil, err
-		}
-		return s, nil
 	}
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"flag"
-	"fmt"
 	"time"
 
 	"github.com/newswire/newswire/index"
@@ -47,15 +46,8 @@ func (e *esFlags) opener() (func(*zap.Logger) (index.Store, error), error) {
 		return nil, err
 	}
 	return func(log *zap.Logger) (index.Store, error) {
-		s, err := elastic.New(cfg, log)
-		if err != nil {
-			return nil, err
-		}
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
-		if err := s.Setup(ctx); err != nil {
-			return nil, fmt.Errorf("set up elasticsearch index: %w", err)
-		}
-		return s, nil
+		return elastic.Open(ctx, cfg, log)
 	}, nil
 }

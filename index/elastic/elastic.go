@@ -174,8 +174,21 @@ type Store struct {
 
 var _ index.Store = (*Store)(nil)
 
+// Open builds a store and sets up its template, index and aliases: what a
+// process does at start.
+func Open(ctx context.Context, cfg Config, log *zap.Logger) (*Store, error) {
+	s, err := New(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Setup(ctx); err != nil {
+		return nil, fmt.Errorf("set up elasticsearch index: %w", err)
+	}
+	return s, nil
+}
+
 // New builds a store. It does not contact the cluster; call Setup (or
-// Ping) for that.
+// Ping) for that, or use Open.
 func New(cfg Config, log *zap.Logger) (*Store, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
