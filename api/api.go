@@ -132,9 +132,10 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
-// country, leader, treaty, keyword, source, from and to (YYYY-MM-DD or RFC
-// 3339; "to" as a date means through the end of that day), sort, size,
-// cursor.
+// country, leader, treaty, keyword, source, story, from and to
+// (YYYY-MM-DD or RFC 3339; "to" as a date means through the end of that
+// day), sort, size, cursor, and collapse (default true: one hit per story;
+// "false" shows every copy).
 func ParseQuery(v map[string][]string) (index.Query, error) {
 	get := func(k string) string {
 		if x := v[k]; len(x) > 0 {
@@ -160,10 +161,19 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		Treaties:  multi("treaty"),
 		Keywords:  multi("keyword"),
 		Sources:   multi("source"),
+		Story:     get("story"),
 		Sort:      get("sort"),
 		Cursor:    get("cursor"),
+		Collapse:  true,
 	}
 	var errs []error
+	switch get("collapse") {
+	case "", "true", "1":
+	case "false", "0":
+		q.Collapse = false
+	default:
+		errs = append(errs, errors.New(`collapse must be "true" or "false"`))
+	}
 	if s := get("size"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > index.MaxSize {

@@ -26,13 +26,15 @@ func TestParseQuery(t *testing.T) {
 		want    index.Query
 		wantErr string
 	}{
-		{"empty", "", index.Query{}, ""},
+		{"empty", "", index.Query{Collapse: true}, ""},
+		{"all copies of one story", "story=s0123&collapse=false", index.Query{Story: "s0123"}, ""},
+		{"bad collapse", "collapse=maybe", index.Query{}, "collapse must be"},
 		{"text and repeated filters", "q=treaty+%22strategic+partnership%22+-rumour&country=KP&country=RU&leader=Q7747&keyword=summit,visit",
-			index.Query{Text: `treaty "strategic partnership" -rumour`, Countries: []string{"KP", "RU"}, Leaders: []string{"Q7747"}, Keywords: []string{"summit", "visit"}}, ""},
+			index.Query{Text: `treaty "strategic partnership" -rumour`, Countries: []string{"KP", "RU"}, Leaders: []string{"Q7747"}, Keywords: []string{"summit", "visit"}, Collapse: true}, ""},
 		{"dates: to covers the whole day", "from=2024-06-01&to=2024-06-30",
-			index.Query{From: day("2024-06-01"), To: day("2024-07-01").Add(-time.Nanosecond)}, ""},
-		{"rfc3339 dates", "from=2024-06-01T10:00:00Z", index.Query{From: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)}, ""},
-		{"sort size cursor", "sort=newest&size=5&cursor=abc", index.Query{Sort: "newest", Size: 5, Cursor: "abc"}, ""},
+			index.Query{From: day("2024-06-01"), To: day("2024-07-01").Add(-time.Nanosecond), Collapse: true}, ""},
+		{"rfc3339 dates", "from=2024-06-01T10:00:00Z", index.Query{From: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC), Collapse: true}, ""},
+		{"sort size cursor", "sort=newest&size=5&cursor=abc", index.Query{Sort: "newest", Size: 5, Cursor: "abc", Collapse: true}, ""},
 		{"bad size", "size=500", index.Query{}, "size must be"},
 		{"bad sort", "sort=oldest", index.Query{}, "sort must be"},
 		{"bad date", "from=yesterday", index.Query{}, "from: want YYYY-MM-DD"},

@@ -14,6 +14,7 @@ package index
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/newswire/newswire/article"
@@ -42,10 +43,29 @@ type Query struct {
 	Treaties  []string // treaty ids
 	Keywords  []string // lower-case alert words
 	Sources   []string
+	Story     string // only the copies of this story (StoryKey)
 	From, To  time.Time
 	Sort      string // SortRelevance (default) or SortNewest
 	Size      int    // DefaultSize when 0, at most MaxSize
 	Cursor    string // NextCursor of the previous page
+	// Collapse returns one hit per story: its best copy by the sort
+	// order, with the number and sources of its other matching copies.
+	// Total and Facets still count every matching article. A collapsed
+	// search pages by offset, up to MaxCollapsedOffset.
+	Collapse bool
+}
+
+// MaxCollapsedOffset bounds how deep a collapsed search may page (the
+// engines' result window).
+const MaxCollapsedOffset = 10000 - MaxSize - 1
+
+// StoryKey is the value a store keeps for grouping copies: the story id,
+// or for an article without one its own id, so that it stands alone.
+func StoryKey(e *article.Enriched) string {
+	if e.Story != nil && e.Story.ID != "" {
+		return e.Story.ID
+	}
+	return "article:" + e.ID
 }
 
 // Result is one page of answers.
@@ -70,7 +90,28 @@ type Hit struct {
 	// Snippet is HTML: article text escaped, with the matched words
 	// wrapped in <mark>…</mark> and nothing else unescaped.
 	Snippet string `json:"snippet"`
+	// Story is set when the article belongs to a story; Copies and
+	// Sources only in a collapsed search.
+	Story *HitStory `json:"story,omitempty"`
 }
+
+// HitStory tells a hit's story and, in a collapsed search, its other
+// copies matching the query.
+type HitStory struct {
+	ID string `json:"id"`
+	// Copies is the number of other matching copies.
+	Copies int `json:"copies"`
+	// Sources names the sources of the other copies: distinct, in order
+	// of first publication, at most StorySources, drawn from the first
+	// StorySample copies.
+	Sources []string `json:"sources,omitempty"`
+}
+
+// Bounds of HitStory.Sources.
+const (
+	StorySources = 5
+	StorySample  = 10
+)
 
 // EntityRef names a tagged entity.
 type EntityRef struct {
@@ -114,6 +155,9 @@ type Rejection struct {
 // unreachable, overloaded (429) or failing (5xx).
 var ErrTransient = errors.New("transient store error")
 
+// ErrNotFound is wrapped by Get when no article has the id.
+var ErrNotFound = errors.New("not found")
+
 // ErrBadQuery is wrapped by Search errors caused by the query itself (a bad
 // cursor, say): the API answers 400.
 var ErrBadQuery = errors.New("bad query")
@@ -132,4 +176,26 @@ type Store interface {
 	Count(ctx context.Context) (int, error)
 	Ping(ctx context.Context) error
 	Close() error
+}
+
+// TreatyAction is the value stores keep per treaty tag for timelines:
+// "treaty id:action", or "" when the tag has no id or action.
+func TreatyAction(t article.TreatyTag) string {
+	if t.ID == "" || t.Action == "" {
+		return ""
+	}
+	return t.ID + ":" + t.Action
+}
+
+// StorySourceList reduces the sources of a story's other copies, in
+// order of publication, to HitStory.Sources: distinct, non-empty, at most
+// StorySources.
+func StorySourceList(sources []string) []string {
+	var out []string
+	for _, src := range sources {
+		if src != "" && !slices.Contains(out, src) && len(out) < StorySources {
+			out = append(out, src)
+		}
+	}
+	return out
 }

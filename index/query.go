@@ -124,6 +124,7 @@ func (q *Query) Normalize() error {
 	q.Treaties = cleanValues(q.Treaties, nil)
 	q.Keywords = cleanValues(q.Keywords, strings.ToLower)
 	q.Sources = cleanValues(q.Sources, nil)
+	q.Story = strings.TrimSpace(q.Story)
 	return nil
 }
 

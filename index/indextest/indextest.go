@@ -30,6 +30,7 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 	t.Run("Redelivery", func(t *testing.T) { testRedelivery(t, newStore(t)) })
 	t.Run("Versions", func(t *testing.T) { testVersions(t, newStore(t)) })
 	t.Run("EmptyID", func(t *testing.T) { testEmptyID(t, newStore(t)) })
+	t.Run("Stories", func(t *testing.T) { testStories(t, newStore(t)) })
 }
 
 func ctx(t *testing.T) context.Context {
