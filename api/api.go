@@ -6,6 +6,8 @@
 //
 //	GET  /api/v1/search     search articles (Query parameters below)
 //	POST /api/v1/articles   ingest articles (mounted handler)
+//	GET  /api/v1/articles/{id}  one stored article with its tags and spans
+//	GET  /api/v1/treaties/{id}/timeline  actions reported on a treaty
 //	GET  /healthz           the process is alive
 //	GET  /readyz            every dependency answers; 503 with reasons otherwise
 //	GET  /metrics           Prometheus metrics
@@ -26,6 +28,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/index"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -40,6 +43,18 @@ type Searcher interface {
 	Search(ctx context.Context, q index.Query) (index.Result, error)
 }
 
+// ArticleReader returns one stored article. Both index stores implement
+// it; errors wrap index.ErrNotFound for an unknown id.
+type ArticleReader interface {
+	Get(ctx context.Context, id string) (article.Enriched, error)
+}
+
+// TimelineReader lists the actions reported on a treaty. Both index
+// stores implement it.
+type TimelineReader interface {
+	Timeline(ctx context.Context, treatyID string) ([]index.TimelineEntry, error)
+}
+
 // Check reports whether one dependency answers.
 type Check struct {
 	Name string
@@ -48,12 +63,15 @@ type Check struct {
 
 // Config configures the HTTP surface.
 type Config struct {
-	Searcher Searcher     // required for /api/v1/search
-	Ingest   http.Handler // mounted at POST /api/v1/articles when set
-	Checks   []Check      // run by /readyz
-	Gatherer prometheus.Gatherer
-	Extra    map[string]http.Handler // more routes (alert endpoints), pattern → handler
-	Timeout  time.Duration           // per search (default 10s)
+	Searcher Searcher // required for /api/v1/search
+	// Articles and Timelines default to Searcher when it implements them.
+	Articles  ArticleReader
+	Timelines TimelineReader
+	Ingest    http.Handler // mounted at POST /api/v1/articles when set
+	Checks    []Check      // run by /readyz
+	Gatherer  prometheus.Gatherer
+	Extra     map[string]http.Handler // more routes (alert endpoints), pattern → handler
+	Timeout   time.Duration           // per search (default 10s)
 }
 
 // Server holds the handlers and the readiness state.
@@ -69,8 +87,16 @@ func New(cfg Config, log *zap.Logger) *Server {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	if r, ok := cfg.Searcher.(ArticleReader); ok && cfg.Articles == nil {
+		cfg.Articles = r
+	}
+	if r, ok := cfg.Searcher.(TimelineReader); ok && cfg.Timelines == nil {
+		cfg.Timelines = r
+	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /api/v1/search", s.search)
+	s.mux.HandleFunc("GET /api/v1/articles/{id}", s.article)
+	s.mux.HandleFunc("GET /api/v1/treaties/{id}/timeline", s.timeline)
 	if cfg.Ingest != nil {
 		s.mux.Handle("/api/v1/articles", cfg.Ingest)
 	}
@@ -240,4 +266,47 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		res.Hits = []index.Hit{}
 	}
 	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) article(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Articles == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	id := r.PathValue("id")
+	e, err := s.cfg.Articles.Get(ctx, id)
+	switch {
+	case errors.Is(err, index.ErrNotFound):
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no article " + strconv.Quote(id)})
+	case err != nil:
+		s.log.Warn("get article failed", zap.String("article_id", id), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+	default:
+		writeJSON(w, http.StatusOK, &e)
+	}
+}
+
+// TimelineAnswer is the body of GET /api/v1/treaties/{id}/timeline.
+type TimelineAnswer struct {
+	Treaty  string                `json:"treaty"`
+	Actions []index.TimelineEntry `json:"actions"`
+}
+
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Timelines == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	id := r.PathValue("id")
+	entries, err := s.cfg.Timelines.Timeline(ctx, id)
+	if err != nil {
+		s.log.Warn("treaty timeline failed", zap.String("treaty", id), zap.Error(err))
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, TimelineAnswer{Treaty: id, Actions: entries})
 }

@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/newswire/newswire/article"
@@ -170,9 +171,15 @@ var ErrBadQuery = errors.New("bad query")
 // whole batch must be retried — a retry is harmless because writes are
 // idempotent. A version conflict (an equal or newer version is stored)
 // counts as success.
+//
+// Get returns one stored article as it was indexed (tags and spans
+// included), or an error wrapping ErrNotFound. Timeline answers
+// TreatyTimeline.
 type Store interface {
 	IndexBatch(ctx context.Context, docs []article.Enriched) ([]Rejection, error)
 	Search(ctx context.Context, q Query) (Result, error)
+	Get(ctx context.Context, id string) (article.Enriched, error)
+	Timeline(ctx context.Context, treatyID string) ([]TimelineEntry, error)
 	Count(ctx context.Context) (int, error)
 	Ping(ctx context.Context) error
 	Close() error
@@ -198,4 +205,46 @@ func StorySourceList(sources []string) []string {
 		}
 	}
 	return out
+}
+
+// TimelineEntry is one action on a treaty as the stored articles report
+// it: the first article (by published time, then id; undated articles
+// last) that tagged the treaty with this action, and how many articles
+// and distinct sources did.
+type TimelineEntry struct {
+	Action   string     `json:"action"`
+	First    ArticleRef `json:"first"`
+	Articles int        `json:"articles"`
+	Sources  int        `json:"sources"`
+}
+
+// ArticleRef is a short reference to a stored article.
+type ArticleRef struct {
+	ID        string    `json:"id"`
+	Title     string    `json:"title"`
+	URL       string    `json:"url,omitempty"`
+	Source    string    `json:"source,omitempty"`
+	Published time.Time `json:"published,omitzero"`
+}
+
+// TimelineActions is the most actions a timeline lists. "mentioned" is
+// not an action and never listed.
+const TimelineActions = 50
+
+// SortTimeline orders entries by their first article's published time
+// (undated last), then action.
+func SortTimeline(es []TimelineEntry) {
+	slices.SortFunc(es, func(a, b TimelineEntry) int {
+		at, bt := a.First.Published, b.First.Published
+		switch {
+		case at.IsZero() != bt.IsZero():
+			if at.IsZero() {
+				return 1
+			}
+			return -1
+		case !at.Equal(bt):
+			return at.Compare(bt)
+		}
+		return strings.Compare(a.Action, b.Action)
+	})
 }

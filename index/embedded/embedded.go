@@ -603,7 +603,9 @@ func toHit(h *search.DocumentMatch, hl *highlighter) index.Hit {
 		if d.Keywords != nil {
 			hit.Keywords = d.Keywords
 		}
-		hit.Snippet = hl.snippet(d.Summary, d.Body)
+		if hl != nil {
+			hit.Snippet = hl.snippet(d.Summary, d.Body)
+		}
 		if d.Story != "" {
 			hit.Story = &index.HitStory{ID: d.Story}
 		}
