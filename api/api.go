@@ -5,6 +5,7 @@
 // Routes (a public contract, see the README):
 //
 //	GET  /api/v1/search     search articles (Query parameters below)
+//	GET  /api/v1/search/export?format=csv|jsonl  the same search as a file, up to ExportLimit rows
 //	POST /api/v1/articles   ingest articles (mounted handler)
 //	GET  /api/v1/articles/{id}  one stored article with its tags and spans
 //	GET  /api/v1/treaties/{id}/timeline  actions reported on a treaty
@@ -95,6 +96,7 @@ func New(cfg Config, log *zap.Logger) *Server {
 	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /api/v1/search", s.search)
+	s.mux.HandleFunc("GET /api/v1/search/export", s.export)
 	s.mux.HandleFunc("GET /api/v1/articles/{id}", s.article)
 	s.mux.HandleFunc("GET /api/v1/treaties/{id}/timeline", s.timeline)
 	if cfg.Ingest != nil {
@@ -158,10 +160,12 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
-// country, leader, treaty, keyword, source, story, from and to
-// (YYYY-MM-DD or RFC 3339; "to" as a date means through the end of that
-// day), sort, size, cursor, and collapse (default true: one hit per story;
-// "false" shows every copy).
+// country, leader, treaty, keyword, source (all must match) and their
+// not_ forms (none may match), any (filter kinds whose values need only
+// one to match, e.g. any=countries), story, from and to (YYYY-MM-DD or RFC
+// 3339; "to" as a date means through the end of that day), sort (default
+// relevance, newest when there is no text), size, cursor, facet_size, and
+// collapse (default true: one hit per story; "false" shows every copy).
 func ParseQuery(v map[string][]string) (index.Query, error) {
 	get := func(k string) string {
 		if x := v[k]; len(x) > 0 {
@@ -191,8 +195,34 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		Sort:      get("sort"),
 		Cursor:    get("cursor"),
 		Collapse:  true,
+		Exclude: index.Filters{
+			Countries: multi("not_country"),
+			Leaders:   multi("not_leader"),
+			Treaties:  multi("not_treaty"),
+			Keywords:  multi("not_keyword"),
+			Sources:   multi("not_source"),
+		},
+		Any: multi("any"),
+	}
+	if q.Sort == "" && q.Text == "" {
+		// Relevance means nothing without words: newest first.
+		q.Sort = index.SortNewest
 	}
 	var errs []error
+	if s := get("facet_size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > index.MaxFacetSize {
+			errs = append(errs, errors.New("facet_size must be a number from 1 to "+strconv.Itoa(index.MaxFacetSize)))
+		}
+		q.FacetSize = n
+	}
+	for _, k := range q.Any {
+		switch k {
+		case index.KindCountries, index.KindLeaders, index.KindTreaties, index.KindKeywords, index.KindSources:
+		default:
+			errs = append(errs, errors.New("any lists filter kinds: countries, leaders, treaties, keywords, sources"))
+		}
+	}
 	switch get("collapse") {
 	case "", "true", "1":
 	case "false", "0":

@@ -26,14 +26,19 @@ func TestParseQuery(t *testing.T) {
 		want    index.Query
 		wantErr string
 	}{
-		{"empty", "", index.Query{Collapse: true}, ""},
-		{"all copies of one story", "story=s0123&collapse=false", index.Query{Story: "s0123"}, ""},
+		{"empty sorts newest", "", index.Query{Collapse: true, Sort: "newest"}, ""},
+		{"all copies of one story", "story=s0123&collapse=false", index.Query{Story: "s0123", Sort: "newest"}, ""},
+		{"or and exclude", "q=pact&country=KP&country=RU&any=countries&not_source=tass&not_country=US,CN&facet_size=50",
+			index.Query{Text: "pact", Countries: []string{"KP", "RU"}, Any: []string{"countries"}, FacetSize: 50, Collapse: true,
+				Exclude: index.Filters{Sources: []string{"tass"}, Countries: []string{"US", "CN"}}}, ""},
+		{"bad any", "any=planets", index.Query{}, "any lists"},
+		{"bad facet size", "facet_size=0", index.Query{}, "facet_size must be"},
 		{"bad collapse", "collapse=maybe", index.Query{}, "collapse must be"},
 		{"text and repeated filters", "q=treaty+%22strategic+partnership%22+-rumour&country=KP&country=RU&leader=Q7747&keyword=summit,visit",
 			index.Query{Text: `treaty "strategic partnership" -rumour`, Countries: []string{"KP", "RU"}, Leaders: []string{"Q7747"}, Keywords: []string{"summit", "visit"}, Collapse: true}, ""},
 		{"dates: to covers the whole day", "from=2024-06-01&to=2024-06-30",
-			index.Query{From: day("2024-06-01"), To: day("2024-07-01").Add(-time.Nanosecond), Collapse: true}, ""},
-		{"rfc3339 dates", "from=2024-06-01T10:00:00Z", index.Query{From: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC), Collapse: true}, ""},
+			index.Query{From: day("2024-06-01"), To: day("2024-07-01").Add(-time.Nanosecond), Collapse: true, Sort: "newest"}, ""},
+		{"rfc3339 dates", "from=2024-06-01T10:00:00Z", index.Query{From: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC), Collapse: true, Sort: "newest"}, ""},
 		{"sort size cursor", "sort=newest&size=5&cursor=abc", index.Query{Sort: "newest", Size: 5, Cursor: "abc", Collapse: true}, ""},
 		{"bad size", "size=500", index.Query{}, "size must be"},
 		{"bad sort", "sort=oldest", index.Query{}, "sort must be"},

@@ -34,7 +34,7 @@ const (
 )
 
 // Query is one search: free text plus filters. Repeated values of one
-// filter kind must all match (AND); the text follows the syntax of
+// filter kind must all match (AND) unless the kind is listed in Any (OR); the text follows the syntax of
 // ParseText. From and To bound the published time, both inclusive; a zero
 // value leaves that side open.
 type Query struct {
@@ -49,6 +49,14 @@ type Query struct {
 	Sort      string // SortRelevance (default) or SortNewest
 	Size      int    // DefaultSize when 0, at most MaxSize
 	Cursor    string // NextCursor of the previous page
+	// Exclude removes articles tagged with any of its values.
+	Exclude Filters
+	// Any lists the filter kinds (KindCountries, …) whose values need
+	// only one to match (OR) rather than all (AND).
+	Any []string
+	// FacetSize is the number of buckets per facet (Days excepted):
+	// FacetSize when 0, at most MaxFacetSize.
+	FacetSize int
 	// Collapse returns one hit per story: its best copy by the sort
 	// order, with the number and sources of its other matching copies.
 	// Total and Facets still count every matching article. A collapsed
@@ -140,8 +148,33 @@ type Bucket struct {
 	Count int    `json:"count"`
 }
 
-// FacetSize is the number of buckets returned per facet (Days excepted).
-const FacetSize = 20
+// FacetSize is the default number of buckets returned per facet (Days
+// excepted); MaxFacetSize the most a query may ask for.
+const (
+	FacetSize    = 20
+	MaxFacetSize = 200
+)
+
+// Filter kinds, as listed in Query.Any.
+const (
+	KindCountries = "countries"
+	KindLeaders   = "leaders"
+	KindTreaties  = "treaties"
+	KindKeywords  = "keywords"
+	KindSources   = "sources"
+)
+
+// Filters are values of each filter kind.
+type Filters struct {
+	Countries []string
+	Leaders   []string
+	Treaties  []string
+	Keywords  []string
+	Sources   []string
+}
+
+// Any reports whether kind is OR-combined in q.
+func (q *Query) AnyOf(kind string) bool { return slices.Contains(q.Any, kind) }
 
 // Rejection is a document the store refused for a reason that retrying
 // will not fix (a mapping or parse error): the caller sends it to the

@@ -125,6 +125,28 @@ func (q *Query) Normalize() error {
 	q.Keywords = cleanValues(q.Keywords, strings.ToLower)
 	q.Sources = cleanValues(q.Sources, nil)
 	q.Story = strings.TrimSpace(q.Story)
+	x := &q.Exclude
+	x.Countries = cleanValues(x.Countries, strings.ToUpper)
+	x.Leaders = cleanValues(x.Leaders, nil)
+	x.Treaties = cleanValues(x.Treaties, nil)
+	x.Keywords = cleanValues(x.Keywords, strings.ToLower)
+	x.Sources = cleanValues(x.Sources, nil)
+	q.Any = cleanValues(q.Any, strings.ToLower)
+	for _, k := range q.Any {
+		switch k {
+		case KindCountries, KindLeaders, KindTreaties, KindKeywords, KindSources:
+		default:
+			return fmt.Errorf("filter kind %q is not one of countries, leaders, treaties, keywords, sources: %w", k, ErrBadQuery)
+		}
+	}
+	switch {
+	case q.FacetSize < 0:
+		return fmt.Errorf("facet size %d is negative: %w", q.FacetSize, ErrBadQuery)
+	case q.FacetSize == 0:
+		q.FacetSize = FacetSize
+	case q.FacetSize > MaxFacetSize:
+		q.FacetSize = MaxFacetSize
+	}
 	return nil
 }
 

@@ -38,11 +38,11 @@ func textClause(text string, phrase, zeroAll bool) map[string]any {
 	return map[string]any{"multi_match": mm}
 }
 
-func termsAgg(field string, labels ...string) map[string]any {
+func termsAgg(size int, field string, labels ...string) map[string]any {
 	agg := map[string]any{
 		"terms": map[string]any{
 			"field": field,
-			"size":  index.FacetSize,
+			"size":  size,
 			"order": []map[string]string{{"_count": "desc"}, {"_key": "asc"}},
 		},
 	}
@@ -90,14 +90,24 @@ func searchBody(q index.Query, after []any, off int) map[string]any {
 		mustNot = append(mustNot, textClause(p, true, false))
 	}
 	for _, f := range []struct {
-		field  string
-		values []string
+		kind, field   string
+		values, notIn []string
 	}{
-		{"countries", q.Countries}, {"leaders", q.Leaders}, {"treaties", q.Treaties},
-		{"keywords", q.Keywords}, {"source", q.Sources},
+		{index.KindCountries, "countries", q.Countries, q.Exclude.Countries},
+		{index.KindLeaders, "leaders", q.Leaders, q.Exclude.Leaders},
+		{index.KindTreaties, "treaties", q.Treaties, q.Exclude.Treaties},
+		{index.KindKeywords, "keywords", q.Keywords, q.Exclude.Keywords},
+		{index.KindSources, "source", q.Sources, q.Exclude.Sources},
 	} {
-		for _, v := range f.values {
-			filter = append(filter, map[string]any{"term": map[string]any{f.field: v}})
+		if len(f.values) > 1 && q.AnyOf(f.kind) {
+			filter = append(filter, map[string]any{"terms": map[string]any{f.field: f.values}})
+		} else {
+			for _, v := range f.values {
+				filter = append(filter, map[string]any{"term": map[string]any{f.field: v}})
+			}
+		}
+		if len(f.notIn) > 0 {
+			mustNot = append(mustNot, map[string]any{"terms": map[string]any{f.field: f.notIn}})
 		}
 	}
 	if q.Story != "" {
@@ -149,11 +159,11 @@ func searchBody(q index.Query, after []any, off int) map[string]any {
 		"sort":             sortSpec,
 		"_source":          map[string]any{"includes": sourceFields},
 		"aggs": map[string]any{
-			"countries": termsAgg("countries"),
-			"leaders":   termsAgg("leaders", "leaders", "leader_names"),
-			"treaties":  termsAgg("treaties", "treaties", "treaty_names"),
-			"keywords":  termsAgg("keywords"),
-			"sources":   termsAgg("source"),
+			"countries": termsAgg(q.FacetSize, "countries"),
+			"leaders":   termsAgg(q.FacetSize, "leaders", "leaders", "leader_names"),
+			"treaties":  termsAgg(q.FacetSize, "treaties", "treaties", "treaty_names"),
+			"keywords":  termsAgg(q.FacetSize, "keywords"),
+			"sources":   termsAgg(q.FacetSize, "source"),
 			"days": map[string]any{"date_histogram": map[string]any{
 				"field":             "published",
 				"calendar_interval": "day",

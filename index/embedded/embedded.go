@@ -400,7 +400,7 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 	if after != nil {
 		req.SetSearchAfter(after)
 	}
-	addFacets(req)
+	addFacets(req, q.FacetSize)
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
 		return index.Result{}, fmt.Errorf("search: %w", err)
@@ -429,12 +429,12 @@ func sortOrder(sortName string) search.SortOrder {
 	return search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
 }
 
-func addFacets(req *bleve.SearchRequest) {
+func addFacets(req *bleve.SearchRequest, size int) {
 	for name, field := range map[string]string{
 		"countries": fieldCountries, "leaders": fieldLeaders, "treaties": fieldTreaties,
 		"keywords": fieldKeywords, "sources": fieldSource,
 	} {
-		req.AddFacet(name, bleve.NewFacetRequest(field, index.FacetSize))
+		req.AddFacet(name, bleve.NewFacetRequest(field, size))
 	}
 	req.AddFacet("days", bleve.NewFacetRequest(fieldDay, dayFacetSize))
 }
@@ -473,7 +473,7 @@ func (s *Store) searchCollapsed(ctx context.Context, idx bleve.Index, bq query.Q
 			req.SetSearchAfter(after)
 		}
 		if first {
-			addFacets(req)
+			addFacets(req, q.FacetSize)
 		}
 		res, err := idx.SearchInContext(ctx, req)
 		if err != nil {
@@ -637,18 +637,39 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 		}
 	}
 	var filters []query.Query
+	termQ := func(field, v string) query.Query {
+		tq := bleve.NewTermQuery(v)
+		tq.SetField(field)
+		return tq
+	}
 	addTerms := func(field string, values []string) {
 		for _, v := range values {
-			tq := bleve.NewTermQuery(v)
-			tq.SetField(field)
-			filters = append(filters, tq)
+			filters = append(filters, termQ(field, v))
 		}
 	}
-	addTerms(fieldCountries, q.Countries)
-	addTerms(fieldLeaders, q.Leaders)
-	addTerms(fieldTreaties, q.Treaties)
-	addTerms(fieldKeywords, q.Keywords)
-	addTerms(fieldSource, q.Sources)
+	for _, f := range []struct {
+		kind, field   string
+		values, notIn []string
+	}{
+		{index.KindCountries, fieldCountries, q.Countries, q.Exclude.Countries},
+		{index.KindLeaders, fieldLeaders, q.Leaders, q.Exclude.Leaders},
+		{index.KindTreaties, fieldTreaties, q.Treaties, q.Exclude.Treaties},
+		{index.KindKeywords, fieldKeywords, q.Keywords, q.Exclude.Keywords},
+		{index.KindSources, fieldSource, q.Sources, q.Exclude.Sources},
+	} {
+		if len(f.values) > 1 && q.AnyOf(f.kind) {
+			var any []query.Query
+			for _, v := range f.values {
+				any = append(any, termQ(f.field, v))
+			}
+			filters = append(filters, bleve.NewDisjunctionQuery(any...))
+		} else {
+			addTerms(f.field, f.values)
+		}
+		for _, v := range f.notIn {
+			bq.AddMustNot(termQ(f.field, v))
+		}
+	}
 	if q.Story != "" {
 		addTerms(fieldStory, []string{q.Story})
 	}

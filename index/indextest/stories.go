@@ -119,4 +119,19 @@ func testStories(t *testing.T, s index.Store) {
 		res = search(t, s, index.Query{Story: index.StoryKey(&docs[6]), Sort: index.SortNewest})
 		checkIDs(t, res, ids("solo"))
 	})
+
+	t.Run("or, exclude and facet size", func(t *testing.T) {
+		res := search(t, s, index.Query{Sources: []string{"apnews", "bbc"}, Any: []string{index.KindSources}})
+		checkIDs(t, res, ids("p2", "p4", "g1", "g2"))
+		res = search(t, s, index.Query{Sources: []string{"apnews", "bbc"}})
+		checkIDs(t, res, nil)
+		res = search(t, s, index.Query{Exclude: index.Filters{Sources: []string{"reuters"}}})
+		checkIDs(t, res, ids("p2", "p4", "g1", "g2"))
+		res = search(t, s, index.Query{Text: "pact", Exclude: index.Filters{Sources: []string{"reuters", "bbc"}}, Countries: []string{"KP"}})
+		checkIDs(t, res, ids("p2", "g2"))
+		res = search(t, s, index.Query{FacetSize: 1})
+		if len(res.Facets.Sources) != 1 || res.Facets.Sources[0] != (index.Bucket{Key: "reuters", Count: 3}) {
+			t.Errorf("FacetSize 1 gave sources %+v, want [reuters=3]", res.Facets.Sources)
+		}
+	})
 }
