@@ -54,6 +54,9 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 	Extra    map[string]http.Handler // more routes (alert endpoints), pattern → handler
 	Timeout  time.Duration           // per search (default 10s)
+	// NoPage leaves out the search API and the page: a stage process
+	// answers health, readiness and metrics only.
+	NoPage bool
 }
 
 // Server holds the handlers and the readiness state.
@@ -70,7 +73,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 		cfg.Timeout = 10 * time.Second
 	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /api/v1/search", s.search)
+	if !cfg.NoPage {
+		s.mux.HandleFunc("GET /api/v1/search", s.search)
+	}
 	if cfg.Ingest != nil {
 		s.mux.Handle("/api/v1/articles", cfg.Ingest)
 	}
@@ -83,6 +88,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 	}
 	for p, h := range cfg.Extra {
 		s.mux.Handle(p, h)
+	}
+	if cfg.NoPage {
+		return s
 	}
 	sub, err := fs.Sub(webFS, "web")
 	if err != nil {

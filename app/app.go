@@ -38,8 +38,8 @@ import (
 const (
 	RoleEnrich = "enrich"
 	RoleIndex  = "index"
-	RoleAlert  = "alert" // alerter and delivery stages, rules API, live stream
-	RoleServe  = "serve" // search API, ingest endpoint, page
+	RoleAlert  = "alert" // alerter and delivery stages
+	RoleServe  = "serve" // search API, ingest endpoint, page, rules API, live stream
 )
 
 // Batching of the indexer stage: bulk requests of up to IndexMaxBatch
@@ -164,8 +164,12 @@ type App struct {
 	server  *api.Server
 
 	alertSvc   *alert.Service
+	alertMet   *alert.Metrics
+	alertRules *alert.RuleStore
+	rulesTail  *consumers.Tailer
 	alertHub   *alert.Hub
 	alertState *alert.State
+	follower   *alert.StateFollower
 	http       *http.Server
 	ln         net.Listener
 
@@ -256,6 +260,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}
 
+	if slices.Contains(a.cfg.Roles, RoleAlert) || slices.Contains(a.cfg.Roles, RoleServe) {
+		if err := a.startRules(); err != nil {
+			return err
+		}
+	}
 	if slices.Contains(a.cfg.Roles, RoleAlert) {
 		if err := a.startAlerts(metrics); err != nil {
 			return err
@@ -311,26 +320,86 @@ func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.
 	return nil
 }
 
+// startRules follows the rules topic (every alert and serve process holds
+// every rule) and builds the rule service; serve hosts its API.
+func (a *App) startRules() error {
+	met := alert.NewMetrics(a.reg)
+	a.alertMet = met
+	store, err := alert.OpenRuleStore(alert.StoreConfig{
+		Log: alert.TopicLog{W: a.writer, Topic: a.cfg.Topics.Rules}, FilePath: a.cfg.RulesFile, AllowPrivate: a.cfg.AlertsAllowPrivate,
+	}, a.log)
+	if err != nil {
+		return fmt.Errorf("open alert rules: %w", err)
+	}
+	a.alertRules = store
+	if a.rulesTail, err = consumers.NewTailer(consumers.TailConfig{Brokers: a.brokers, Topic: a.cfg.Topics.Rules}, a.log); err != nil {
+		return err
+	}
+	a.bg.Go(func() {
+		if err := store.Follow(a.stagesCtx, a.rulesTail); err != nil {
+			a.stageErrs <- fmt.Errorf("follow rules topic: %w", err)
+		}
+	})
+	if slices.Contains(a.cfg.Roles, RoleServe) {
+		a.alertHub = alert.NewHub(alert.HubConfig{}, met, a.log)
+	}
+	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met}, a.log); err != nil {
+		return err
+	}
+	a.bg.Go(func() { a.alertSvc.Watch(a.stagesCtx) })
+	if slices.Contains(a.cfg.Roles, RoleServe) {
+		a.bg.Go(func() { a.importRuleFile(a.stagesCtx) })
+	}
+	return nil
+}
+
+// importRuleFile moves the rules an earlier version kept in
+// <data-dir>/alerts/rules.json into the rules topic, once.
+func (a *App) importRuleFile(ctx context.Context) {
+	path := filepath.Join(a.cfg.DataDir, "alerts", "rules.json")
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	select {
+	case <-a.rulesTail.CaughtUp():
+	case <-ctx.Done():
+		return
+	}
+	n, err := a.alertRules.Import(ctx, path)
+	if err != nil {
+		a.log.Error("import rules file into the rules topic", zap.String("path", path), zap.Error(err))
+		return
+	}
+	if err := os.Rename(path, path+".imported"); err != nil {
+		a.log.Warn("rename imported rules file", zap.String("path", path), zap.Error(err))
+	}
+	a.log.Info("rules file imported into the rules topic", zap.String("path", path), zap.Int("rules", n))
+}
+
 func (a *App) startAlerts(m *consumers.Metrics) error {
 	dir := filepath.Join(a.cfg.DataDir, "alerts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create alert state dir: %w", err)
 	}
-	met := alert.NewMetrics(a.reg)
-	store, err := alert.OpenRuleStore(alert.StoreConfig{
-		APIPath: filepath.Join(dir, "rules.json"), FilePath: a.cfg.RulesFile, AllowPrivate: a.cfg.AlertsAllowPrivate,
-	}, a.log)
-	if err != nil {
-		return fmt.Errorf("open alert rules: %w", err)
-	}
-	a.alertHub = alert.NewHub(alert.HubConfig{}, met, a.log)
-	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met}, a.log); err != nil {
+	met := a.alertMet
+	var err error
+	if a.follower, err = alert.NewStateFollower(a.brokers, a.cfg.Topics.AlertState, a.log); err != nil {
 		return err
 	}
+	a.bg.Go(func() {
+		if err := a.follower.Run(a.stagesCtx); err != nil {
+			a.stageErrs <- fmt.Errorf("follow alert state topic: %w", err)
+		}
+	})
+	// The delivery stage's local cache of deliveries made and throttle
+	// windows; losing it can repeat a delivery, never lose one.
 	if a.alertState, err = alert.OpenState(filepath.Join(dir, "state.db")); err != nil {
 		return fmt.Errorf("open alert state: %w", err)
 	}
-	alerter, err := alert.NewAlerterStage(a.alertSvc, a.alertState, alert.AlerterConfig{Topic: a.cfg.Topics.Alerts, Limits: a.cfg.Limits}, met, a.log)
+	alerter, err := alert.NewAlerterStage(a.alertSvc, a.follower.Once, alert.AlerterConfig{
+		Topic: a.cfg.Topics.Alerts, StateTopic: a.cfg.Topics.AlertState, Limits: a.cfg.Limits,
+		Barrier: a.follower.Barrier,
+	}, met, a.log)
 	if err != nil {
 		return err
 	}
@@ -357,7 +426,6 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 			a.log.Warn("digest sender stopped", zap.Error(err))
 		}
 	})
-	a.bg.Go(func() { a.alertSvc.Watch(a.stagesCtx) })
 	return nil
 }
 
@@ -377,15 +445,21 @@ func (a *App) startHTTP() error {
 	if a.store != nil {
 		checks = append(checks, api.Check{Name: "index", Fn: a.store.Ping})
 	}
+	if a.rulesTail != nil {
+		checks = append(checks, api.Check{Name: "rules", Fn: caughtUp("rules topic", a.rulesTail.CaughtUp())})
+	}
+	if a.follower != nil {
+		checks = append(checks, api.Check{Name: "alert-state", Fn: caughtUp("alert state topic", a.follower.CaughtUp())})
+	}
 	cfg := api.Config{Checks: checks, Gatherer: a.reg}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
 			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits, Token: a.cfg.IngestToken,
 		}, a.pub, a.log)
-	}
-	if a.alertSvc != nil {
 		cfg.Extra = a.alertSvc.Routes()
+	} else {
+		cfg.NoPage = true // stage processes answer health, readiness and metrics only
 	}
 	a.server = api.New(cfg, a.log)
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
@@ -400,6 +474,18 @@ func (a *App) startHTTP() error {
 		}
 	})
 	return nil
+}
+
+// caughtUp is a readiness check that passes once done is closed.
+func caughtUp(what string, done <-chan struct{}) func(context.Context) error {
+	return func(context.Context) error {
+		select {
+		case <-done:
+			return nil
+		default:
+			return fmt.Errorf("%s not read to its end yet", what)
+		}
+	}
 }
 
 func (a *App) publishSamples(ctx context.Context) {
