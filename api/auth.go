@@ -348,15 +348,33 @@ func (a *Auth) guard(need scope.Scope, h http.Handler) http.Handler {
 // ErrOpenExposed is returned by CheckExposure.
 var ErrOpenExposed = errors.New("refusing to serve the HTTP API without authentication on a non-loopback address")
 
-// CheckExposure refuses an open server (no tokens) listening on an
-// address other than loopback, unless insecure is set. Wildcard
-// addresses (0.0.0.0, ::) count as exposed.
-func CheckExposure(addr net.Addr, a *Auth, insecure bool) error {
+// CheckExposure refuses an open server (no tokens) that would listen on
+// addr ("host:port") anywhere but loopback, unless insecure is set. An
+// empty or wildcard host (":8080", "0.0.0.0", "::") is exposed; a host
+// name must resolve to loopback addresses only. Call it before starting
+// anything, so a refused process does no work.
+func CheckExposure(ctx context.Context, addr string, a *Auth, insecure bool) error {
 	if !a.Open() || insecure {
 		return nil
 	}
-	if ta, ok := addr.(*net.TCPAddr); ok && ta.IP.IsLoopback() {
-		return nil
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("http address %q: %w", addr, err)
 	}
-	return fmt.Errorf("%w (%s)", ErrOpenExposed, addr)
+	var ips []net.IP
+	if ip := net.ParseIP(host); ip != nil {
+		ips = []net.IP{ip}
+	} else if host != "" {
+		addrs, err := net.DefaultResolver.LookupIPAddr(ctx, host)
+		if err != nil {
+			return fmt.Errorf("http address %q: %w", addr, err)
+		}
+		for _, a := range addrs {
+			ips = append(ips, a.IP)
+		}
+	}
+	if len(ips) == 0 || slices.ContainsFunc(ips, func(ip net.IP) bool { return !ip.IsLoopback() }) {
+		return fmt.Errorf("%w (%s)", ErrOpenExposed, addr)
+	}
+	return nil
 }

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -218,27 +217,31 @@ func TestLookup(t *testing.T) {
 func TestCheckExposure(t *testing.T) {
 	open, _ := NewAuth(nil, zap.NewNop())
 	closed, _ := NewAuth([]Token{NewToken("x", "nw_0123456789abcdef", scope.Read)}, zap.NewNop())
-	tcp := func(ip string) net.Addr { return &net.TCPAddr{IP: net.ParseIP(ip), Port: 8080} }
 	for _, tt := range []struct {
-		addr     net.Addr
+		addr     string
 		auth     *Auth
 		insecure bool
 		refuse   bool
 	}{
-		{tcp("127.0.0.1"), open, false, false},
-		{tcp("127.0.0.2"), open, false, false},
-		{tcp("::1"), open, false, false},
-		{tcp("0.0.0.0"), open, false, true},
-		{tcp("::"), open, false, true},
-		{tcp("10.1.2.3"), open, false, true},
-		{tcp("0.0.0.0"), nil, false, true},
-		{tcp("0.0.0.0"), open, true, false},
-		{tcp("0.0.0.0"), closed, false, false},
+		{"127.0.0.1:8080", open, false, false},
+		{"127.0.0.2:8080", open, false, false},
+		{"[::1]:8080", open, false, false},
+		{"localhost:8080", open, false, false},
+		{"0.0.0.0:8080", open, false, true},
+		{"[::]:8080", open, false, true},
+		{":8080", open, false, true},
+		{"10.1.2.3:8080", open, false, true},
+		{"0.0.0.0:8080", nil, false, true},
+		{"0.0.0.0:8080", open, true, false},
+		{"0.0.0.0:8080", closed, false, false},
 	} {
-		err := CheckExposure(tt.addr, tt.auth, tt.insecure)
+		err := CheckExposure(context.Background(), tt.addr, tt.auth, tt.insecure)
 		if (err != nil) != tt.refuse || (err != nil && !errors.Is(err, ErrOpenExposed)) {
-			t.Errorf("%v open=%v insecure=%v: %v, want refused=%v", tt.addr, tt.auth.Open(), tt.insecure, err, tt.refuse)
+			t.Errorf("%s open=%v insecure=%v: %v, want refused=%v", tt.addr, tt.auth.Open(), tt.insecure, err, tt.refuse)
 		}
+	}
+	if err := CheckExposure(context.Background(), "no-port", open, false); err == nil || errors.Is(err, ErrOpenExposed) {
+		t.Errorf("address without a port: %v", err)
 	}
 }
 

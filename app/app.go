@@ -183,6 +183,7 @@ type App struct {
 	writer  *consumers.Writer
 	pub     *producers.Publisher
 	server  *api.Server
+	auth    *api.Auth
 
 	alertSvc   *alert.Service
 	alertHub   *alert.Hub
@@ -225,6 +226,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 			a.closeAll()
 		}
 	}()
+	if a.cfg.HTTPAddr != "" {
+		if err := a.setupAuth(ctx); err != nil {
+			return err
+		}
+	}
 	a.brokers = a.cfg.Brokers
 	if len(a.brokers) == 0 {
 		a.broker, err = broker.Start(broker.Config{
@@ -391,7 +397,9 @@ func (a *App) Reload() error {
 	return a.alertSvc.Reload()
 }
 
-func (a *App) startHTTP() error {
+// setupAuth builds the token checker and refuses, before anything
+// starts, an open HTTP API on a non-loopback address.
+func (a *App) setupAuth(ctx context.Context) error {
 	tokens := slices.Clone(a.cfg.Tokens)
 	if a.cfg.IngestToken != "" {
 		tokens = append(tokens, api.NewToken("ingest-token", a.cfg.IngestToken, scope.Ingest))
@@ -400,13 +408,33 @@ func (a *App) startHTTP() error {
 	if err != nil {
 		return fmt.Errorf("configure http tokens: %w", err)
 	}
+	if err := api.CheckExposure(ctx, a.cfg.HTTPAddr, auth, a.cfg.InsecureNoAuth); err != nil {
+		return fmt.Errorf("%w: configure tokens with --tokens-file or NEWSWIRE_TOKENS (newswire token new makes one), "+
+			"listen on 127.0.0.1, or pass --insecure-no-auth to serve it open on purpose", err)
+	}
+	switch {
+	case !auth.Open():
+		a.log.Info("http authentication on", zap.Strings("tokens", auth.Names()))
+	case a.cfg.InsecureNoAuth:
+		a.log.Warn("http api open to anyone: no tokens configured and --insecure-no-auth set", zap.String("addr", a.cfg.HTTPAddr))
+	default:
+		a.log.Warn("http api open without tokens on loopback; configure --tokens-file or NEWSWIRE_TOKENS before exposing it", zap.String("addr", a.cfg.HTTPAddr))
+	}
+	if a.cfg.IngestToken != "" {
+		a.log.Warn("--ingest-token is deprecated: it is the token \"ingest-token\" with the ingest scope, and now every route needs a token; move it to --tokens-file")
+	}
+	a.auth = auth
+	return nil
+}
+
+func (a *App) startHTTP() error {
 	checks := []api.Check{{Name: "kafka", Fn: func(ctx context.Context) error {
 		return consumers.WaitTopics(ctx, a.brokers, []string{a.cfg.Topics.Raw})
 	}}}
 	if a.store != nil {
 		checks = append(checks, api.Check{Name: "index", Fn: a.store.Ping})
 	}
-	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: auth}
+	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: a.auth}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
@@ -420,22 +448,6 @@ func (a *App) startHTTP() error {
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
-	}
-	if err := api.CheckExposure(ln.Addr(), auth, a.cfg.InsecureNoAuth); err != nil {
-		_ = ln.Close()
-		return fmt.Errorf("%w: configure tokens with --tokens-file or NEWSWIRE_TOKENS (newswire token new makes one), "+
-			"listen on 127.0.0.1, or pass --insecure-no-auth to serve it open on purpose", err)
-	}
-	switch {
-	case !auth.Open():
-		a.log.Info("http authentication on", zap.Strings("tokens", auth.Names()))
-	case a.cfg.InsecureNoAuth:
-		a.log.Warn("http api open to anyone: no tokens configured and --insecure-no-auth set", zap.String("addr", ln.Addr().String()))
-	default:
-		a.log.Warn("http api open without tokens on loopback; configure --tokens-file or NEWSWIRE_TOKENS before exposing it", zap.String("addr", ln.Addr().String()))
-	}
-	if a.cfg.IngestToken != "" {
-		a.log.Warn("--ingest-token is deprecated: it is the token \"ingest-token\" with the ingest scope, and now every route needs a token; move it to --tokens-file")
 	}
 	a.ln = ln
 	a.http = &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}

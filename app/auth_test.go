@@ -120,6 +120,9 @@ func TestOpenServerRefusedOffLoopback(t *testing.T) {
 				stopApp(t, a)
 				t.Fatal("an open server on 0.0.0.0 started")
 			}
+			if a.broker != nil || a.Brokers() != nil {
+				t.Error("the refused process started its broker; the check must come first")
+			}
 			for _, want := range []string{"without authentication", "--tokens-file", "NEWSWIRE_TOKENS", "--insecure-no-auth"} {
 				if !strings.Contains(err.Error(), want) {
 					t.Errorf("error %q does not mention %s", err, want)
