@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"gopkg.in/yaml.v3"
 
 	"github.com/newswire/newswire/alert"
 	"github.com/newswire/newswire/api/authtest"
@@ -389,5 +390,39 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDeployTokenPlaceholders: the token files shipped in deploy/ load,
+// and hold hashes only.
+func TestDeployTokenPlaceholders(t *testing.T) {
+	compose, err := LoadTokens(filepath.Join("..", "deploy", "compose", "tokens.yaml"), "")
+	if err != nil {
+		t.Fatalf("compose tokens.yaml: %v", err)
+	}
+	b, err := os.ReadFile(filepath.Join("..", "deploy", "k8s", "tokens-secret.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var secret struct {
+		StringData map[string]string `yaml:"stringData"`
+	}
+	if err := yaml.Unmarshal(b, &secret); err != nil {
+		t.Fatal(err)
+	}
+	k8s, err := LoadTokens("", secret.StringData["NEWSWIRE_TOKENS"])
+	if err != nil {
+		t.Fatalf("k8s tokens-secret.yaml: %v", err)
+	}
+	if len(k8s) != 4 || len(compose) != len(k8s) {
+		t.Fatalf("compose %d tokens, k8s %d, want 4 each", len(compose), len(k8s))
+	}
+	for i := range k8s {
+		if k8s[i].Name != compose[i].Name || k8s[i].SHA256 != compose[i].SHA256 {
+			t.Errorf("token %d: k8s %+v, compose %+v", i, k8s[i], compose[i])
+		}
+	}
+	if !strings.Contains(secret.StringData["NEWSWIRE_TOKENS"], ":sha256:") {
+		t.Error("the k8s Secret must hold hashes, not tokens")
 	}
 }
