@@ -83,6 +83,8 @@ func New(cfg Config, log *zap.Logger) *Server {
 		cfg.Timeout = 10 * time.Second
 	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
+	// The route table: add routes here or through Config.Extra, never on
+	// s.mux directly, so each is guarded and the auth matrix sees it.
 	routes := []Route{
 		{Pattern: "GET /api/v1/search", Scope: scope.Read, Handler: http.HandlerFunc(s.search)},
 		{Pattern: "GET /healthz", Scope: scope.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
