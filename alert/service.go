@@ -13,6 +13,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
+	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/article"
 )
 
@@ -140,28 +141,30 @@ func (s *Service) Watch(ctx context.Context) {
 	s.store.Watch(ctx, 2*time.Second)
 }
 
-// Routes returns the alert endpoints for api.Config.Extra:
+// Routes returns the alert endpoints for api.Config.Extra, each with the
+// scope a token needs (package scope):
 //
-//	GET    /api/v1/alerts/rules        every rule, and the rule file's status
-//	POST   /api/v1/alerts/rules        create a rule (201, Location header)
-//	GET    /api/v1/alerts/rules/{id}   one rule
-//	PUT    /api/v1/alerts/rules/{id}   replace an API rule (409 for file rules)
-//	DELETE /api/v1/alerts/rules/{id}   delete an API rule (204; 409 for file rules)
-//	GET    /api/v1/alerts/stream       Server-Sent Events (when a Hub is set)
+//	GET    /api/v1/alerts/rules        admin  every rule, and the rule file's status
+//	POST   /api/v1/alerts/rules        admin  create a rule (201, Location header)
+//	GET    /api/v1/alerts/rules/{id}   admin  one rule
+//	PUT    /api/v1/alerts/rules/{id}   admin  replace an API rule (409 for file rules)
+//	DELETE /api/v1/alerts/rules/{id}   admin  delete an API rule (204; 409 for file rules)
+//	GET    /api/v1/alerts/stream       read   Server-Sent Events (when a Hub is set)
 //
-// Errors are JSON {"error": "...", "problems": [{"path", "message"}]}.
-// Webhook secrets are never returned; a PUT that leaves a webhook's
-// secret empty keeps the secret it had for the same URL.
-func (s *Service) Routes() map[string]http.Handler {
-	r := map[string]http.Handler{
-		"GET /api/v1/alerts/rules":         http.HandlerFunc(s.list),
-		"POST /api/v1/alerts/rules":        http.HandlerFunc(s.create),
-		"GET /api/v1/alerts/rules/{id}":    http.HandlerFunc(s.get),
-		"PUT /api/v1/alerts/rules/{id}":    http.HandlerFunc(s.put),
-		"DELETE /api/v1/alerts/rules/{id}": http.HandlerFunc(s.delete),
+// Rules are admin-only, reads too: they carry webhook targets and who is
+// alerted on what. Errors are JSON {"error": "...", "problems": [{"path",
+// "message"}]}. Webhook secrets are never returned; a PUT that leaves a
+// webhook's secret empty keeps the secret it had for the same URL.
+func (s *Service) Routes() []scope.Route {
+	r := []scope.Route{
+		{Pattern: "GET /api/v1/alerts/rules", Scope: scope.Admin, Handler: http.HandlerFunc(s.list)},
+		{Pattern: "POST /api/v1/alerts/rules", Scope: scope.Admin, Handler: http.HandlerFunc(s.create)},
+		{Pattern: "GET /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.get)},
+		{Pattern: "PUT /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.put)},
+		{Pattern: "DELETE /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.delete)},
 	}
 	if s.hub != nil {
-		r["GET /api/v1/alerts/stream"] = s.hub
+		r = append(r, scope.Route{Pattern: "GET /api/v1/alerts/stream", Scope: scope.Read, Handler: s.hub})
 	}
 	return r
 }

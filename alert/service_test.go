@@ -74,8 +74,8 @@ func newTestService(t *testing.T, dir string) (*Service, *httptest.Server) {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	for p, h := range svc.Routes() {
-		mux.Handle(p, h)
+	for _, r := range svc.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
 	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -24,6 +24,7 @@ import (
 
 	"github.com/newswire/newswire/alert"
 	"github.com/newswire/newswire/api"
+	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/broker"
 	"github.com/newswire/newswire/consumers"
@@ -91,8 +92,17 @@ type Config struct {
 	AlertsAllowPrivate bool
 	Tagger             consumers.Tagger // required with the enrich role
 	Limits             article.Limits
-	IngestToken        string
 	MaxBodyBytes       int64
+
+	// Tokens authenticate HTTP requests, each with its scopes (api.Auth,
+	// README "Authentication"). With none the HTTP API is open, which is
+	// allowed only on a loopback address unless InsecureNoAuth is set.
+	Tokens         []api.Token
+	InsecureNoAuth bool
+	// IngestToken (--ingest-token, deprecated) is one more token, named
+	// "ingest-token", with the ingest scope. Like any token it turns
+	// authentication on for every route.
+	IngestToken string
 
 	// Samples is a JSON-lines file published once at start (make run uses
 	// the sample corpus). Re-publishing is harmless: ids are derived from
@@ -162,6 +172,7 @@ type App struct {
 	writer  *consumers.Writer
 	pub     *producers.Publisher
 	server  *api.Server
+	auth    *api.Auth
 
 	alertSvc   *alert.Service
 	alertMet   *alert.Metrics
@@ -208,6 +219,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 			a.closeAll()
 		}
 	}()
+	if a.cfg.HTTPAddr != "" {
+		if err := a.setupAuth(ctx); err != nil {
+			return err
+		}
+	}
 	a.brokers = a.cfg.Brokers
 	if len(a.brokers) == 0 {
 		a.broker, err = broker.Start(broker.Config{
@@ -438,6 +454,36 @@ func (a *App) Reload() error {
 	return a.alertSvc.Reload()
 }
 
+// setupAuth builds the token checker and refuses, before anything
+// starts, an open HTTP API on a non-loopback address.
+func (a *App) setupAuth(ctx context.Context) error {
+	tokens := slices.Clone(a.cfg.Tokens)
+	if a.cfg.IngestToken != "" {
+		tokens = append(tokens, api.NewToken("ingest-token", a.cfg.IngestToken, scope.Ingest))
+	}
+	auth, err := api.NewAuth(tokens, a.log)
+	if err != nil {
+		return fmt.Errorf("configure http tokens: %w", err)
+	}
+	if err := api.CheckExposure(ctx, a.cfg.HTTPAddr, auth, a.cfg.InsecureNoAuth); err != nil {
+		return fmt.Errorf("%w: configure tokens with --tokens-file or NEWSWIRE_TOKENS (newswire token new makes one), "+
+			"listen on 127.0.0.1, or pass --insecure-no-auth to serve it open on purpose", err)
+	}
+	switch {
+	case !auth.Open():
+		a.log.Info("http authentication on", zap.Strings("tokens", auth.Names()))
+	case a.cfg.InsecureNoAuth:
+		a.log.Warn("http api open to anyone: no tokens configured and --insecure-no-auth set", zap.String("addr", a.cfg.HTTPAddr))
+	default:
+		a.log.Warn("http api open without tokens on loopback; configure --tokens-file or NEWSWIRE_TOKENS before exposing it", zap.String("addr", a.cfg.HTTPAddr))
+	}
+	if a.cfg.IngestToken != "" {
+		a.log.Warn("--ingest-token is deprecated: it is the token \"ingest-token\" with the ingest scope, and now every route needs a token; move it to --tokens-file")
+	}
+	a.auth = auth
+	return nil
+}
+
 func (a *App) startHTTP() error {
 	checks := []api.Check{{Name: "kafka", Fn: func(ctx context.Context) error {
 		return consumers.WaitTopics(ctx, a.brokers, []string{a.cfg.Topics.Raw})
@@ -451,11 +497,11 @@ func (a *App) startHTTP() error {
 	if a.follower != nil {
 		checks = append(checks, api.Check{Name: "alert-state", Fn: caughtUp("alert state topic", a.follower.CaughtUp())})
 	}
-	cfg := api.Config{Checks: checks, Gatherer: a.reg}
+	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: a.auth}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
-			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits, Token: a.cfg.IngestToken,
+			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
 		}, a.pub, a.log)
 		cfg.Extra = a.alertSvc.Routes()
 	} else {

@@ -25,6 +25,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/newswire/newswire/api"
 	"github.com/newswire/newswire/app"
 	"github.com/newswire/newswire/consumers"
 	"github.com/newswire/newswire/enrich"
@@ -48,6 +49,7 @@ Usage:
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
   newswire dlq replay [flags]   re-drive dead letters into their source topics
+  newswire token new|hash [flags] make an API token and its tokens-file entry, or hash one from stdin
   newswire version
 
 Every flag can also be set by an environment variable: --data-dir is
@@ -107,6 +109,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdLag(rest, stdout, stderr)
 	case "dlq replay":
 		err = cmdReplay(rest, stdout, stderr)
+	case "token":
+		err = cmdToken(rest, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "newswire", version)
 	default:
@@ -233,11 +237,16 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	fs.StringVar(&cfg.RulesFile, "rules", "", "YAML file of standing alert rules (reloaded on change and on SIGHUP)")
 	fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
 	fs.StringVar(&cfg.Samples, "samples", "", "JSON-lines file of articles to publish at start (make run: samples/articles.jsonl)")
-	fs.StringVar(&cfg.IngestToken, "ingest-token", "", "bearer token required by POST /api/v1/articles (empty: no auth)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 10<<20, "largest ingest request body")
 	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", 1<<20, "largest article body in bytes")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "deadline for finishing in-flight work at shutdown")
 	esFlags.register(fs)
+	// Authentication (README "Authentication"): tokens from --tokens-file
+	// and NEWSWIRE_TOKENS (name:scope+scope:token,…; not a flag, so no
+	// token shows in the process list).
+	tokensFile := fs.String("tokens-file", "", "YAML or JSON file of API tokens: name, scopes, sha256 of the token (newswire token new prints an entry)")
+	fs.BoolVar(&cfg.InsecureNoAuth, "insecure-no-auth", false, "serve the HTTP API without tokens on a non-loopback address (trusted networks only)")
+	fs.StringVar(&cfg.IngestToken, "ingest-token", "", "deprecated: a token with the ingest scope (see --tokens-file); setting it turns authentication on for every route")
 	setupOnly := false
 	if name == "index" {
 		fs.BoolVar(&setupOnly, "setup", false, "create or check the index template, index and aliases, then exit (also done at every start)")
@@ -270,6 +279,10 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		log.Info("index set up")
 		return st.Close()
 	}
+	if cfg.Tokens, err = api.LoadTokens(*tokensFile, os.Getenv("NEWSWIRE_TOKENS")); err != nil {
+		return err
+	}
+	_ = os.Unsetenv("NEWSWIRE_TOKENS") // hashed now; keep it from child processes
 	cfg.Roles = roles
 	cfg.Brokers = c.brokerList()
 	if name != "run" && len(cfg.Brokers) == 0 {
