@@ -226,7 +226,11 @@ func TestAlerterBarrierOnNewPartitions(t *testing.T) {
 	cfg := alerterCfg
 	cfg.Barrier = func(_ context.Context, ps []int) error { calls = append(calls, ps); return nil }
 	stage, _ := NewAlerterStage(compileRules(t, kpRuTreaty), NewOnce(zap.NewNop()), cfg, nil, zap.NewNop())
-	rec := func(p int, id string) consumers.Record { r := encodeArticle(t, testArticle(id)); r.Partition = p; return r }
+	rec := func(p int, id string) consumers.Record {
+		r := encodeArticle(t, testArticle(id))
+		r.Partition = p
+		return r
+	}
 	for _, b := range [][]consumers.Record{{rec(0, "a"), rec(1, "b")}, {rec(0, "c")}, {rec(2, "d"), rec(0, "e")}} {
 		if _, err := stage.Process(context.Background(), b); err != nil {
 			t.Fatal(err)

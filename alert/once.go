@@ -101,7 +101,6 @@ func (o *Once) Pairs() int {
 	return n
 }
 
-
 // StateFollower keeps a Once in step with the alert-state topic: Run
 // follows the topic, CaughtUp tells when everything written before start
 // is in, and Barrier is the alerter's AlerterConfig.Barrier.
