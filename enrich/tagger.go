@@ -11,6 +11,8 @@
 //   - Every span is a byte range [start, end) of the named field (title,
 //     summary or body) that lies on UTF-8 boundaries.
 //   - Version changes whenever the data or the rules change.
+//   - Other packages reach the gazetteers only through the entity API
+//     (Lookup, Resolve, Closest, TagQuery), never through its tables.
 //
 // How it works: one pass splits each field into word tokens and looks each
 // lower-cased word up in a vocabulary; a token trie over word ids then finds
@@ -88,6 +90,7 @@ type Tagger struct {
 	personCountry []int        // person index → country index (codeIdx of their latest country)
 	treatyWords   [][][]string // treaty index → its name and aliases, each split into lower-case words
 	w             words
+	ents          *entityIndex // the public entity view: Lookup, Resolve, Closest, TagQuery
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
@@ -302,6 +305,7 @@ func New(opts Options) (*Tagger, error) {
 		}
 		t.treatyWords = append(t.treatyWords, names)
 	}
+	t.buildEntities()
 	h := sha256.New()
 	h.Write([]byte(rulesVersion))
 	for _, f := range dataFiles {
