@@ -44,56 +44,8 @@ func (t *Tagger) TagQuery(q string, at time.Time) QueryTags {
 	toks := s.tz.run(q)
 	s.toks[0] = toks
 	var out QueryTags
-	type pending struct {
-		start, end int
-		e          *entry
-		title      int // token start of a title right before, or -1
-	}
-	var found []pending
-	titleAt := -1 // token start of a title hit ending at the current token
-	titleEnd := -1
-	m := t.m
-	for i := 0; i < len(toks); i++ {
-		if toks[i].id < 0 {
-			continue
-		}
-		node := int32(0)
-		best, bestEnd := int32(-1), 0
-		for j := i; j < len(toks) && j-i < m.maxLen; j++ {
-			child, ok := m.edges[uint64(node)<<32|uint64(uint32(toks[j].id))]
-			if toks[j].id < 0 || !ok {
-				break
-			}
-			node = child
-			for _, ei := range m.nodes[node] {
-				e := &m.entries[ei]
-				switch {
-				case e.kind == kKeyword && j+1-i == int(e.ntok):
-					out.Keywords = append(out.Keywords, t.keywords[e.target])
-				case e.kind == kTitle && j+1 > titleEnd:
-					titleAt, titleEnd = i, j+1
-				case e.kind < kSideStart:
-					best, bestEnd = node, j+1
-				}
-			}
-		}
-		if best < 0 {
-			continue
-		}
-		e := &m.entries[m.nodes[best][0]]
-		// Prefer a leader or treaty reading of the phrase over a country one.
-		for _, ei := range m.nodes[best] {
-			if k := m.entries[ei].kind; k == kLeaderName || k == kTreaty {
-				e = &m.entries[ei]
-			}
-		}
-		p := pending{start: i, end: bestEnd, e: e, title: -1}
-		if titleEnd == i && (e.kind == kLeaderName || e.kind == kSurname) {
-			p.title = titleAt
-		}
-		found = append(found, p)
-		i = bestEnd - 1
-	}
+	found, kws := t.scanQuery(toks)
+	out.Keywords = kws
 	slices.Sort(out.Keywords)
 	out.Keywords = slices.Compact(out.Keywords)
 
@@ -109,7 +61,7 @@ func (t *Tagger) TagQuery(q string, at time.Time) QueryTags {
 			named[t.persons[p.e.target].country] = true
 		}
 	}
-	span := func(p pending, kind, id string) {
+	span := func(p queryHit, kind, id string) {
 		start := p.start
 		if p.title >= 0 {
 			start = p.title
@@ -158,6 +110,64 @@ func (t *Tagger) TagQuery(q string, at time.Time) QueryTags {
 	}
 	out.Text = residual(q, out.Matched)
 	return out
+}
+
+// queryHit is one entity phrase of a query: tokens [start, end), its
+// entry, and the token start of a title right before it (or -1).
+type queryHit struct {
+	start, end int
+	e          *entry
+	title      int
+}
+
+// scanQuery finds the leftmost-longest entity phrases of a query and its
+// keywords, ignoring letter case.
+func (t *Tagger) scanQuery(toks []token) (found []queryHit, keywords []string) {
+	titleAt := -1 // token start of a title hit ending at the current token
+	titleEnd := -1
+	m := t.m
+	for i := 0; i < len(toks); i++ {
+		if toks[i].id < 0 {
+			continue
+		}
+		node := int32(0)
+		best, bestEnd := int32(-1), 0
+		for j := i; j < len(toks) && j-i < m.maxLen; j++ {
+			child, ok := m.edges[uint64(node)<<32|uint64(uint32(toks[j].id))]
+			if toks[j].id < 0 || !ok {
+				break
+			}
+			node = child
+			for _, ei := range m.nodes[node] {
+				e := &m.entries[ei]
+				switch {
+				case e.kind == kKeyword && j+1-i == int(e.ntok):
+					keywords = append(keywords, t.keywords[e.target])
+				case e.kind == kTitle && j+1 > titleEnd:
+					titleAt, titleEnd = i, j+1
+				case e.kind < kSideStart:
+					best, bestEnd = node, j+1
+				}
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		e := &m.entries[m.nodes[best][0]]
+		// Prefer a leader or treaty reading of the phrase over a country one.
+		for _, ei := range m.nodes[best] {
+			if k := m.entries[ei].kind; k == kLeaderName || k == kTreaty {
+				e = &m.entries[ei]
+			}
+		}
+		p := queryHit{start: i, end: bestEnd, e: e, title: -1}
+		if titleEnd == i && (e.kind == kLeaderName || e.kind == kSurname) {
+			p.title = titleAt
+		}
+		found = append(found, p)
+		i = bestEnd - 1
+	}
+	return found, keywords
 }
 
 // ambiguousInQuery returns the country index an ambiguous alias names in
