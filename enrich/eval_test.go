@@ -19,6 +19,9 @@ type devArticle struct {
 			ID      string   `json:"id"`
 			Parties []string `json:"parties"`
 		} `json:"treaties"`
+		// Subjects are the countries the article is about (not venues or
+		// passing mentions); labelled in the v2 sets only.
+		Subjects []string `json:"subjects"`
 	} `json:"gold"`
 }
 
