@@ -46,6 +46,9 @@ func (d *doc) strongAliases() {
 			if e.dem && d.languageUse(h) || e.seat && d.treatyModifier(h, d.treatyWords) {
 				continue
 			}
+			if d.t.v2 && e.seat && d.placeOfConclusion(h) {
+				continue
+			}
 			d.addCountry(h, int(e.target), "strong-alias")
 			d.strong[int(e.target)] = true
 		}
@@ -74,6 +77,8 @@ func (d *doc) weakAliases() {
 			d.addCountry(h, c, "weak-in-list-of-countries")
 		case d.stateContext(h):
 			d.addCountry(h, c, "weak-in-state-context")
+		case d.t.v2 && e.seat && d.venueContext(h):
+			d.addCountry(h, c, "weak-seat-as-venue")
 		}
 	}
 }
@@ -107,7 +112,54 @@ func (d *doc) ambiguousAliases() {
 }
 
 func (d *doc) addCountry(h hit, c int, rule string) {
-	d.countries = append(d.countries, mention{field: h.field, i: h.i, j: h.j, ent: c, rule: rule})
+	venue := d.t.v2 && d.venueUse(h)
+	d.countries = append(d.countries, mention{field: h.field, i: h.i, j: h.j, ent: c, rule: rule, venue: venue})
+}
+
+// venueUse reports whether a country mention only names a place where
+// something happens: a seat after "in" or "at" ("talks in Paris", "a
+// summit in Madrid"), "in the Belarusian capital", or the dateline.
+func (d *doc) venueUse(h hit) bool {
+	e := d.entry(h)
+	toks := d.toks[h.field]
+	w := &d.t.w
+	i := int(h.i)
+	if e.seat && d.dateline(h) || h.field == 2 && d.inDateline(2, i) {
+		return true
+	}
+	prev := i - 1
+	if prev >= 0 && toks[prev].id == w.the && toks[i].flags&fBreak == 0 {
+		prev--
+	}
+	if prev < 0 || toks[prev+1].flags&fBreak != 0 || !w.venueWord[toks[prev].id] {
+		return false
+	}
+	if e.seat {
+		return true
+	}
+	// "in the Belarusian capital"
+	j := int(h.j)
+	return e.dem && j < len(toks) && toks[j].id == w.capital && toks[j].flags&fBreak == 0
+}
+
+// placeOfConclusion reports whether a seat names where a treaty was done
+// ("done at Paris on 12 December 2015"), which is no mention of the
+// country.
+func (d *doc) placeOfConclusion(h hit) bool {
+	toks := d.toks[h.field]
+	i := int(h.i)
+	return i >= 2 && toks[i-2].id == d.t.w.done && toks[i-1].id >= 0 && d.t.w.venueWord[toks[i-1].id] && toks[i].flags&fBreak == 0
+}
+
+// venueContext reports whether a weak seat is used as a meeting place:
+// "met in Vienna", "talks in Vienna", "a summit in Vienna".
+func (d *doc) venueContext(h hit) bool {
+	toks := d.toks[h.field]
+	i := int(h.i)
+	if i < 2 || toks[i].flags&fBreak != 0 || !d.t.w.venueWord[toks[i-1].id] || toks[i-1].flags&fBreak != 0 {
+		return false
+	}
+	return d.t.w.meetWord[toks[i-2].id]
 }
 
 func (d *doc) indexCountries() {
@@ -332,4 +384,36 @@ func (t *Tagger) addCountryEntries() {
 			m.add(w, entry{kind: kCueVeto, target: int32(i)}, true)
 		}
 	}
+}
+
+// Country roles.
+const (
+	RoleSubject = "subject" // the article is about it
+	RoleVenue   = "venue"   // named only as where something happens
+	RoleMention = "mention" // named once in passing, late in the body
+)
+
+// countryRole is the role of country c in the article: a venue when every
+// mention is one, a passing mention when it is named once, in the body
+// only, from the fourth paragraph on; else a subject.
+func (d *doc) countryRole(c int) string {
+	n, venues := 0, 0
+	var last mention
+	for _, m := range d.countries {
+		if m.ent != c {
+			continue
+		}
+		n++
+		last = m
+		if m.venue {
+			venues++
+		}
+	}
+	switch {
+	case venues == n:
+		return RoleVenue
+	case n == 1 && last.field == 2 && d.toks[2][last.i].para >= 3:
+		return RoleMention
+	}
+	return RoleSubject
 }

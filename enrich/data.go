@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-//go:embed data/*.txt
+//go:embed data/*.txt data/v2/*.txt
 var dataFS embed.FS
 
 // dataFiles lists the embedded gazetteers in the order they are hashed
@@ -176,8 +176,75 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse("2006-01-02", s)
 }
 
-// loadGazetteer parses every embedded data file.
-func loadGazetteer() (*gazetteer, error) {
+// v2DataFiles are the gazetteers of the tagger v2 work, loaded (and
+// hashed into the version) only with the v2 rules.
+var v2DataFiles = []string{"data/v2/treaties.txt", "data/v2/leaders.txt"}
+
+// loadGazetteer parses every embedded data file; with v2, also the v2 files.
+func loadGazetteer(v2 bool) (*gazetteer, error) {
+	g, err := loadBase()
+	if err != nil || !v2 {
+		return g, err
+	}
+	for _, p := range []struct {
+		name  string
+		min   int
+		parse func([][]string) error
+	}{
+		{"data/v2/treaties.txt", 6, g.mergeTreaties},
+		{"data/v2/leaders.txt", 10, g.parseLeaders},
+	} {
+		if err := g.load(p.name, p.min, p.parse); err != nil {
+			return nil, err
+		}
+	}
+	return g, nil
+}
+
+// load reads, splits and parses one data file.
+func (g *gazetteer) load(name string, min int, parse func([][]string) error) error {
+	raw, err := dataFS.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", name, err)
+	}
+	g.rawByFile[name] = raw
+	rs, hdr, err := rows(name, raw, min)
+	g.headerInfo[name] = hdr
+	if err != nil {
+		return err
+	}
+	return parse(rs)
+}
+
+// mergeTreaties adds the rows of a further treaty file: a known id gains
+// the row's aliases (and its QID when it had none); a new id is a new
+// treaty.
+func (g *gazetteer) mergeTreaties(rs [][]string) error {
+	known := map[string]int{}
+	for i, tr := range g.treaties {
+		known[tr.id] = i
+	}
+	var fresh gazetteer
+	if err := fresh.parseTreaties(rs); err != nil {
+		return err
+	}
+	for _, tr := range fresh.treaties {
+		i, ok := known[tr.id]
+		if !ok {
+			g.treaties = append(g.treaties, tr)
+			continue
+		}
+		old := &g.treaties[i]
+		old.aliases = append(old.aliases, tr.aliases...)
+		if (old.qid == "-" || old.qid == "") && tr.qid != "-" {
+			old.qid = tr.qid
+		}
+	}
+	return nil
+}
+
+// loadBase parses the gazetteers of the released rules.
+func loadBase() (*gazetteer, error) {
 	g := &gazetteer{rawByFile: map[string][]byte{}, headerInfo: map[string]map[string]string{}}
 	for _, p := range []struct {
 		name  string
@@ -192,17 +259,7 @@ func loadGazetteer() (*gazetteer, error) {
 		{"data/treaties.txt", 6, g.parseTreaties},
 		{"data/keywords.txt", 2, g.parseKeywords},
 	} {
-		raw, err := dataFS.ReadFile(p.name)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", p.name, err)
-		}
-		g.rawByFile[p.name] = raw
-		rs, hdr, err := rows(p.name, raw, p.min)
-		g.headerInfo[p.name] = hdr
-		if err != nil {
-			return nil, err
-		}
-		if err := p.parse(rs); err != nil {
+		if err := g.load(p.name, p.min, p.parse); err != nil {
 			return nil, err
 		}
 	}

@@ -9,7 +9,7 @@ import (
 // TestDataIntegrity checks the embedded gazetteers: headers, codes, QIDs,
 // aliases claimed by two entities, term dates.
 func TestDataIntegrity(t *testing.T) {
-	g, err := loadGazetteer()
+	g, err := loadGazetteer(true)
 	if err != nil {
 		t.Fatal(err)
 	}

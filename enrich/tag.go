@@ -27,6 +27,7 @@ type mention struct {
 	i, j  int32 // tokens
 	ent   int   // country index, person index, or treaty key index
 	rule  string
+	venue bool // a country named only as the place where something happens
 }
 
 // doc is the state of tagging one article. It lives in a pooled scratch;
@@ -358,8 +359,12 @@ func (d *doc) output() article.Tags {
 	for _, e := range ents {
 		c := e.ent
 		sal := math.Round((1-math.Exp(-e.score))*1000) / 1000
+		role := ""
+		if t.v2 {
+			role = d.countryRole(c)
+		}
 		tags.Countries = append(tags.Countries, article.CountryTag{Code: t.g.countries[c].code, Name: t.g.countries[c].names["en"],
-			Mentions: e.n, Salience: sal, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
+			Mentions: e.n, Salience: sal, Role: role, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
 	slices.SortFunc(tags.Countries, func(a, b article.CountryTag) int {
 		if a.Salience != b.Salience {
@@ -428,7 +433,12 @@ func (d *doc) weight(m mention) float64 {
 		return 0.8
 	}
 	p := float64(d.toks[2][m.i].para)
-	return 0.8 / (1 + 0.5*p)
+	w := 0.8 / (1 + 0.5*p)
+	if m.venue && d.t.v2 {
+		// A venue says where, not what: it weighs a quarter.
+		w /= 4
+	}
+	return w
 }
 
 func fieldOrder(f string) int {

@@ -66,6 +66,9 @@ type Options struct {
 	// Now is the clock TagLines passes to article.Normalize (it fills in a
 	// missing ingest time). Default time.Now; set it for reproducible output.
 	Now func() time.Time
+	// v2 turns on the rules and output of the tagger v2 work while it is
+	// in progress; the golden files change once, when it becomes the default.
+	v2 bool
 }
 
 // Tagger tags articles. Build it with New; it is immutable afterwards.
@@ -85,6 +88,7 @@ type Tagger struct {
 	treatyWords   [][][]string // treaty index → its name and aliases, each split into lower-case words
 	w             words
 	ents          *entityIndex // the public entity view: Lookup, Resolve, Closest, TagQuery
+	v2            bool
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
@@ -95,6 +99,8 @@ type words struct {
 	the, a, an, of, between, and, or, with, former, by, among, to, on, this, these int32
 	in, into                                                                       int32
 	administration                                                                 int32
+	done, capital                                                                  int32
+	venueWord, meetWord                                                            map[int32]bool
 	stop, state, past, neg, pluralHead                                             map[int32]bool
 	langBefore, langAfter, langFollow, langName, listWord                          map[int32]bool
 	clauseConj                                                                     map[int32]bool
@@ -105,11 +111,11 @@ type words struct {
 
 // New builds the tagger from the embedded gazetteers.
 func New(opts Options) (*Tagger, error) {
-	g, err := loadGazetteer()
+	g, err := loadGazetteer(opts.v2)
 	if err != nil {
 		return nil, fmt.Errorf("load gazetteer: %w", err)
 	}
-	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, now: opts.Now}
+	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, now: opts.Now, v2: opts.v2}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -130,6 +136,11 @@ func New(opts Options) (*Tagger, error) {
 	h.Write([]byte(rulesVersion))
 	for _, f := range dataFiles {
 		h.Write(g.rawByFile[f])
+	}
+	if t.v2 {
+		for _, f := range v2DataFiles {
+			h.Write(g.rawByFile[f])
+		}
 	}
 	for _, e := range extra {
 		h.Write([]byte{0})
@@ -176,6 +187,10 @@ func (t *Tagger) initWords() {
 	w.langName = idSet(m, "english", "arabic", "hebrew", "mandarin", "cantonese", "hindi", "urdu", "farsi", "swahili", "latin", "tamil", "bengali", "punjabi")
 	w.listWord = idSet(m, "both", "its", "their", "neighbours", "neighbors", "ally", "allies", "partner", "partners", "neighbour", "neighbor")
 	idSet(m, "neighbouring", "neighboring")
+	w.venueWord = idSet(m, "in", "at")
+	w.meetWord = idSet(m, "met", "meet", "meets", "meeting", "talks", "summit", "held", "hosted", "conference", "gathered", "negotiations", "signed", "convened")
+	w.done = m.word("done")
+	w.capital = m.word("capital")
 	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming")
 }
 

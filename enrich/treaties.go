@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"cmp"
+	"maps"
 	"slices"
 	"sort"
 	"strings"
@@ -87,6 +88,80 @@ func (d *doc) decideTreaties() {
 	d.heads = heads
 	for _, h := range heads {
 		d.describedTreaty(h)
+	}
+	if t.v2 {
+		d.actingParties()
+	}
+}
+
+// actingParties gives a multilateral catalogued treaty the states that
+// the text makes act on it (precision first): the countries, leaders and
+// parliaments of the clause that holds the action word nearest to a
+// mention of it ("the United States rejoined the Paris Agreement", "the
+// Government of Palestine deposited its instrument of accession"). A
+// treaty no state acts on keeps the party "multilateral".
+func (d *doc) actingParties() {
+	for k := range d.tkeys {
+		tk := &d.tkeys[k]
+		if tk.cat < 0 || len(tk.parties) != 1 || tk.parties[0] != "multilateral" {
+			continue
+		}
+		states := map[string]bool{}
+		for _, m := range d.treaties {
+			if m.ent != k {
+				continue
+			}
+			if a := d.nearestAction(m); a >= 0 {
+				d.actorsOf(m, a, states)
+			}
+		}
+		if len(states) == 0 {
+			continue
+		}
+		codes := make([]string, 0, len(states))
+		for c := range states {
+			codes = append(codes, c)
+		}
+		sort.Strings(codes)
+		tk.parties = codes
+	}
+}
+
+// nearestAction returns the token of the non-negated action word nearest
+// to mention m in its sentence (outside it), or -1.
+func (d *doc) nearestAction(m mention) int {
+	toks := d.toks[m.field]
+	sent := toks[m.i].sent
+	best, bestDist := -1, 1<<30
+	for _, h := range d.hits {
+		if h.field != m.field || d.entry(h).kind != kAction || toks[h.i].sent != sent || d.negated(h.field, int(h.i)) || h.i >= m.i && h.j <= m.j {
+			continue
+		}
+		dist := int(m.i) - int(h.j)
+		if h.i >= m.j {
+			dist = int(h.i) - int(m.j)
+		}
+		if dist = max(dist, 0); dist < bestDist {
+			best, bestDist = int(h.i), dist
+		}
+	}
+	return best
+}
+
+// actorsOf adds the states of the clause before action word a (the
+// action's subject) to states, skipping the treaty mention m itself.
+func (d *doc) actorsOf(m mention, a int, states map[string]bool) {
+	toks := d.toks[m.field]
+	sent := toks[a].sent
+	s := a
+	for s > 0 && toks[s-1].sent == sent && !d.clauseStart(m.field, s) {
+		s--
+	}
+	for k := s; k < a; k++ {
+		if int32(k) >= m.i && int32(k) < m.j {
+			continue
+		}
+		d.collectParties(m.field, k, sent, 1, states)
 	}
 }
 
@@ -513,15 +588,39 @@ func (t *Tagger) addTreatyEntries() {
 	for _, h := range treatyHeads {
 		m.add(h, entry{kind: kHead}, false)
 	}
-	actionKeys := make([]string, 0, len(actionWords))
-	for w := range actionWords {
+	words := actionWords
+	if t.v2 {
+		words = maps.Clone(actionWords)
+		maps.Copy(words, instrumentActions)
+	}
+	actionKeys := make([]string, 0, len(words))
+	for w := range words {
 		actionKeys = append(actionKeys, w)
 	}
 	sort.Strings(actionKeys)
 	for _, w := range actionKeys {
-		t.actions = append(t.actions, actionWords[w])
+		t.actions = append(t.actions, words[w])
 		m.add(w, entry{kind: kAction, target: int32(len(t.actions) - 1)}, false)
 	}
+}
+
+// instrumentActions are the action words of legal instruments, depositary
+// notices and communiqués. Consent to be bound in any form (acceptance,
+// approval, accession, joining) is "ratified"; a denunciation is
+// "withdrew"; entry into force is "entered into force".
+var instrumentActions = map[string]string{
+	"accept": "ratified", "accepts": "ratified", "accepted": "ratified", "acceptance": "ratified",
+	"approve": "ratified", "approves": "ratified", "approved": "ratified", "approval": "ratified",
+	"accede": "ratified", "accedes": "ratified", "acceded": "ratified", "acceding": "ratified", "accession": "ratified",
+	"join": "ratified", "joins": "ratified", "joined": "ratified", "joining": "ratified",
+	"rejoin": "ratified", "rejoins": "ratified", "rejoined": "ratified", "rejoining": "ratified",
+	"adhere": "ratified", "adhered": "ratified", "adherence": "ratified",
+	"denounce": "withdrew", "denounces": "withdrew", "denounced": "withdrew", "denunciation": "withdrew",
+	"revoke": "withdrew", "revoked": "withdrew", "revoking": "withdrew",
+	"left": "withdrew", "leave": "withdrew", "leaves": "withdrew", "leaving": "withdrew",
+	"enter into force": "entered into force", "entered into force": "entered into force", "enters into force": "entered into force",
+	"entry into force": "entered into force", "came into force": "entered into force", "comes into force": "entered into force",
+	"took effect": "entered into force", "takes effect": "entered into force",
 }
 
 // treatyNameWords splits each treaty name and alias into lower-case words.

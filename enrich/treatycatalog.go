@@ -236,3 +236,13 @@ func equalStrings(a, b []string) bool {
 	}
 	return true
 }
+
+// isMultilateral reports whether id is a catalogued multilateral treaty.
+func (t *Tagger) isMultilateral(id string) bool {
+	for i := range t.g.treaties {
+		if tr := &t.g.treaties[i]; tr.id == id {
+			return len(tr.parties) == 1 && tr.parties[0] == "multilateral"
+		}
+	}
+	return false
+}
