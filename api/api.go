@@ -72,6 +72,9 @@ type Check struct {
 // Config configures the HTTP surface.
 type Config struct {
 	Searcher Searcher // required for /api/v1/search
+	// Queries reads entities in the search text; nil leaves the text as
+	// words only.
+	Queries QueryReader
 	// Articles and Timelines default to Searcher when it implements them.
 	Articles  ArticleReader
 	Timelines TimelineReader
@@ -320,6 +323,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
+	u := understand(s.cfg.Queries, &q, r.URL.Query(), time.Now())
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 	defer cancel()
 	res, err := s.cfg.Searcher.Search(ctx, q)
@@ -335,7 +339,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if res.Hits == nil {
 		res.Hits = []index.Hit{}
 	}
-	writeJSON(w, http.StatusOK, res)
+	writeJSON(w, http.StatusOK, searchAnswer{Result: res, Understood: u})
 }
 
 func (s *Server) article(w http.ResponseWriter, r *http.Request) {

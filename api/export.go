@@ -48,6 +48,7 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "an export starts at the first page: drop cursor"})
 		return
 	}
+	understand(s.cfg.Queries, &q, r.URL.Query(), time.Now())
 	q.Size = index.MaxSize
 	ctx, cancel := context.WithTimeout(r.Context(), exportTimeout)
 	defer cancel()

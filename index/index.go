@@ -49,6 +49,10 @@ type Query struct {
 	Sort      string // SortRelevance (default) or SortNewest
 	Size      int    // DefaultSize when 0, at most MaxSize
 	Cursor    string // NextCursor of the previous page
+	// Entities are mentions of catalogued entities read from the query
+	// (the API reads them with the tagger; Text then holds the rest).
+	// Each must match: by tag, which ranks higher, or by its words.
+	Entities []Mention
 	// Exclude removes articles tagged with any of its values.
 	Exclude Filters
 	// Any lists the filter kinds (KindCountries, …) whose values need
@@ -163,6 +167,18 @@ const (
 	KindKeywords  = "keywords"
 	KindSources   = "sources"
 )
+
+// Mention is one entity named in a query: its kind (KindCountries,
+// KindLeaders or KindTreaties), its id, and the words that named it.
+type Mention struct {
+	Kind  string `json:"kind"`
+	ID    string `json:"id"`
+	Words string `json:"words"`
+}
+
+// EntityBoost is how much more a tag match of a mentioned entity weighs
+// than a match of its words.
+const EntityBoost = 3.0
 
 // Filters are values of each filter kind.
 type Filters struct {

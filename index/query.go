@@ -125,6 +125,20 @@ func (q *Query) Normalize() error {
 	q.Keywords = cleanValues(q.Keywords, strings.ToLower)
 	q.Sources = cleanValues(q.Sources, nil)
 	q.Story = strings.TrimSpace(q.Story)
+	for i := range q.Entities {
+		m := &q.Entities[i]
+		m.ID, m.Words = strings.TrimSpace(m.ID), strings.TrimSpace(m.Words)
+		switch m.Kind {
+		case KindCountries:
+			m.ID = strings.ToUpper(m.ID)
+		case KindLeaders, KindTreaties:
+		default:
+			return fmt.Errorf("entity kind %q is not countries, leaders or treaties: %w", m.Kind, ErrBadQuery)
+		}
+		if m.ID == "" {
+			return fmt.Errorf("entity mention %q has no id: %w", m.Words, ErrBadQuery)
+		}
+	}
 	x := &q.Exclude
 	x.Countries = cleanValues(x.Countries, strings.ToUpper)
 	x.Leaders = cleanValues(x.Leaders, nil)

@@ -38,6 +38,33 @@ func textClause(text string, phrase, zeroAll bool) map[string]any {
 	return map[string]any{"multi_match": mm}
 }
 
+// variantsClause matches a query word in any of its British and American
+// spellings (index.Variants).
+func variantsClause(term string, zeroAll bool) map[string]any {
+	vs := index.Variants(term)
+	if len(vs) == 1 {
+		return textClause(term, false, zeroAll)
+	}
+	should := make([]any, 0, len(vs))
+	for _, v := range vs {
+		should = append(should, textClause(v, false, zeroAll))
+	}
+	return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
+}
+
+// mentionField is the keyword field of each entity kind.
+var mentionField = map[string]string{index.KindCountries: "countries", index.KindLeaders: "leaders", index.KindTreaties: "treaties"}
+
+// mentionClause matches an entity named in the query: tagged with it
+// (boosted) or containing the words that named it, as a phrase.
+func mentionClause(m index.Mention) map[string]any {
+	should := []any{map[string]any{"term": map[string]any{mentionField[m.Kind]: map[string]any{"value": m.ID, "boost": index.EntityBoost}}}}
+	if m.Words != "" {
+		should = append(should, textClause(m.Words, true, false))
+	}
+	return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
+}
+
 func termsAgg(size int, field string, labels ...string) map[string]any {
 	agg := map[string]any{
 		"terms": map[string]any{
@@ -78,13 +105,16 @@ func searchBody(q index.Query, after []any, off int) map[string]any {
 	t := index.ParseText(q.Text)
 	var must, mustNot, filter []any
 	for _, term := range t.Terms {
-		must = append(must, textClause(term, false, true))
+		must = append(must, variantsClause(term, true))
+	}
+	for _, m := range q.Entities {
+		must = append(must, mentionClause(m))
 	}
 	for _, p := range t.Phrases {
 		must = append(must, textClause(p, true, true))
 	}
 	for _, term := range t.Exclude {
-		mustNot = append(mustNot, textClause(term, false, false))
+		mustNot = append(mustNot, variantsClause(term, false))
 	}
 	for _, p := range t.ExcludePhrases {
 		mustNot = append(mustNot, textClause(p, true, false))

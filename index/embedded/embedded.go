@@ -618,7 +618,17 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 	bq := bleve.NewBooleanQuery()
 	for _, term := range t.Terms {
 		if s.analyzes(term) {
-			bq.AddMust(s.fieldsQuery(term, false))
+			bq.AddMust(s.variantsQuery(term))
+		}
+	}
+	for _, m := range q.Entities {
+		tq := bleve.NewTermQuery(m.ID)
+		tq.SetField(mentionField[m.Kind])
+		tq.SetBoost(index.EntityBoost)
+		if m.Words != "" && s.analyzes(m.Words) {
+			bq.AddMust(bleve.NewDisjunctionQuery(tq, s.fieldsQuery(m.Words, true)))
+		} else {
+			bq.AddMust(tq)
 		}
 	}
 	for _, p := range t.Phrases {
@@ -628,7 +638,7 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 	}
 	for _, term := range t.Exclude {
 		if s.analyzes(term) {
-			bq.AddMustNot(s.fieldsQuery(term, false))
+			bq.AddMustNot(s.variantsQuery(term))
 		}
 	}
 	for _, p := range t.ExcludePhrases {
@@ -690,6 +700,23 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 		bq.AddMust(bleve.NewMatchAllQuery())
 	}
 	return bq
+}
+
+// mentionField is the keyword field of each entity kind.
+var mentionField = map[string]string{index.KindCountries: fieldCountries, index.KindLeaders: fieldLeaders, index.KindTreaties: fieldTreaties}
+
+// variantsQuery matches a query word in any of its British and American
+// spellings (index.Variants).
+func (s *Store) variantsQuery(term string) query.Query {
+	vs := index.Variants(term)
+	if len(vs) == 1 {
+		return s.fieldsQuery(term, false)
+	}
+	qs := make([]query.Query, 0, len(vs))
+	for _, v := range vs {
+		qs = append(qs, s.fieldsQuery(v, false))
+	}
+	return bleve.NewDisjunctionQuery(qs...)
 }
 
 // analyzes reports whether s leaves any token after analysis: a term made
