@@ -8,6 +8,7 @@
 //	GET  /api/v1/search/export?format=csv|jsonl  read  the same search as a file, up to ExportLimit rows
 //	POST /api/v1/articles   ingest   ingest articles (mounted handler)
 //	GET  /api/v1/articles/{id}  read  one stored article with its tags and spans
+//	GET  /api/v1/treaties/{id}  read  a treaty's catalogue entry
 //	GET  /api/v1/treaties/{id}/timeline  read  actions reported on a treaty
 //	GET  /healthz           public   the process is alive
 //	GET  /readyz            public   every dependency answers; 503 with reasons otherwise
@@ -37,6 +38,7 @@ import (
 
 	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/enrich"
 	"github.com/newswire/newswire/index"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -75,6 +77,9 @@ type Config struct {
 	// Queries reads entities in the search text; nil leaves the text as
 	// words only.
 	Queries QueryReader
+	// Catalogue answers /api/v1/treaties/{id}; it defaults to Queries
+	// when that implements it.
+	Catalogue Catalogue
 	// Articles and Timelines default to Searcher when it implements them.
 	Articles  ArticleReader
 	Timelines TimelineReader
@@ -113,6 +118,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 	if r, ok := cfg.Searcher.(TimelineReader); ok && cfg.Timelines == nil {
 		cfg.Timelines = r
 	}
+	if c, ok := cfg.Queries.(Catalogue); ok && cfg.Catalogue == nil {
+		cfg.Catalogue = c
+	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	// The route table: add routes here or through Config.Extra, never on
 	// s.mux directly, so each is guarded and the auth matrix sees it.
@@ -127,6 +135,7 @@ func New(cfg Config, log *zap.Logger) *Server {
 			Route{Pattern: "GET /api/v1/search", Scope: scope.Read, Handler: http.HandlerFunc(s.search)},
 			Route{Pattern: "GET /api/v1/search/export", Scope: scope.Read, Handler: http.HandlerFunc(s.export)},
 			Route{Pattern: "GET /api/v1/articles/{id}", Scope: scope.Read, Handler: http.HandlerFunc(s.article)},
+			Route{Pattern: "GET /api/v1/treaties/{id}", Scope: scope.Read, Handler: http.HandlerFunc(s.treaty)},
 			Route{Pattern: "GET /api/v1/treaties/{id}/timeline", Scope: scope.Read, Handler: http.HandlerFunc(s.timeline)},
 		)
 	}
@@ -360,6 +369,20 @@ func (s *Server) article(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeJSON(w, http.StatusOK, &e)
 	}
+}
+
+func (s *Server) treaty(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Catalogue == nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no treaty catalogue configured"})
+		return
+	}
+	id := r.PathValue("id")
+	e, ok := s.cfg.Catalogue.Resolve(enrich.KindTreaty, id)
+	if !ok || e.ID != id {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no treaty " + strconv.Quote(id) + " in the catalogue"})
+		return
+	}
+	writeJSON(w, http.StatusOK, treatyAnswer(e))
 }
 
 // TimelineAnswer is the body of GET /api/v1/treaties/{id}/timeline.

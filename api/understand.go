@@ -130,3 +130,45 @@ func quotedOrNegated(text string, i int) bool {
 	}
 	return i > 0 && text[i-1] == '-'
 }
+
+// Catalogue finds a catalogued entity by id or name. enrich.Tagger
+// implements it.
+type Catalogue interface {
+	Resolve(kind, idOrName string) (enrich.Entity, bool)
+}
+
+// TreatyAnswer is the body of GET /api/v1/treaties/{id}: the catalogue
+// entry of a treaty.
+type TreatyAnswer struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Aliases  []string `json:"aliases"`
+	Parties  []string `json:"parties"`            // ISO codes, or "multilateral"
+	Wikidata string   `json:"wikidata,omitempty"` // QID, where the catalogue has one
+}
+
+func treatyAnswer(e enrich.Entity) TreatyAnswer {
+	a := TreatyAnswer{ID: e.ID, Name: e.Label, Aliases: e.Aliases, Parties: e.Countries}
+	if a.Aliases == nil {
+		a.Aliases = []string{}
+	}
+	if a.Parties == nil {
+		a.Parties = []string{}
+	}
+	if isQID(e.ID) {
+		a.Wikidata = e.ID
+	}
+	return a
+}
+
+func isQID(s string) bool {
+	if len(s) < 2 || s[0] != 'Q' {
+		return false
+	}
+	for _, r := range s[1:] {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}

@@ -77,3 +77,30 @@ func TestEntityQueriesOnSamples(t *testing.T) {
 		}
 	}
 }
+
+func TestTreatyCatalogue(t *testing.T) {
+	tg, err := enrich.New(enrich.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := New(Config{Queries: tg}, zap.NewNop()).Handler()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/treaties/t-kp-ru-2024", nil))
+	var a TreatyAnswer
+	if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || rec.Code != 200 {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	if a.ID != "t-kp-ru-2024" || a.Name == "" || !slices.Contains(a.Parties, "KP") || !slices.Contains(a.Parties, "RU") {
+		t.Errorf("entry %+v", a)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/treaties/Q21707860", nil))
+	if err := json.Unmarshal(rec.Body.Bytes(), &a); err != nil || a.Wikidata != "Q21707860" {
+		t.Errorf("Paris Agreement entry %d %+v, want its Wikidata id", rec.Code, a)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/treaties/no-such", nil))
+	if rec.Code != 404 {
+		t.Errorf("unknown treaty: %d", rec.Code)
+	}
+}
