@@ -20,5 +20,6 @@ trap cleanup EXIT
 
 export NEWSWIRE_TEST_KAFKA="${NEWSWIRE_TEST_KAFKA:-127.0.0.1:9092}"
 export NEWSWIRE_TEST_ES="${NEWSWIRE_TEST_ES:-http://127.0.0.1:9200}"
+eval "$(bash deploy/local/browser.sh)"
 echo "integration targets: kafka=$NEWSWIRE_TEST_KAFKA es=$NEWSWIRE_TEST_ES"
 go test -count=1 -timeout 40m ${GOTESTFLAGS:-} ./...
