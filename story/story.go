@@ -27,10 +27,10 @@
 // content id. No state is shared, nothing is looked up, and a restart or a
 // rebalance only loses the memory: later copies then fall back to the
 // content id, never to a wrong story. The price is recall across
-// replicas, measured in the package's evaluation (TestEvaluation on 1 335
-// labelled articles, 1 004 of them edited copies: one memory gives pairwise
-// precision 0.990 and recall 0.964; three replicas 0.987 and 0.761; the
-// content id alone 0.986 and 0.701).
+// replicas, measured in the package's evaluation (TestEvaluation on 1 451
+// labelled articles, 1 036 of them edited copies: one memory gives pairwise
+// precision 1.000 and recall 0.955; three replicas 1.000 and 0.760; the
+// content id alone 1.000 and 0.696).
 //
 // The package is pure: no I/O, no clock.
 package story
@@ -154,18 +154,19 @@ func mix(x uint64) uint64 {
 func Sign(title, summary, body string) (sig Signature, ok bool) {
 	var sk sketcher
 	sk.reset()
-	if countWords(body, minWords) >= minWords {
-		// The content id skips the first paragraph when there are more:
-		// the lede and dateline are what copy desks rewrite.
-		if i := strings.Index(body, "\n\n"); i > 0 && strings.Contains(body[i+2:], "\n\n") {
-			sk.idFrom = math.MaxInt
-			sk.add(body[:i])
-			sk.idFrom = sk.nwords
-			sk.add(body[i:])
-		} else {
-			sk.add(body)
-		}
+	// The content id skips the first paragraph when there are more: the
+	// lede and dateline are what copy desks rewrite.
+	if i := strings.Index(body, "\n\n"); i > 0 && strings.Contains(body[i+2:], "\n\n") {
+		sk.idFrom = math.MaxInt
+		sk.add(body[:i])
+		sk.idFrom = sk.nwords
+		sk.add(body[i:])
 	} else {
+		sk.add(body)
+	}
+	if sk.nwords < minWords {
+		// A short body: the title and summary carry the report too.
+		sk.reset()
 		sk.add(title)
 		sk.add(summary)
 		sk.add(body)
@@ -212,31 +213,49 @@ func (sk *sketcher) reset() {
 
 // add feeds the words of s: runs of letters and digits, lower-cased.
 // Words run on across calls, as if the texts were joined by a space.
+// asciiWord maps an ASCII byte to its lower-case form when it is a
+// letter or digit, else to 0.
+var asciiWord = func() (t [utf8.RuneSelf]byte) {
+	for c := byte('0'); c <= '9'; c++ {
+		t[c] = c
+	}
+	for c := byte('a'); c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = c, c
+	}
+	return t
+}()
+
 func (sk *sketcher) add(s string) {
 	const offset, prime = 14695981039346656037, 1099511628211
 	h, in := uint64(offset), false
-	for i := 0; i <= len(s); {
-		var r rune
-		size := 1
-		if i < len(s) {
-			r, size = utf8.DecodeRuneInString(s[i:])
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			// ASCII fast path: most news copy is.
+			if l := asciiWord[c]; l != 0 {
+				h = (h ^ uint64(l)) * prime
+				in = true
+			} else if in {
+				sk.word(h)
+				h, in = offset, false
+			}
+			i++
+			continue
 		}
-		if i < len(s) && (unicode.IsLetter(r) || unicode.IsDigit(r)) {
-			r = unicode.ToLower(r)
-			if r < utf8.RuneSelf {
-				h = (h ^ uint64(r)) * prime
-			} else {
-				var buf [utf8.UTFMax]byte
-				for _, b := range buf[:utf8.EncodeRune(buf[:], r)] {
-					h = (h ^ uint64(b)) * prime
-				}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			var buf [utf8.UTFMax]byte
+			for _, b := range buf[:utf8.EncodeRune(buf[:], unicode.ToLower(r))] {
+				h = (h ^ uint64(b)) * prime
 			}
 			in = true
 		} else if in {
-			sk.word(mix(h))
+			sk.word(h)
 			h, in = offset, false
 		}
 		i += size
+	}
+	if in {
+		sk.word(h)
 	}
 }
 
@@ -247,8 +266,8 @@ func (sk *sketcher) word(h uint64) {
 	if sk.nwords < ShingleWords {
 		return
 	}
-	// Word hashes are already mixed; an odd-weighted sum keeps their
-	// order and one finaliser spreads it.
+	// An odd-weighted sum of the words' FNV hashes keeps their order;
+	// one finaliser spreads it.
 	x := uint64(0)
 	for _, w := range sk.win[IDWords-ShingleWords:] {
 		x = x*0x9e3779b97f4a7c15 + w
@@ -308,6 +327,7 @@ type entry struct {
 	id    string // article id
 	story string
 	sig   Signature
+	keys  [Bands]uint64 // band keys, kept to unindex the entry cheaply
 }
 
 // Clusterer assigns story ids. It is safe for concurrent use.
@@ -396,7 +416,7 @@ func (c *Clusterer) remember(id, story string, sig *Signature, keys [Bands]uint6
 		// Forget the evicted entry's keys where they still point at it.
 		old := c.next - uint64(len(c.ring)) + 1
 		for i := range Bands {
-			k := slot.sig.band(i)
+			k := slot.keys[i]
 			if c.bands[i][k] == old {
 				delete(c.bands[i], k)
 			}
@@ -405,7 +425,7 @@ func (c *Clusterer) remember(id, story string, sig *Signature, keys [Bands]uint6
 			delete(c.byID, slot.id)
 		}
 	}
-	*slot = entry{id: id, story: story, sig: *sig}
+	*slot = entry{id: id, story: story, sig: *sig, keys: keys}
 	c.next++
 	ref := c.next // sequence number + 1
 	for i, k := range keys {
