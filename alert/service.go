@@ -13,6 +13,7 @@ import (
 
 	"github.com/newswire/newswire/alert/match"
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/internal/httpjson"
 )
 
 // Service owns the rules in force: the rule store, the compiled Matcher
@@ -145,24 +146,17 @@ type errorBody struct {
 	Problems []match.Problem `json:"problems,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeErr(w http.ResponseWriter, err error) {
 	var ve *match.ValidationError
 	switch {
 	case errors.As(err, &ve):
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: ve.Error(), Problems: ve.Problems})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: ve.Error(), Problems: ve.Problems})
 	case errors.Is(err, ErrNotFound):
-		writeJSON(w, http.StatusNotFound, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusNotFound, errorBody{Error: err.Error()})
 	case errors.Is(err, ErrReadOnly), errors.Is(err, ErrConflict):
-		writeJSON(w, http.StatusConflict, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusConflict, errorBody{Error: err.Error()})
 	default:
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusInternalServerError, errorBody{Error: err.Error()})
 	}
 }
 
@@ -205,7 +199,7 @@ func (s *Service) list(w http.ResponseWriter, _ *http.Request) {
 			out.File.Error = err.Error()
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request) {
@@ -214,7 +208,7 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, redact(rule))
+	httpjson.Write(w, http.StatusOK, redact(rule))
 }
 
 func (s *Service) readRule(r *http.Request) (match.Rule, error) {
@@ -240,7 +234,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/alerts/rules/"+saved.ID)
-	writeJSON(w, http.StatusCreated, redact(saved))
+	httpjson.Write(w, http.StatusCreated, redact(saved))
 }
 
 func (s *Service) put(w http.ResponseWriter, r *http.Request) {
@@ -293,7 +287,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, redact(saved))
+	httpjson.Write(w, http.StatusOK, redact(saved))
 }
 
 func (s *Service) delete(w http.ResponseWriter, r *http.Request) {

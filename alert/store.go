@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
+	"github.com/newswire/newswire/internal/fsutil"
 )
 
 // Errors of the rule store.
@@ -254,42 +254,10 @@ func (s *RuleStore) saveLocked() error {
 	if err != nil {
 		return fmt.Errorf("encode alert rules: %w", err)
 	}
-	if err := writeFileAtomic(s.cfg.APIPath, append(b, '\n')); err != nil {
+	if err := fsutil.WriteFileAtomic(s.cfg.APIPath, append(b, '\n')); err != nil {
 		return fmt.Errorf("save alert rules: %w", err)
 	}
 	return nil
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		return errors.Join(err, tmp.Close())
-	}
-	if err := tmp.Sync(); err != nil {
-		return errors.Join(err, tmp.Close())
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	return errors.Join(d.Sync(), d.Close())
 }
 
 func newRuleID() string {

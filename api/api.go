@@ -17,7 +17,6 @@ package api
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -27,6 +26,7 @@ import (
 	"time"
 
 	"github.com/newswire/newswire/index"
+	"github.com/newswire/newswire/internal/httpjson"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
@@ -75,7 +75,7 @@ func New(cfg Config, log *zap.Logger) *Server {
 		s.mux.Handle("/api/v1/articles", cfg.Ingest)
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.Gatherer != nil {
@@ -106,7 +106,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -118,17 +118,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(reasons) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, http.StatusOK, map[string]any{"status": "ready"})
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
@@ -206,12 +199,12 @@ func parseDate(s string, endOfDay bool) (time.Time, error) {
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Searcher == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
 		return
 	}
 	q, err := ParseQuery(r.URL.Query())
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
@@ -219,15 +212,15 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Searcher.Search(ctx, q)
 	if err != nil {
 		if errors.Is(err, index.ErrBadQuery) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		s.log.Warn("search failed", zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
 		return
 	}
 	if res.Hits == nil {
 		res.Hits = []index.Hit{}
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }
