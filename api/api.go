@@ -53,8 +53,11 @@ type Config struct {
 	Checks   []Check      // run by /readyz
 	Gatherer prometheus.Gatherer
 	Extra    map[string]http.Handler // more routes (alert endpoints), pattern → handler
-	Timeout  time.Duration           // per search (default 10s)
+	Timeout  time.Duration           // per search (default DefaultSearchTimeout)
 }
+
+// DefaultSearchTimeout bounds one search unless Config.Timeout is set.
+const DefaultSearchTimeout = 10 * time.Second
 
 // Server holds the handlers and the readiness state.
 type Server struct {
@@ -67,7 +70,7 @@ type Server struct {
 // New builds the server's handler tree.
 func New(cfg Config, log *zap.Logger) *Server {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = DefaultSearchTimeout
 	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	s.mux.HandleFunc("GET /api/v1/search", s.search)

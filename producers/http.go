@@ -20,11 +20,17 @@ import (
 
 // IngestConfig configures the HTTP ingest endpoint.
 type IngestConfig struct {
-	MaxBodyBytes int64          // default 10 MiB
+	MaxBodyBytes int64          // default DefaultIngestMaxBodyBytes (10 MiB)
 	Limits       article.Limits // per-article limits
 	Token        string         // bearer token required when set
-	Timeout      time.Duration  // Kafka acknowledgement deadline (default 30s)
+	Timeout      time.Duration  // Kafka acknowledgement deadline (default DefaultIngestTimeout, 30s)
 }
+
+// Defaults of IngestConfig.
+const (
+	DefaultIngestMaxBodyBytes = 10 << 20
+	DefaultIngestTimeout      = 30 * time.Second
+)
 
 // Ingest is the handler of POST /api/v1/articles. A request carries one
 // article object, a JSON array of them, or JSON lines
@@ -41,10 +47,10 @@ type Ingest struct {
 // NewIngest builds the ingest handler.
 func NewIngest(cfg IngestConfig, pub *Publisher, log *zap.Logger) *Ingest {
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 10 << 20
+		cfg.MaxBodyBytes = DefaultIngestMaxBodyBytes
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+		cfg.Timeout = DefaultIngestTimeout
 	}
 	return &Ingest{cfg: cfg, pub: pub, log: log.With(zap.String("component", "ingest")), now: time.Now}
 }
