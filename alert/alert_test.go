@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
@@ -42,12 +41,12 @@ func testArticle(id string) *article.Enriched {
 	}}
 }
 
-func encodeArticle(t testing.TB, e *article.Enriched) kafka.Message {
+func encodeArticle(t testing.TB, e *article.Enriched) consumers.Record {
 	b, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kafka.Message{Topic: "news.enriched", Key: []byte(e.ID), Value: b}
+	return consumers.Record{Topic: "news.enriched", Key: []byte(e.ID), Value: b}
 }
 
 func compileRules(t testing.TB, rules ...match.Rule) *match.Matcher {
@@ -120,7 +119,7 @@ func TestAlerterOncePerRuleAndArticle(t *testing.T) {
 	a1, a2 := testArticle("a1"), testArticle("a2")
 	updated := testArticle("a1")
 	updated.Title += " (updated)"
-	batch := []kafka.Message{encodeArticle(t, a1), encodeArticle(t, a1), {Value: []byte("{bad")}}
+	batch := []consumers.Record{encodeArticle(t, a1), encodeArticle(t, a1), {Value: []byte("{bad")}}
 	res, err := stage.Process(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
@@ -131,18 +130,19 @@ func TestAlerterOncePerRuleAndArticle(t *testing.T) {
 	if k := string(res[0].Out[0].Key); k != "kp-ru-treaty/a1" || res[0].Out[0].Topic != "news.alerts" {
 		t.Errorf("key %q topic %q", k, res[0].Out[0].Topic)
 	}
-	// Redelivery of the same record before the next batch records it:
-	// not alerted again (the pairs are recorded at the start of Process).
-	res, err = stage.Process(ctx, []kafka.Message{encodeArticle(t, a1), encodeArticle(t, updated), encodeArticle(t, a2)})
+	// The runner reports the batch committed: its pairs are recorded, so
+	// a redelivery of the same article (or an update of it) does not alert
+	// again.
+	stage.Committed(batch, res)
+	batch2 := []consumers.Record{encodeArticle(t, a1), encodeArticle(t, updated), encodeArticle(t, a2)}
+	res, err = stage.Process(ctx, batch2)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res[0].Out)+len(res[1].Out) != 0 || len(res[2].Out) != 2 {
 		t.Fatalf("second batch: %d %d %d alerts", len(res[0].Out), len(res[1].Out), len(res[2].Out))
 	}
-	if err := stage.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	stage.Committed(batch2, res)
 	// State survives a restart.
 	if err := st.Close(); err != nil {
 		t.Fatal(err)
@@ -153,7 +153,7 @@ func TestAlerterOncePerRuleAndArticle(t *testing.T) {
 	}
 	defer st2.Close()
 	stage2, _ := NewAlerterStage(m, st2, AlerterConfig{Topic: "news.alerts"}, nil, zap.NewNop())
-	res, err = stage2.Process(ctx, []kafka.Message{encodeArticle(t, a1), encodeArticle(t, a2)})
+	res, err = stage2.Process(ctx, []consumers.Record{encodeArticle(t, a1), encodeArticle(t, a2)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,13 +169,20 @@ func TestAlerterUnacknowledgedIsNotRecorded(t *testing.T) {
 	st, _ := openState(t)
 	m := compileRules(t, kpRuTreaty)
 	stage, _ := NewAlerterStage(m, st, AlerterConfig{Topic: "news.alerts"}, nil, zap.NewNop())
-	if _, err := stage.Process(context.Background(), []kafka.Message{encodeArticle(t, testArticle("a1"))}); err != nil {
+	if _, err := stage.Process(context.Background(), []consumers.Record{encodeArticle(t, testArticle("a1"))}); err != nil {
 		t.Fatal(err)
 	}
-	// No further Process call: the batch may never have been written, so
-	// a new stage (a restart) must alert again.
+	// Not reported committed (abandoned at shutdown, say): nothing is
+	// recorded, so the next owner alerts again...
 	if ok, _ := st.Alerted("kp-ru-treaty", "a1"); ok {
 		t.Error("pair recorded before its alert was acknowledged")
+	}
+	// ...and a later batch's Process does not record it either.
+	if _, err := stage.Process(context.Background(), []consumers.Record{encodeArticle(t, testArticle("a2"))}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := st.Alerted("kp-ru-treaty", "a1"); ok {
+		t.Error("an abandoned batch's pair was recorded by the next batch")
 	}
 }
 
@@ -183,7 +190,7 @@ func TestAlerterMaxAge(t *testing.T) {
 	st, _ := openState(t)
 	stage, _ := NewAlerterStage(compileRules(t, kpRuTreaty), st, AlerterConfig{Topic: "t", MaxAge: time.Hour,
 		Now: func() time.Time { return t0.Add(48 * time.Hour) }}, nil, zap.NewNop())
-	res, err := stage.Process(context.Background(), []kafka.Message{encodeArticle(t, testArticle("old"))})
+	res, err := stage.Process(context.Background(), []consumers.Record{encodeArticle(t, testArticle("old"))})
 	if err != nil || len(res[0].Out) != 0 {
 		t.Errorf("old article alerted: %+v %v", res, err)
 	}

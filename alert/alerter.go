@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
@@ -40,24 +38,18 @@ type AlerterConfig struct {
 // consumers.Runner.
 //
 // "Once per (rule, article) ever" rests on State: a pair is recorded only
-// after its alert is acknowledged by the alerts topic. The runner calls
-// Process again only after it has written and committed the previous
-// batch, so the pairs of the previous batch are recorded at the start of
-// the next call (and checked in memory until then). If the process stops
-// between the acknowledgement and the record, those few pairs may be
-// alerted again by a replay; their records carry the same key, so a
-// consumer (and the delivery stage) can drop the repeat. Article updates
-// keep their id, so they never alert again. Undecodable articles are
-// poison; a state store failure is transient.
+// once the runner reports the batch that emitted it as committed (its
+// alert acknowledged by the alerts topic and the input offsets committed;
+// see consumers.CommitObserver). A batch abandoned at shutdown records
+// nothing, so its records are redone by the partition's next owner.
+// Article updates keep their id, so they never alert again. Undecodable
+// articles are poison; a state store failure is transient.
 type Alerter struct {
 	m   ArticleMatcher
 	st  *State
 	cfg AlerterConfig
 	met *Metrics
 	log *zap.Logger
-
-	mu      sync.Mutex
-	pending []string // pairs emitted by the last successful Process
 }
 
 // NewAlerterStage builds the alerter stage. met may be nil.
@@ -78,15 +70,7 @@ func NewAlerterStage(m ArticleMatcher, st *State, cfg AlerterConfig, met *Metric
 }
 
 // Process implements consumers.Stage.
-func (s *Alerter) Process(ctx context.Context, batch []kafka.Message) ([]consumers.Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// The previous batch's alerts are acknowledged: record them.
-	if err := s.st.markAlerted(s.pending, s.cfg.Now()); err != nil {
-		return nil, err
-	}
-	s.pending = nil
-
+func (s *Alerter) Process(ctx context.Context, batch []consumers.Record) ([]consumers.Result, error) {
 	type found struct {
 		e       article.Enriched
 		matches []match.Match
@@ -119,7 +103,7 @@ func (s *Alerter) Process(ctx context.Context, batch []kafka.Message) ([]consume
 	if err != nil {
 		return nil, err
 	}
-	var pending []string
+	emitted := 0
 	for i, f := range arts {
 		if f == nil {
 			continue
@@ -136,24 +120,29 @@ func (s *Alerter) Process(ctx context.Context, batch []kafka.Message) ([]consume
 			if err != nil {
 				return nil, fmt.Errorf("encode alert %s: %w", id, err)
 			}
-			res[i].Out = append(res[i].Out, kafka.Message{Topic: s.cfg.Topic, Key: []byte(id), Value: b})
-			pending = append(pending, id)
+			res[i].Out = append(res[i].Out, consumers.Record{Topic: s.cfg.Topic, Key: []byte(id), Value: b})
+			emitted++
 		}
 	}
-	s.pending = pending
-	s.met.emitted.Add(float64(len(pending)))
+	s.met.emitted.Add(float64(emitted))
 	return res, nil
 }
 
-// Flush records the alerts of the last batch as acknowledged. Call it
-// only when that batch is known to be written (a test, say); the runner
-// path needs no call.
-func (s *Alerter) Flush() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.st.markAlerted(s.pending, s.cfg.Now()); err != nil {
-		return err
+// Committed implements consumers.CommitObserver: the batch's alerts are
+// acknowledged and its offsets committed, so its pairs are recorded. A
+// failure to record is logged: the pairs stay unrecorded and a replay of
+// those articles would alert again (the delivery id lets receivers drop
+// the repeat).
+func (s *Alerter) Committed(_ []consumers.Record, results []consumers.Result) {
+	var keys []string
+	for _, r := range results {
+		for _, o := range r.Out {
+			if o.Topic == s.cfg.Topic {
+				keys = append(keys, string(o.Key))
+			}
+		}
 	}
-	s.pending = nil
-	return nil
+	if err := s.st.markAlerted(keys, s.cfg.Now()); err != nil {
+		s.log.Error("record alerted pairs", zap.Error(err), zap.Int("pairs", len(keys)))
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
@@ -84,11 +83,11 @@ func TestStagesOnEmbeddedBroker(t *testing.T) {
 	stopA := run("newswire-alert", tp.Enriched, "alert", alerter)
 	stopD := run("newswire-alert-deliver", tp.Alerts, "alert-deliver", deliver)
 
-	msgs := []kafka.Message{encodeArticle(t, testArticle("a1")), encodeArticle(t, testArticle("a2")), encodeArticle(t, testArticle("a1"))}
+	msgs := []consumers.Record{encodeArticle(t, testArticle("a1")), encodeArticle(t, testArticle("a2")), encodeArticle(t, testArticle("a1"))}
 	for i := range msgs {
 		msgs[i].Topic = tp.Enriched
 	}
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
+	if err := w.Write(ctx, msgs...); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(45 * time.Second)
@@ -96,7 +95,7 @@ func TestStagesOnEmbeddedBroker(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// Produce a1 again, as a replay would, then give it time.
-	if err := w.WriteMessages(ctx, msgs[0]); err != nil {
+	if err := w.Write(ctx, msgs[0]); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)

@@ -132,18 +132,7 @@ func (c Config) WithDefaults() Config {
 	if c.HTTPAddr == "" && slices.Contains(c.Roles, RoleServe) {
 		c.HTTPAddr = DefaultHTTPAddr
 	}
-	if c.Topics.Raw == "" {
-		c.Topics.Raw = consumers.DefaultTopics.Raw
-	}
-	if c.Topics.Enriched == "" {
-		c.Topics.Enriched = consumers.DefaultTopics.Enriched
-	}
-	if c.Topics.Alerts == "" {
-		c.Topics.Alerts = consumers.DefaultTopics.Alerts
-	}
-	if c.Topics.DLQ == "" {
-		c.Topics.DLQ = consumers.DefaultTopics.DLQ
-	}
+	c.Topics = c.Topics.WithDefaults()
 	if c.Partitions <= 0 {
 		c.Partitions = DefaultPartitions
 	}
@@ -311,7 +300,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 func (a *App) ensureTopics(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	spec := consumers.TopicSpec{Partitions: a.cfg.Partitions, ReplicationFactor: a.cfg.Replication}
+	spec := a.cfg.Topics.Spec(consumers.TopicSpec{Partitions: a.cfg.Partitions, ReplicationFactor: a.cfg.Replication})
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		reps, err := consumers.EnsureTopics(ctx, a.brokers, a.cfg.Topics.All(), spec)

@@ -11,7 +11,7 @@ import (
 // stageFlags are the flags of each stage command: a public contract
 // (scripts, manifests and NEWSWIRE_* variables use them).
 var stageFlags = func() map[string][]string {
-	kafka := []string{"brokers", "topic-raw", "topic-enriched", "topic-alerts", "topic-dlq", "partitions", "replication"}
+	kafka := []string{"brokers", "topic-raw", "topic-enriched", "topic-alerts", "topic-dlq", "topic-rules", "topic-alert-state", "partitions", "replication"}
 	es := []string{"es-url", "es-username", "es-password", "es-api-key", "es-ca-cert", "es-index", "es-compress", "es-max-retries", "es-replicas"}
 	process := []string{"http", "max-article-body", "shutdown-timeout", "log-format", "log-level"}
 	ingest := []string{"ingest-token", "max-body-bytes"}
@@ -30,7 +30,7 @@ var stageFlags = func() map[string][]string {
 // got its own set; run keeps them all but --setup.
 var allStageFlags = []string{
 	"brokers", "log-format", "log-level", "data-dir", "http", "embedded-broker", "sync-writes",
-	"topic-raw", "topic-enriched", "topic-alerts", "topic-dlq", "partitions", "replication", "group",
+	"topic-raw", "topic-enriched", "topic-alerts", "topic-dlq", "topic-rules", "topic-alert-state", "partitions", "replication", "group",
 	"rules", "alerts-allow-private", "samples", "ingest-token", "max-body-bytes", "max-article-body",
 	"shutdown-timeout", "es-url", "es-username", "es-password", "es-api-key", "es-ca-cert", "es-index",
 	"es-compress", "es-max-retries", "es-replicas",

@@ -337,6 +337,8 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	fs.StringVar(&cfg.Topics.Enriched, "topic-enriched", consumers.DefaultTopics.Enriched, "topic of enriched articles")
 	fs.StringVar(&cfg.Topics.Alerts, "topic-alerts", consumers.DefaultTopics.Alerts, "topic of alerts")
 	fs.StringVar(&cfg.Topics.DLQ, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
+	fs.StringVar(&cfg.Topics.Rules, "topic-rules", consumers.DefaultTopics.Rules, "compacted topic of alert rules")
+	fs.StringVar(&cfg.Topics.AlertState, "topic-alert-state", consumers.DefaultTopics.AlertState, "compacted changelog of the alerter's once-only state")
 	fs.IntVar(&cfg.Partitions, "partitions", app.DefaultPartitions, "partitions of topics this process creates")
 	fs.IntVar(&cfg.Replication, "replication", app.DefaultReplication, "replication factor of topics this process creates")
 	if consumes {
@@ -613,6 +615,8 @@ func cmdTopicsEnsure(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&topics.Enriched, "topic-enriched", topics.Enriched, "topic of enriched articles")
 	fs.StringVar(&topics.Alerts, "topic-alerts", topics.Alerts, "topic of alerts")
 	fs.StringVar(&topics.DLQ, "topic-dlq", topics.DLQ, "dead-letter topic")
+	fs.StringVar(&topics.Rules, "topic-rules", topics.Rules, "compacted topic of alert rules")
+	fs.StringVar(&topics.AlertState, "topic-alert-state", topics.AlertState, "compacted changelog of the alerter's once-only state")
 	cmd.group("Logging")
 	c.registerLog(fs)
 	if err := cmd.parse(args); err != nil {
@@ -623,7 +627,7 @@ func cmdTopicsEnsure(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
-	reps, err := consumers.EnsureTopics(ctx, c.brokerList(), topics.All(), spec)
+	reps, err := consumers.EnsureTopics(ctx, c.brokerList(), topics.All(), topics.Spec(spec))
 	if err != nil {
 		return err
 	}
