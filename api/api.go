@@ -21,7 +21,6 @@ package api
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/index"
+	"github.com/newswire/newswire/internal/httpjson"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
@@ -69,6 +69,9 @@ type Config struct {
 	NoPage bool
 }
 
+// DefaultSearchTimeout bounds one search unless Config.Timeout is set.
+const DefaultSearchTimeout = 10 * time.Second
+
 // Server holds the handlers and the readiness state.
 type Server struct {
 	cfg      Config
@@ -83,14 +86,14 @@ type Server struct {
 // matrix test also catches.
 func New(cfg Config, log *zap.Logger) *Server {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = DefaultSearchTimeout
 	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	// The route table: add routes here or through Config.Extra, never on
 	// s.mux directly, so each is guarded and the auth matrix sees it.
 	routes := []Route{
 		{Pattern: "GET /healthz", Scope: scope.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+			httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 		})},
 		{Pattern: "GET /readyz", Scope: scope.Public, Handler: http.HandlerFunc(s.ready)},
 	}
@@ -144,7 +147,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -156,17 +159,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(reasons) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, http.StatusOK, map[string]any{"status": "ready"})
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
@@ -244,12 +240,12 @@ func parseDate(s string, endOfDay bool) (time.Time, error) {
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Searcher == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
 		return
 	}
 	q, err := ParseQuery(r.URL.Query())
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
@@ -257,15 +253,15 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Searcher.Search(ctx, q)
 	if err != nil {
 		if errors.Is(err, index.ErrBadQuery) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		s.log.Warn("search failed", zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
 		return
 	}
 	if res.Hits == nil {
 		res.Hits = []index.Hit{}
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }
