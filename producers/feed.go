@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -449,7 +451,7 @@ func (p *FeedPoller) poll(ctx context.Context, feedURL string) (int, string, err
 		if it == nil {
 			continue
 		}
-		a := itemArticle(feed, it, doc.base)
+		a := itemArticle(feed, it, doc.base, feedURL)
 		if err := article.Normalize(&a, now); err != nil {
 			nInvalid++
 			p.log.Warn("feed item invalid", zap.String("feed", feedURL), zap.String("title", a.Title), zap.Error(err))
@@ -570,7 +572,7 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 }
 
 // itemArticle maps a feed item to an article (not yet normalised).
-func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL) article.Article {
+func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL, feedURL string) article.Article {
 	a := article.Article{
 		URL:      resolveLink(base, it.Link),
 		GUID:     strings.TrimSpace(it.GUID),
@@ -582,6 +584,9 @@ func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL) article.Arti
 	}
 	if a.GUID == "" {
 		a.GUID = a.URL
+	}
+	if a.GUID == "" {
+		a.ID = contentItemID(feedURL, it)
 	}
 	if a.Source == "" && base != nil {
 		a.Source = base.Hostname()
@@ -618,6 +623,23 @@ func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL) article.Arti
 		a.Updated = time.Time{}
 	}
 	return a
+}
+
+// contentItemID is the id of an item with neither link nor guid: derived
+// from the feed's URL and a hash of the item's title and content (its
+// description when it has no content), so that the same item seen at
+// the next poll gets the same id, and an edited one a new id.
+func contentItemID(feedURL string, it *gofeed.Item) string {
+	content := it.Content
+	if strings.TrimSpace(content) == "" {
+		content = it.Description
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(it.Title) + "\x00" + strings.TrimSpace(content)))
+	id, err := article.DeriveID("", feedURL, "content:"+hex.EncodeToString(sum[:16]))
+	if err != nil {
+		return "" // unreachable: the guid is never empty
+	}
+	return id
 }
 
 // resolveLink makes an item link absolute against the feed's URL and
