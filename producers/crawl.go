@@ -199,7 +199,7 @@ type Crawler struct {
 
 	mu    sync.Mutex
 	hosts map[string]*hostState
-	valid map[string]validators // by requested URL
+	valid map[string]validators // by page URL (after redirects)
 	order []string              // keys of valid, oldest first
 }
 
@@ -308,7 +308,7 @@ func (c *Crawler) Fetch(ctx context.Context, rawURL string) (*FetchedPage, error
 	}
 	requested := u.String()
 	for hop := 0; ; hop++ {
-		resp, err := c.get(ctx, u, requested)
+		resp, err := c.get(ctx, u)
 		if err != nil {
 			return nil, err
 		}
@@ -344,13 +344,13 @@ func discard(resp *http.Response) {
 
 // get requests one URL (one hop) politely, retrying 429 and 503. The
 // caller closes the body of the response.
-func (c *Crawler) get(ctx context.Context, u *url.URL, requested string) (*http.Response, error) {
+func (c *Crawler) get(ctx context.Context, u *url.URL) (*http.Response, error) {
 	h := c.host(u)
 	if err := c.allowed(ctx, h, u); err != nil {
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		resp, release, err := c.do(ctx, h, u, true, requested)
+		resp, release, err := c.do(ctx, h, u, true)
 		if err != nil {
 			return nil, err
 		}
@@ -391,7 +391,7 @@ func (r *releaseOnClose) Close() error {
 // do waits for a slot and the host's next start time, then sends one
 // request. On success the caller must call release once the body is
 // read.
-func (c *Crawler) do(ctx context.Context, h *hostState, u *url.URL, page bool, requested string) (*http.Response, func(), error) {
+func (c *Crawler) do(ctx context.Context, h *hostState, u *url.URL, page bool) (*http.Response, func(), error) {
 	select {
 	case h.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -417,7 +417,7 @@ func (c *Crawler) do(ctx context.Context, h *hostState, u *url.URL, page bool, r
 	req.Header.Set("User-Agent", c.cfg.userAgent())
 	if page {
 		req.Header.Set("Accept", "text/html, application/xhtml+xml;q=0.9")
-		if v, ok := c.remembered(requested); ok && u.String() == requested {
+		if v, ok := c.remembered(u.String()); ok {
 			if v.etag != "" {
 				req.Header.Set("If-None-Match", v.etag)
 			}
@@ -472,10 +472,11 @@ func (c *Crawler) Remember(p *FetchedPage) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.valid[p.Requested]; !ok {
-		c.order = append(c.order, p.Requested)
+	key := p.URL.String()
+	if _, ok := c.valid[key]; !ok {
+		c.order = append(c.order, key)
 	}
-	c.valid[p.Requested] = validators{etag: p.ETag, lastModified: p.LastModified}
+	c.valid[key] = validators{etag: p.ETag, lastModified: p.LastModified}
 	if over := len(c.order) - c.cfg.MaxRemembered; over > 0 {
 		for _, k := range c.order[:over] {
 			delete(c.valid, k)
@@ -540,7 +541,7 @@ func (c *Crawler) allowed(ctx context.Context, h *hostState, u *url.URL) error {
 func (c *Crawler) fetchRobots(ctx context.Context, h *hostState, u *url.URL) (*robotstxt.RobotsData, time.Duration, error) {
 	ru := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}
 	for hop := 0; hop <= maxPageRedirects; hop++ {
-		resp, release, err := c.do(ctx, h, ru, false, "")
+		resp, release, err := c.do(ctx, h, ru, false)
 		if err != nil {
 			return nil, 0, fmt.Errorf("robots.txt: %w", err)
 		}

@@ -2,16 +2,19 @@ package producers
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/newswire/newswire/article"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
 )
 
@@ -101,4 +104,48 @@ func readFixture(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// Two feed items reach one story through two tracking links; the page
+// names its canonical URL, so they make one article with the canonical
+// id, and neither link is fetched again at the next poll.
+func TestFeedFetchFullCanonicalID(t *testing.T) {
+	s := newURLSite(t)
+	s.handle("/r/2", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/story/harbour-bridge?utm_medium=email", http.StatusMovedPermanently)
+	})
+	s.handle("/feed.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		_, _ = w.Write([]byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Courier</title>
+<item><title>Bridge reopens</title><link>` + s.srv.URL + `/r/1</link><description>Teaser.</description></item>
+<item><title>Bridge reopens (newsletter)</title><link>` + s.srv.URL + `/r/2</link><description>Teaser.</description></item>
+</channel></rss>`))
+	})
+	pub := &fakePublisher{}
+	reg := prometheus.NewRegistry()
+	p, err := NewFeedPoller(FeedConfig{URLs: []string{s.srv.URL + "/feed.xml"}, FetchFull: true, Crawl: loopbackCrawl(), Jitter: -1},
+		pub, s.srv.Client(), zaptest.NewLogger(t), reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if n, err := p.PollOnce(ctx, s.srv.URL+"/feed.xml"); err != nil || n != 1 {
+		t.Fatalf("first poll = %d, %v", n, err)
+	}
+	a := pub.published()[0][0]
+	canonical := s.srv.URL + "/story/harbour-bridge"
+	wantID, _ := article.DeriveID(canonical, "", "")
+	if a.URL != canonical || a.ID != wantID || a.Title != "Bridge reopens" || len(a.Authors) != 1 {
+		t.Errorf("article url %q id %q title %q authors %v", a.URL, a.ID, a.Title, a.Authors)
+	}
+	pages := s.hits("/story/harbour-bridge")
+	if n, err := p.PollOnce(ctx, s.srv.URL+"/feed.xml"); err != nil || n != 0 {
+		t.Fatalf("second poll = %d, %v", n, err)
+	}
+	if s.hits("/story/harbour-bridge") != pages || s.hits("/r/1") != 1 || s.hits("/r/2") != 1 {
+		t.Errorf("links fetched again at the second poll")
+	}
+	if got := counter(t, p, "items", "seen"); got != 3 {
+		t.Errorf("seen items = %v, want 3 (one at the first poll, two at the second)", got)
+	}
 }
