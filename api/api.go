@@ -50,6 +50,7 @@ type Check struct {
 type Config struct {
 	Searcher Searcher     // required for /api/v1/search
 	Ingest   http.Handler // mounted at POST /api/v1/articles when set
+	Fetch    http.Handler // mounted at POST /api/v1/articles/fetch when set (ingest by URL)
 	Checks   []Check      // run by /readyz
 	Gatherer prometheus.Gatherer
 	Extra    map[string]http.Handler // more routes (alert endpoints), pattern → handler
@@ -73,6 +74,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 	s.mux.HandleFunc("GET /api/v1/search", s.search)
 	if cfg.Ingest != nil {
 		s.mux.Handle("/api/v1/articles", cfg.Ingest)
+	}
+	if cfg.Fetch != nil {
+		s.mux.Handle("POST /api/v1/articles/fetch", cfg.Fetch)
 	}
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
