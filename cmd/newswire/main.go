@@ -45,7 +45,7 @@ Usage:
   newswire index      [flags]   indexer stage (news.enriched → search store)
   newswire serve      [flags]   search API, ingest endpoint and search page
   newswire alert      [flags]   alerter and alert delivery (news.enriched → news.alerts → channels), rules API, live stream
-  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin) or RSS/Atom feeds (--feed)
+  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin), RSS/Atom feeds (--feed) or article pages (--url)
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
@@ -472,6 +472,12 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	fs.DurationVar(&fc.Timeout, "feed-timeout", producers.DefaultFeedTimeout, "timeout of one feed or page fetch")
 	fs.StringVar(&fc.UserAgent, "user-agent", "newswire/"+version, "User-Agent of feed requests")
 	once := fs.Bool("once", false, "poll every feed once and exit")
+	cmd.group("Ingest by URL")
+	var urls multiFlag
+	fs.Var(&urls, "url", "article page to fetch, extract and publish (repeatable)")
+	urlsFile := fs.String("urls-file", "", "file of article page URLs, one a line (# comments)")
+	fs.StringVar(&fc.Crawl.Contact, "contact", "", "URL or e-mail of whoever runs this crawler, sent in the User-Agent of page fetches")
+	fs.BoolVar(&fc.Crawl.AllowPrivate, "allow-private", false, "let page fetches reach loopback, private and link-local addresses")
 	cmd.group("Logging")
 	c.registerLog(fs)
 	if err := cmd.parse(args); err != nil {
@@ -489,8 +495,11 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 		}
 		feeds = append(feeds, more...)
 	}
-	if *file == "" && len(feeds) == 0 {
-		return errors.New("--file (- for stdin) or --feed/--feeds-file required")
+	if err := readURLList(*urlsFile, &urls); err != nil {
+		return err
+	}
+	if *file == "" && len(feeds) == 0 && len(urls) == 0 {
+		return errors.New("--file (- for stdin), --feed/--feeds-file or --url/--urls-file required")
 	}
 	if err := c.needBrokers(); err != nil {
 		return err
@@ -505,6 +514,8 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	pub := producers.NewPublisher(w, *topic, reg, log)
 	if *file != "" {
 		err = produceFile(ctx, *file, stdin, stderr, pub, *strict)
+	} else if len(urls) > 0 {
+		err = produceURLs(ctx, urls, fc, pub, log, reg, stderr)
 	} else {
 		fc.URLs = feeds
 		err = pollFeeds(ctx, fc, *once, pub, log, reg)
