@@ -320,6 +320,20 @@ func runSearch(t *testing.T, s index.Store, n int) {
 		}
 	})
 
+	t.Run("DatesOutOfRange", func(t *testing.T) {
+		// Row 5 of the hardening issue: a bound the store cannot hold is
+		// the query's fault, not the store's.
+		for name, q := range map[string]index.Query{
+			"from year zero": {From: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)},
+			"to year 9999":   {To: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+		} {
+			_, err := s.Search(ctx(t), q)
+			if !errors.Is(err, index.ErrBadQuery) {
+				t.Errorf("%s: Search error = %v, want one wrapping ErrBadQuery", name, err)
+			}
+		}
+	})
+
 	t.Run("Hit", func(t *testing.T) {
 		res := search(t, s, index.Query{Text: "pyongyang", Countries: []string{"KP"}, Leaders: []string{"Q56226"}, Sort: index.SortNewest})
 		checkIDs(t, res, ids("a01", "a10"))
