@@ -19,7 +19,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -47,7 +46,8 @@ Usage:
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
-  newswire dlq replay [flags]   re-drive dead letters into their source topics
+  newswire dlq replay|list|show  re-drive dead letters into their source topics, or inspect them
+  newswire audit      [flags]   check that every article on news.raw is searchable or dead-lettered
   newswire version
 
 Every flag can also be set by an environment variable: --data-dir is
@@ -71,13 +71,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "dlq" {
-		if len(rest) == 0 || rest[0] != "replay" {
-			fmt.Fprintln(stderr, `usage: newswire dlq replay --from <offset|RFC 3339 time> [--stage S] [flags]`)
-			return 2
-		}
-		cmd, rest = "dlq replay", rest[1:]
-	}
 	if cmd == "topics" {
 		if len(rest) == 0 || rest[0] != "ensure" {
 			fmt.Fprintln(stderr, `usage: newswire topics ensure [flags]`)
@@ -105,8 +98,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdTopicsEnsure(rest, stdout, stderr)
 	case "lag":
 		err = cmdLag(rest, stdout, stderr)
-	case "dlq replay":
-		err = cmdReplay(rest, stdout, stderr)
+	case "dlq":
+		err = cmdDLQ(rest, stdout, stderr)
+	case "audit":
+		err = cmdAudit(rest, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "newswire", version)
 	default:
@@ -526,48 +521,4 @@ func cmdLag(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(tw, "TOTAL\t\t\t\t%d\n", total)
 	return tw.Flush()
-}
-
-func cmdReplay(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire dlq replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	from := fs.String("from", "", "where to start in every partition: an offset, or an RFC 3339 time (required)")
-	opt := consumers.ReplayOptions{}
-	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
-	fs.StringVar(&opt.Stage, "stage", "", "replay only dead letters of this stage (enrich, index, alert)")
-	fs.BoolVar(&opt.DryRun, "dry-run", false, "count what would be replayed, write nothing")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := c.needBrokers(); err != nil {
-		return err
-	}
-	switch {
-	case *from == "":
-		return errors.New("--from required: an offset (0 for everything) or an RFC 3339 time")
-	default:
-		if t, err := time.Parse(time.RFC3339Nano, *from); err == nil {
-			opt.FromTime = t
-		} else if n, err := strconv.ParseInt(*from, 10, 64); err == nil && n >= 0 {
-			opt.FromOffset = n
-		} else {
-			return fmt.Errorf("--from %q: want an offset or an RFC 3339 time", *from)
-		}
-	}
-	log, w, err := c.writer()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	st, err := consumers.Replay(ctx, c.brokerList(), w, opt, log)
-	if cerr := w.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(st)
 }
