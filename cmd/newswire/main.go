@@ -19,7 +19,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -49,7 +48,8 @@ Usage:
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
-  newswire dlq replay [flags]   re-drive dead letters into their source topics
+  newswire dlq replay|list|show  re-drive dead letters into their source topics, or inspect them
+  newswire audit      [flags]   check that every article on news.raw is searchable or dead-lettered
   newswire token new|hash [flags] make an API token and its tokens-file entry, or hash one from stdin
   newswire version
 
@@ -94,7 +94,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	cmd, rest := args[0], args[1:]
 	for _, sub := range []struct{ cmd, sub, synopsis string }{
-		{"dlq", "replay", replaySynopsis},
 		{"topics", "ensure", ensureSynopsis},
 	} {
 		if cmd != sub.cmd {
@@ -129,8 +128,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdTopicsEnsure(rest, stdout, stderr)
 	case "lag":
 		err = cmdLag(rest, stdout, stderr)
-	case "dlq replay":
-		err = cmdReplay(rest, stdout, stderr)
+	case "dlq":
+		err = cmdDLQ(rest, stdout, stderr)
+	case "audit":
+		err = cmdAudit(rest, stdout, stderr)
 	case "token":
 		err = cmdToken(rest, stdin, stdout, stderr)
 	case "version":
@@ -721,58 +722,4 @@ func cmdLag(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(tw, "TOTAL\t\t\t\t%d\n", total)
 	return tw.Flush()
-}
-
-func cmdReplay(args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("newswire dlq replay", replaySynopsis,
-		"Re-drives dead letters into the topics they came from, with their original\n"+
-			"bytes, and prints what it did as JSON.",
-		[]string{
-			"newswire dlq replay --brokers kafka-1:9092 --from 2024-06-19T00:00:00Z --stage index --dry-run",
-			"newswire dlq replay --brokers kafka-1:9092 --from 0",
-		}, stderr)
-	fs := cmd.fs
-	var c common
-	opt := consumers.ReplayOptions{}
-	cmd.group("Replay")
-	from := fs.String("from", "", "where to start in every partition: an offset, or an RFC 3339 time (required)")
-	fs.StringVar(&opt.Stage, "stage", "", "replay only dead letters of this stage (enrich, index, alert)")
-	fs.BoolVar(&opt.DryRun, "dry-run", false, "count what would be replayed, write nothing")
-	cmd.group("Kafka")
-	c.registerBrokers(fs, brokersRequired)
-	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
-	cmd.group("Logging")
-	c.registerLog(fs)
-	if err := cmd.parse(args); err != nil {
-		return err
-	}
-	if err := c.needBrokers(); err != nil {
-		return err
-	}
-	switch {
-	case *from == "":
-		return errors.New("--from required: an offset (0 for everything) or an RFC 3339 time")
-	default:
-		if t, err := time.Parse(time.RFC3339Nano, *from); err == nil {
-			opt.FromTime = t
-		} else if n, err := strconv.ParseInt(*from, 10, 64); err == nil && n >= 0 {
-			opt.FromOffset = n
-		} else {
-			return fmt.Errorf("--from %q: want an offset or an RFC 3339 time", *from)
-		}
-	}
-	log, w, err := c.writer()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	st, err := consumers.Replay(ctx, c.brokerList(), w, opt, log)
-	if cerr := w.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(st)
 }
