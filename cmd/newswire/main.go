@@ -91,21 +91,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	for _, sub := range []struct{ cmd, sub, synopsis string }{
-		{"dlq", "replay", replaySynopsis},
-		{"topics", "ensure", ensureSynopsis},
-	} {
-		if cmd != sub.cmd {
-			continue
-		}
-		if len(rest) == 0 || rest[0] != sub.sub {
-			fmt.Fprintln(stderr, "usage:", sub.synopsis)
-			if len(rest) > 0 && isHelp(rest[0]) {
-				return 0
-			}
+	if cmd == "dlq" {
+		if len(rest) == 0 || rest[0] != "replay" {
+			fmt.Fprintln(stderr, "usage:", replaySynopsis)
 			return 2
 		}
-		cmd, rest = cmd+" "+sub.sub, rest[1:]
+		cmd, rest = "dlq replay", rest[1:]
+	}
+	if cmd == "topics" {
+		if len(rest) == 0 || rest[0] != "ensure" {
+			fmt.Fprintln(stderr, "usage:", ensureSynopsis)
+			return 2
+		}
+		cmd, rest = "topics ensure", rest[1:]
 	}
 	var err error
 	switch cmd {
