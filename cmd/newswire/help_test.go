@@ -13,7 +13,7 @@ import (
 var stageFlags = func() map[string][]string {
 	kafka := []string{"brokers", "topic-raw", "topic-enriched", "topic-alerts", "topic-dlq", "topic-rules", "topic-alert-state", "partitions", "replication"}
 	es := []string{"es-url", "es-username", "es-password", "es-api-key", "es-ca-cert", "es-index", "es-compress", "es-max-retries", "es-replicas"}
-	process := []string{"http", "max-article-body", "shutdown-timeout", "log-format", "log-level"}
+	process := []string{"http", "tokens-file", "insecure-no-auth", "max-article-body", "shutdown-timeout", "log-format", "log-level"}
 	ingest := []string{"ingest-token", "max-body-bytes"}
 	alerting := []string{"rules", "alerts-allow-private"}
 	join := func(lists ...[]string) []string { return slices.Concat(lists...) }
@@ -21,7 +21,7 @@ var stageFlags = func() map[string][]string {
 		"run":    join(kafka, es, process, ingest, alerting, []string{"embedded-broker", "sync-writes", "group", "data-dir", "samples"}),
 		"enrich": join(kafka, process, []string{"group"}),
 		"index":  join(kafka, es, process, []string{"group", "data-dir", "setup"}),
-		"serve":  join(kafka, es, process, ingest, []string{"data-dir"}),
+		"serve":  join(kafka, es, process, ingest, alerting, []string{"data-dir"}),
 		"alert":  join(kafka, process, alerting, []string{"group", "data-dir"}),
 	}
 }()
@@ -31,7 +31,7 @@ var stageFlags = func() map[string][]string {
 var allStageFlags = []string{
 	"brokers", "log-format", "log-level", "data-dir", "http", "embedded-broker", "sync-writes",
 	"topic-raw", "topic-enriched", "topic-alerts", "topic-dlq", "topic-rules", "topic-alert-state", "partitions", "replication", "group",
-	"rules", "alerts-allow-private", "samples", "ingest-token", "max-body-bytes", "max-article-body",
+	"rules", "alerts-allow-private", "samples", "ingest-token", "tokens-file", "insecure-no-auth", "max-body-bytes", "max-article-body",
 	"shutdown-timeout", "es-url", "es-username", "es-password", "es-api-key", "es-ca-cert", "es-index",
 	"es-compress", "es-max-retries", "es-replicas",
 }
@@ -89,7 +89,7 @@ func TestRunAcceptsEveryFlag(t *testing.T) {
 	values := map[string]string{
 		"partitions": "3", "replication": "1", "max-body-bytes": "100", "max-article-body": "100",
 		"es-max-retries": "1", "es-replicas": "0", "shutdown-timeout": "1s",
-		"sync-writes": "true", "alerts-allow-private": "true", "es-compress": "true",
+		"sync-writes": "true", "alerts-allow-private": "true", "es-compress": "true", "insecure-no-auth": "false",
 	}
 	var args []string
 	for _, f := range allStageFlags {

@@ -25,6 +25,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/newswire/newswire/api"
 	"github.com/newswire/newswire/app"
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/consumers"
@@ -44,11 +45,12 @@ Usage:
   newswire index      [flags]   indexer stage (news.enriched → search store)
   newswire serve      [flags]   search API, ingest endpoint and search page
   newswire alert      [flags]   alerter and alert delivery (news.enriched → news.alerts → channels), rules API, live stream
-  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin) or RSS/Atom feeds (--feed)
+  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin), RSS/Atom feeds (--feed) or article pages (--url)
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
   newswire dlq replay [flags]   re-drive dead letters into their source topics
+  newswire token new|hash [flags] make an API token and its tokens-file entry, or hash one from stdin
   newswire version
 
 Every flag can also be set by an environment variable: --data-dir is
@@ -127,6 +129,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdLag(rest, stdout, stderr)
 	case "dlq replay":
 		err = cmdReplay(rest, stdout, stderr)
+	case "token":
+		err = cmdToken(rest, stdin, stdout, stderr)
 	case "version":
 		err = cmdVersion(rest, stdout, stderr)
 	default:
@@ -352,13 +356,18 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	}
 
 	cmd.group("HTTP")
-	fs.StringVar(&cfg.HTTPAddr, "http", app.DefaultHTTPAddr, "HTTP listen address (health, metrics; search API and page with serve)")
+	fs.StringVar(&cfg.HTTPAddr, "http", app.DefaultHTTPAddr, "HTTP listen address (health, metrics; search API, page, rules API and alert stream with serve)")
+	// Authentication (README "Authentication"): tokens from --tokens-file
+	// and NEWSWIRE_TOKENS (name:scope+scope:token,…; not a flag, so no
+	// token shows in the process list).
+	tokensFile := fs.String("tokens-file", "", "YAML or JSON file of API tokens: name, scopes, sha256 of the token (newswire token new prints an entry)")
+	fs.BoolVar(&cfg.InsecureNoAuth, "insecure-no-auth", false, "serve the HTTP API without tokens on a non-loopback address (trusted networks only)")
 	if has(app.RoleServe) {
-		fs.StringVar(&cfg.IngestToken, "ingest-token", "", "bearer token required by POST /api/v1/articles (empty: no auth)")
+		fs.StringVar(&cfg.IngestToken, "ingest-token", "", "deprecated: a token with the ingest scope (see --tokens-file); setting it turns authentication on for every route")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", producers.DefaultIngestMaxBodyBytes, "largest ingest request body")
 	}
 
-	if has(app.RoleAlert) {
+	if has(app.RoleAlert) || has(app.RoleServe) {
 		cmd.group("Alerting")
 		fs.StringVar(&cfg.RulesFile, "rules", "", "YAML file of standing alert rules (reloaded on change and on SIGHUP)")
 		fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
@@ -405,6 +414,10 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		log.Info("index set up")
 		return st.Close()
 	}
+	if cfg.Tokens, err = api.LoadTokens(*tokensFile, os.Getenv("NEWSWIRE_TOKENS")); err != nil {
+		return err
+	}
+	_ = os.Unsetenv("NEWSWIRE_TOKENS") // hashed now; keep it from child processes
 	cfg.Roles = roles
 	cfg.Brokers = c.brokerList()
 	if name != "run" && len(cfg.Brokers) == 0 {
@@ -457,6 +470,12 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	fs.DurationVar(&fc.Timeout, "feed-timeout", producers.DefaultFeedTimeout, "timeout of one feed or page fetch")
 	fs.StringVar(&fc.UserAgent, "user-agent", "newswire/"+version, "User-Agent of feed requests")
 	once := fs.Bool("once", false, "poll every feed once and exit")
+	cmd.group("Ingest by URL")
+	var urls multiFlag
+	fs.Var(&urls, "url", "article page to fetch, extract and publish (repeatable)")
+	urlsFile := fs.String("urls-file", "", "file of article page URLs, one a line (# comments)")
+	fs.StringVar(&fc.Crawl.Contact, "contact", "", "URL or e-mail of whoever runs this crawler, sent in the User-Agent of page fetches")
+	fs.BoolVar(&fc.Crawl.AllowPrivate, "allow-private", false, "let page fetches reach loopback, private and link-local addresses")
 	cmd.group("Logging")
 	c.registerLog(fs)
 	if err := cmd.parse(args); err != nil {
@@ -474,8 +493,11 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 		}
 		feeds = append(feeds, more...)
 	}
-	if *file == "" && len(feeds) == 0 {
-		return errors.New("--file (- for stdin) or --feed/--feeds-file required")
+	if err := readURLList(*urlsFile, &urls); err != nil {
+		return err
+	}
+	if *file == "" && len(feeds) == 0 && len(urls) == 0 {
+		return errors.New("--file (- for stdin), --feed/--feeds-file or --url/--urls-file required")
 	}
 	if err := c.needBrokers(); err != nil {
 		return err
@@ -490,6 +512,8 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	pub := producers.NewPublisher(w, *topic, reg, log)
 	if *file != "" {
 		err = produceFile(ctx, *file, stdin, stderr, pub, *strict)
+	} else if len(urls) > 0 {
+		err = produceURLs(ctx, urls, fc, pub, log, reg, stderr)
 	} else {
 		fc.URLs = feeds
 		err = pollFeeds(ctx, fc, *once, pub, log, reg)

@@ -88,7 +88,8 @@ func scaleScenario(t *testing.T, brokers []string, n int) {
 	raw, enriched, dlq := prefix+".raw", prefix+".enriched", prefix+".dlq"
 	group := prefix + "-enrich"
 	bs := strings.Join(brokers, ",")
-	topicFlags := []string{"--brokers", bs, "--topic-raw", raw, "--topic-enriched", enriched, "--topic-alerts", prefix + ".alerts", "--topic-dlq", dlq}
+	topicFlags := []string{"--brokers", bs, "--topic-raw", raw, "--topic-enriched", enriched, "--topic-alerts", prefix + ".alerts", "--topic-dlq", dlq,
+		"--topic-rules", prefix + ".rules", "--topic-alert-state", prefix + ".alerts.state"}
 
 	var out bytes.Buffer
 	if code := run(append([]string{"topics", "ensure", "--partitions", "6"}, topicFlags...), nil, &out, &out); code != 0 {
