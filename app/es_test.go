@@ -135,6 +135,9 @@ func (p *proxy) up(t *testing.T) {
 // indexer holds its offsets and retries, and when the engine is back every
 // article is indexed exactly once and nothing is dead-lettered.
 func TestIndexerSurvivesEngineOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: waits out an engine outage; skipped with -short")
+	}
 	brokers := testsvc.KafkaBrokers(t)
 	esURL := testsvc.ESURL(t)
 	prefix := testsvc.UniqueName(t, "outage")

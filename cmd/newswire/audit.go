@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,8 +27,10 @@ var errAuditFailed = errors.New("audit: some articles are neither searchable nor
 // cmdAudit checks that every article on the raw topic over a range is
 // searchable at its newest version, or dead-lettered.
 func cmdAudit(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire audit", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire audit", "newswire audit --brokers <hosts> [--es-url URL] --from <offset|time> [--to <offset|time>] [--json]",
+		"Checks that every article on the raw topic over a range is in the search\nstore at its latest version, or dead-lettered; exits 1 when any is missing.",
+		[]string{"newswire audit --brokers kafka-1:9092 --es-url http://es:9200 --from 2024-06-19T00:00:00Z", "newswire audit --brokers 127.0.0.1:19092 --data-dir data --from 0 --json"}, stderr)
+	fs := cmd.fs
 	var c common
 	c.registerBrokers(fs, brokersRequired)
 	c.registerLog(fs)
@@ -42,7 +43,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&opt.RawTopic, "topic-raw", consumers.DefaultTopics.Raw, "topic of raw articles")
 	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
-	if err := parse(fs, args); err != nil {
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	var errs []error

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -43,8 +42,10 @@ func cmdDLQ(args []string, stdout, stderr io.Writer) error {
 func dlqStageHelp() string { return strings.Join(consumers.KnownStages, ", ") }
 
 func cmdReplay(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire dlq replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire dlq replay", "newswire dlq replay --from <offset|RFC 3339 time> [--stage S] [--max-attempts N] [--dry-run] [flags]",
+		"Re-drives dead letters into the topics they came from, with their original\nbytes, up to the end offsets seen at start, and prints what it did as JSON.",
+		[]string{"newswire dlq replay --brokers kafka-1:9092 --from 2024-06-19T00:00:00Z --stage index --dry-run", "newswire dlq replay --brokers kafka-1:9092 --from 0"}, stderr)
+	fs := cmd.fs
 	var c common
 	c.registerBrokers(fs, brokersRequired)
 	c.registerLog(fs)
@@ -54,7 +55,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&opt.Stage, "stage", "", "replay only dead letters of this stage ("+dlqStageHelp()+")")
 	fs.IntVar(&opt.MaxAttempts, "max-attempts", consumers.DefaultReplayMaxAttempts, "re-drive one record at most this many times in all (its newswire.replays header); records over it are reported, not replayed")
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "count what would be replayed, write nothing")
-	if err := parse(fs, args); err != nil {
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	if err := c.needBrokers(); err != nil {
@@ -99,8 +100,10 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdDLQList(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire dlq list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire dlq list", "newswire dlq list [--from <offset|time>] [--stage S] [--since T] [--until T] [--json] [flags]",
+		"Lists dead letters: key, stage, error, source topic/partition/offset, time\nand size, as a table or JSON lines.",
+		[]string{"newswire dlq list --brokers kafka-1:9092 --stage enrich --since 2024-06-19T00:00:00Z", "newswire dlq list --brokers kafka-1:9092 --json"}, stderr)
+	fs := cmd.fs
 	var c common
 	c.registerBrokers(fs, brokersRequired)
 	c.registerLog(fs)
@@ -111,7 +114,7 @@ func cmdDLQList(args []string, stdout, stderr io.Writer) error {
 	since := fs.String("since", "", "only dead letters written at or after this RFC 3339 time")
 	until := fs.String("until", "", "only dead letters written before this RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
-	if err := parse(fs, args); err != nil {
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	if err := c.needBrokers(); err != nil {
@@ -169,8 +172,10 @@ func cmdDLQList(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdDLQShow(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire dlq show", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire dlq show", "newswire dlq show <partition>/<offset> [--json] [flags]",
+		"Shows one dead letter with its headers and value.",
+		[]string{"newswire dlq show --brokers kafka-1:9092 2/117"}, stderr)
+	fs := cmd.fs
 	var c common
 	c.registerBrokers(fs, brokersRequired)
 	c.registerLog(fs)
@@ -181,7 +186,7 @@ func cmdDLQShow(args []string, stdout, stderr io.Writer) error {
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		posArg, args = args[0], args[1:]
 	}
-	if err := parse(fs, args); err != nil {
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	if posArg == "" && fs.NArg() == 1 {

@@ -71,7 +71,6 @@ const adminTimeout = 30 * time.Second
 
 // Synopses of the commands with a sub-command.
 const (
-	replaySynopsis = "newswire dlq replay --from <offset|RFC 3339 time> [--stage S] [flags]"
 	ensureSynopsis = "newswire topics ensure [flags]"
 )
 
@@ -93,20 +92,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	for _, sub := range []struct{ cmd, sub, synopsis string }{
-		{"topics", "ensure", ensureSynopsis},
-	} {
-		if cmd != sub.cmd {
-			continue
-		}
-		if len(rest) == 0 || rest[0] != sub.sub {
-			fmt.Fprintln(stderr, "usage:", sub.synopsis)
+	if cmd == "topics" {
+		if len(rest) == 0 || rest[0] != "ensure" {
+			fmt.Fprintln(stderr, "usage:", ensureSynopsis)
 			if len(rest) > 0 && isHelp(rest[0]) {
 				return 0
 			}
 			return 2
 		}
-		cmd, rest = cmd+" "+sub.sub, rest[1:]
+		cmd, rest = "topics ensure", rest[1:]
 	}
 	var err error
 	switch cmd {

@@ -234,6 +234,9 @@ func readIDs(t *testing.T, brokers []string, topic string) map[string]bool {
 }
 
 func TestScaleKillRestartEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 20 000 articles through three processes killed and restarted; skipped with -short")
+	}
 	b, err := broker.Start(broker.Config{}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
@@ -243,5 +246,8 @@ func TestScaleKillRestartEmbedded(t *testing.T) {
 }
 
 func TestScaleKillRestartRealKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 50 000 articles through three processes killed and restarted; skipped with -short")
+	}
 	scaleScenario(t, testsvc.KafkaBrokers(t), 50000)
 }
