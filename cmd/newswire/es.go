@@ -13,12 +13,14 @@ import (
 // esFlags are the Elasticsearch client flags (NEWSWIRE_ES_* variables).
 type esFlags struct {
 	urls     string
+	engine   string
 	cfg      elastic.Config
 	replicas int
 }
 
 func (e *esFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&e.urls, "es-url", "", "Elasticsearch node URL(s), comma separated (empty: the embedded index under --data-dir)")
+	fs.StringVar(&e.urls, "es-url", "", "Elasticsearch or OpenSearch node URL(s), comma separated (empty: the embedded index under --data-dir)")
+	fs.StringVar(&e.engine, "es-engine", string(elastic.EngineAuto), "search engine behind --es-url: auto (read from GET /), elasticsearch (7.10+, 8, 9) or opensearch (1.x, 2.x)")
 	fs.StringVar(&e.cfg.Username, "es-username", "", "Elasticsearch basic-auth user")
 	fs.StringVar(&e.cfg.Password, "es-password", "", "Elasticsearch basic-auth password")
 	fs.StringVar(&e.cfg.APIKey, "es-api-key", "", "Elasticsearch API key (base64 id:key)")
@@ -38,6 +40,11 @@ func (e *esFlags) opener() (func(*zap.Logger) (index.Store, error), error) {
 	}
 	cfg := e.cfg
 	cfg.Addresses = addrs
+	engine, err := elastic.ParseEngine(e.engine)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Engine = engine
 	cfg.Replicas = e.replicas
 	if e.replicas == 0 {
 		cfg.Replicas = elastic.NoReplicas

@@ -26,9 +26,9 @@ func TestMain(m *testing.M) {
 
 // newESStore returns a store on the test engine under a unique alias base,
 // set up, and removes its index and template when the test ends.
-func newESStore(t testing.TB) *Store {
+func newESStore(t testing.TB, url string) *Store {
 	t.Helper()
-	s := newESStoreNoSetup(t)
+	s := newESStoreNoSetup(t, url)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.Setup(ctx); err != nil {
@@ -38,17 +38,16 @@ func newESStore(t testing.TB) *Store {
 }
 
 // newESStoreNoSetup is newESStore without Setup.
-func newESStoreNoSetup(t testing.TB) *Store {
+func newESStoreNoSetup(t testing.TB, url string) *Store {
 	t.Helper()
-	url := testsvc.ESURL(t)
+	// The shipped client as the binary builds it; only the transport is
+	// ours, so that the test can close its idle connections (goleak).
 	base := &http.Transport{}
 	s, err := New(Config{
 		Addresses: []string{url},
 		Index:     testsvc.UniqueName(t, "nwtest"),
 		Replicas:  NoReplicas,
-		// The test engine predates the product header that the v8
-		// client insists on; only tests add it.
-		Transport: testsvc.ESTransport(base),
+		Transport: base,
 	}, zap.NewNop())
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -67,7 +66,7 @@ func newESStoreNoSetup(t testing.TB) *Store {
 func dropStore(t testing.TB, s *Store) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := s.es.Indices.Delete([]string{s.names.FirstIndex},
+	res, err := s.es.Indices.Delete([]string{s.names.Pattern},
 		s.es.Indices.Delete.WithContext(ctx), s.es.Indices.Delete.WithIgnoreUnavailable(true))
 	if err == nil {
 		err = decode(res, nil)
@@ -86,13 +85,23 @@ func dropStore(t testing.TB, s *Store) {
 	}
 }
 
-func TestConformance(t *testing.T) {
-	testsvc.ESURL(t) // skip or fail before any subtest
-	indextest.Run(t, func(t *testing.T) index.Store { return newESStore(t) })
+// engines runs f as one subtest per search engine under test.
+func engines(t *testing.T, f func(t *testing.T, url string)) {
+	for _, e := range testsvc.SearchEngines(t) {
+		t.Run(e.Name, func(t *testing.T) { f(t, e.URL) })
+	}
 }
 
-func TestSetupIdempotent(t *testing.T) {
-	s := newESStore(t)
+func TestConformance(t *testing.T) {
+	engines(t, func(t *testing.T, url string) {
+		indextest.Run(t, func(t *testing.T) index.Store { return newESStore(t, url) })
+	})
+}
+
+func TestSetupIdempotent(t *testing.T) { engines(t, testSetupIdempotent) }
+
+func testSetupIdempotent(t *testing.T, url string) {
+	s := newESStore(t, url)
 	ctx := context.Background()
 	for range 2 {
 		if err := s.Setup(ctx); err != nil {
@@ -107,13 +116,15 @@ func TestSetupIdempotent(t *testing.T) {
 	}
 }
 
-func TestSetupRefusesConflictingMapping(t *testing.T) {
+func TestSetupRefusesConflictingMapping(t *testing.T) { engines(t, testSetupRefusesConflictingMapping) }
+
+func testSetupRefusesConflictingMapping(t *testing.T, url string) {
 	ctx := context.Background()
 	other := mappings()
 	other["properties"].(map[string]any)["title"] = map[string]any{"type": "keyword"}
 
 	t.Run("template", func(t *testing.T) {
-		s := newESStoreNoSetup(t)
+		s := newESStoreNoSetup(t, url)
 		tmpl := s.templateBody()
 		tmpl["template"].(map[string]any)["mappings"] = other
 		res, err := s.es.Indices.PutIndexTemplate(s.names.Template, jsonBody(t, tmpl))
@@ -129,7 +140,7 @@ func TestSetupRefusesConflictingMapping(t *testing.T) {
 		}
 	})
 	t.Run("index", func(t *testing.T) {
-		s := newESStoreNoSetup(t)
+		s := newESStoreNoSetup(t, url)
 		res, err := s.es.Indices.Create(s.names.FirstIndex, s.es.Indices.Create.WithBody(jsonBody(t, map[string]any{
 			"settings": map[string]any{"number_of_replicas": 0},
 			"mappings": other,
@@ -157,8 +168,10 @@ func jsonBody(t *testing.T, v any) io.Reader {
 	return bytes.NewReader(b)
 }
 
-func TestIndexBatchRejection(t *testing.T) {
-	s := newESStore(t)
+func TestIndexBatchRejection(t *testing.T) { engines(t, testIndexBatchRejection) }
+
+func testIndexBatchRejection(t *testing.T, url string) {
+	s := newESStore(t, url)
 	ctx := context.Background()
 	docs := indextest.Corpus()[:3]
 	// A keyword longer than Lucene's term limit: the engine refuses the
