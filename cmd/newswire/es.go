@@ -34,22 +34,8 @@ func (e *esFlags) register(fs *flag.FlagSet) {
 // opener returns how to open the Elasticsearch store, or nil when no URL
 // is configured (the embedded index is used).
 func (e *esFlags) opener() (func(*zap.Logger) (index.Store, error), error) {
-	addrs := splitList(e.urls)
-	if len(addrs) == 0 {
-		return nil, nil
-	}
-	cfg := e.cfg
-	cfg.Addresses = addrs
-	engine, err := elastic.ParseEngine(e.engine)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Engine = engine
-	cfg.Replicas = e.replicas
-	if e.replicas == 0 {
-		cfg.Replicas = elastic.NoReplicas
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, ok, err := e.config()
+	if err != nil || !ok {
 		return nil, err
 	}
 	return func(log *zap.Logger) (index.Store, error) {
@@ -57,4 +43,27 @@ func (e *esFlags) opener() (func(*zap.Logger) (index.Store, error), error) {
 		defer cancel()
 		return elastic.Open(ctx, cfg, log)
 	}, nil
+}
+
+// config returns the store configuration, and false when no URL is set.
+func (e *esFlags) config() (elastic.Config, bool, error) {
+	addrs := splitList(e.urls)
+	if len(addrs) == 0 {
+		return elastic.Config{}, false, nil
+	}
+	cfg := e.cfg
+	cfg.Addresses = addrs
+	cfg.Replicas = e.replicas
+	if e.replicas == 0 {
+		cfg.Replicas = elastic.NoReplicas
+	}
+	engine, err := elastic.ParseEngine(e.engine)
+	if err != nil {
+		return elastic.Config{}, false, err
+	}
+	cfg.Engine = engine
+	if err := cfg.Validate(); err != nil {
+		return elastic.Config{}, false, err
+	}
+	return cfg, true, nil
 }

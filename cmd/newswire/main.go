@@ -47,6 +47,7 @@ Usage:
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
+  newswire index rollover [flags] new write generation on age/docs/size, delete generations past --retention
   newswire dlq replay [flags]   re-drive dead letters into their source topics
   newswire version
 
@@ -78,6 +79,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		cmd, rest = "dlq replay", rest[1:]
 	}
+	if cmd == "index" && len(rest) > 0 && rest[0] == "rollover" {
+		cmd, rest = "index rollover", rest[1:]
+	}
 	if cmd == "topics" {
 		if len(rest) == 0 || rest[0] != "ensure" {
 			fmt.Fprintln(stderr, `usage: newswire topics ensure [flags]`)
@@ -103,6 +107,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTag(rest, stdin, stdout, stderr)
 	case "topics ensure":
 		err = cmdTopicsEnsure(rest, stdout, stderr)
+	case "index rollover":
+		err = cmdRollover(rest, stdout, stderr)
 	case "lag":
 		err = cmdLag(rest, stdout, stderr)
 	case "dlq replay":

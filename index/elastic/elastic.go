@@ -185,6 +185,10 @@ type Store struct {
 
 	engineMu sync.Mutex
 	engine   EngineInfo // zero until Engine succeeds
+
+	topoMu sync.Mutex
+	topo   topology
+	topoAt time.Time // when topo was read; zero: read again
 }
 
 var _ index.Store = (*Store)(nil)

@@ -62,17 +62,30 @@ func newESStoreNoSetup(t testing.TB, url string) *Store {
 	return s
 }
 
-// dropStore deletes the store's index and template.
+// dropStore deletes the store's indices (every generation and the
+// re-enrichment state) by name, as Elasticsearch 8 requires, and its
+// template.
 func dropStore(t testing.TB, s *Store) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	res, err := s.es.Indices.Delete([]string{s.names.Pattern},
-		s.es.Indices.Delete.WithContext(ctx), s.es.Indices.Delete.WithIgnoreUnavailable(true))
+	res, err := s.es.Indices.Get([]string{s.names.Pattern, s.names.ReadAlias + ".*"},
+		s.es.Indices.Get.WithContext(ctx), s.es.Indices.Get.WithIgnoreUnavailable(true), s.es.Indices.Get.WithAllowNoIndices(true))
+	var got map[string]any
 	if err == nil {
-		err = decode(res, nil)
+		err = decode(res, &got)
+	}
+	var names []string
+	for n := range got {
+		names = append(names, n)
+	}
+	if err == nil && len(names) > 0 {
+		res, err = s.es.Indices.Delete(names, s.es.Indices.Delete.WithContext(ctx), s.es.Indices.Delete.WithIgnoreUnavailable(true))
+		if err == nil {
+			err = decode(res, nil)
+		}
 	}
 	if err != nil {
-		t.Errorf("delete index %s: %v", s.names.FirstIndex, err)
+		t.Errorf("delete indices %v: %v", names, err)
 	}
 	res, err = s.es.Indices.DeleteIndexTemplate(s.names.Template, s.es.Indices.DeleteIndexTemplate.WithContext(ctx))
 	if err == nil && res.StatusCode != http.StatusNotFound {
