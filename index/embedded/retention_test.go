@@ -18,7 +18,7 @@ func TestDeleteOlderThan(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	docs := indextest.Synthetic("k", 2500) // published over 30 days
-	docs[0].Published = time.Time{}      // no published time: kept
+	docs[0].Published = time.Time{}        // no published time: kept
 	if rej, err := s.IndexBatch(ctx, docs); err != nil || len(rej) > 0 {
 		t.Fatalf("IndexBatch: %v %v", rej, err)
 	}
