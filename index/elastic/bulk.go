@@ -210,6 +210,25 @@ func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]inde
 			add(i, target)
 		}
 	}
+	rej, err := s.sendUnits(ctx, docs, units)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rej {
+		if !rejected[r.Index] {
+			rejected[r.Index] = true
+			rejections = append(rejections, r)
+		}
+	}
+	sort.Slice(rejections, func(i, j int) bool { return rejections[i].Index < rejections[j].Index })
+	return rejections, nil
+}
+
+// sendUnits writes units with _bulk, retrying the transiently failed ones
+// with backoff; it returns the rejections, one per article at most.
+func (s *Store) sendUnits(ctx context.Context, docs []article.Enriched, units []unit) ([]index.Rejection, error) {
+	var rejections []index.Rejection
+	rejected := map[int]bool{}
 	pending := make([]int, len(units))
 	for k := range pending {
 		pending[k] = k
@@ -240,7 +259,6 @@ func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]inde
 			s.log.Warn("bulk items failed, retrying", zap.Int("failed", len(failed)), zap.Int("attempt", attempt+1), zap.String("reason", last))
 		}
 	}
-	sort.Slice(rejections, func(i, j int) bool { return rejections[i].Index < rejections[j].Index })
 	return rejections, nil
 }
 

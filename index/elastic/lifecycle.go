@@ -280,6 +280,9 @@ func (s *Store) Rollover(ctx context.Context, c RolloverConditions) (RolloverRes
 	if err != nil {
 		return RolloverResult{}, fmt.Errorf("rollover: %w", err)
 	}
+	if err := s.refuseDuringReenrich(ctx); err != nil {
+		return RolloverResult{}, err
+	}
 	conds := map[string]any{}
 	if c.MaxAge > 0 {
 		conds["max_age"] = fmt.Sprintf("%ds", int64(c.MaxAge/time.Second))
