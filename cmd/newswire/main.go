@@ -48,6 +48,7 @@ Usage:
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
   newswire index rollover [flags] new write generation on age/docs/size, delete generations past --retention
+  newswire reenrich   [flags]   re-tag every stored article with this build's tagger into a new index lineage, then swap the read alias
   newswire dlq replay [flags]   re-drive dead letters into their source topics
   newswire version
 
@@ -107,6 +108,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTag(rest, stdin, stdout, stderr)
 	case "topics ensure":
 		err = cmdTopicsEnsure(rest, stdout, stderr)
+	case "reenrich":
+		err = cmdReenrich(rest, stdout, stderr)
 	case "index rollover":
 		err = cmdRollover(rest, stdout, stderr)
 	case "lag":
