@@ -19,7 +19,7 @@ import (
 )
 
 // esOpener opens the Elasticsearch store at esURL under a unique alias
-// base. Only tests add the product header the test engine lacks.
+// base, with the client exactly as the binary builds it.
 func esOpener(t testing.TB, esURL, base string) func(*zap.Logger) (index.Store, error) {
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -28,7 +28,7 @@ func esOpener(t testing.TB, esURL, base string) func(*zap.Logger) (index.Store, 
 		defer cancel()
 		return elastic.Open(ctx, elastic.Config{
 			Addresses: []string{esURL}, Index: base, Replicas: elastic.NoReplicas,
-			Transport: testsvc.ESTransport(tr),
+			Transport: tr,
 		}, log)
 	}
 }
@@ -49,7 +49,12 @@ func dropIndex(t testing.TB, esURL, base string) {
 // same scenario as the embedded run, on real Kafka and the real engine.
 func TestEndToEndRealServices(t *testing.T) {
 	brokers := testsvc.KafkaBrokers(t)
-	esURL := testsvc.ESURL(t)
+	for _, e := range testsvc.SearchEngines(t) {
+		t.Run(e.Name, func(t *testing.T) { endToEndRealServices(t, brokers, e.URL) })
+	}
+}
+
+func endToEndRealServices(t *testing.T, brokers []string, esURL string) {
 	prefix := testsvc.UniqueName(t, "e2ees")
 	t.Cleanup(func() { dropIndex(t, esURL, prefix) })
 	a := newTestApp(t, Config{

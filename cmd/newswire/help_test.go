@@ -12,7 +12,7 @@ import (
 // (scripts, manifests and NEWSWIRE_* variables use them).
 var stageFlags = func() map[string][]string {
 	kafka := []string{"brokers", "topic-raw", "topic-enriched", "topic-alerts", "topic-dlq", "topic-rules", "topic-alert-state", "partitions", "replication"}
-	es := []string{"es-url", "es-username", "es-password", "es-api-key", "es-ca-cert", "es-index", "es-compress", "es-max-retries", "es-replicas"}
+	es := []string{"es-url", "es-engine", "es-username", "es-password", "es-api-key", "es-ca-cert", "es-index", "es-compress", "es-max-retries", "es-replicas"}
 	process := []string{"http", "tokens-file", "insecure-no-auth", "max-article-body", "shutdown-timeout", "log-format", "log-level"}
 	ingest := []string{"ingest-token", "max-body-bytes"}
 	alerting := []string{"rules", "alerts-allow-private"}

@@ -51,6 +51,8 @@ Usage:
   newswire dlq replay|list|show  re-drive dead letters into their source topics, or inspect them
   newswire audit      [flags]   check that every article on news.raw is searchable or dead-lettered
   newswire token new|hash [flags] make an API token and its tokens-file entry, or hash one from stdin
+  newswire index rollover [flags] new write generation on age/docs/size, delete generations past --retention
+  newswire reenrich   [flags]   re-tag every stored article with this build's tagger into a new index lineage, then swap the read alias
   newswire version
 
 Every flag can also be set by an environment variable: --data-dir is
@@ -92,6 +94,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
+	if cmd == "index" && len(rest) > 0 && rest[0] == "rollover" {
+		cmd, rest = "index rollover", rest[1:]
+	}
 	if cmd == "topics" {
 		if len(rest) == 0 || rest[0] != "ensure" {
 			fmt.Fprintln(stderr, "usage:", ensureSynopsis)
@@ -120,6 +125,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTag(rest, stdin, stdout, stderr)
 	case "topics ensure":
 		err = cmdTopicsEnsure(rest, stdout, stderr)
+	case "reenrich":
+		err = cmdReenrich(rest, stdout, stderr)
+	case "index rollover":
+		err = cmdRollover(rest, stdout, stderr)
 	case "lag":
 		err = cmdLag(rest, stdout, stderr)
 	case "dlq":
