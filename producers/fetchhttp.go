@@ -1,7 +1,6 @@
 package producers
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,13 +10,6 @@ import (
 
 	"go.uber.org/zap"
 )
-
-// FetchHandlerConfig configures POST /api/v1/articles/fetch.
-type FetchHandlerConfig struct {
-	// Token is a bearer token required when set (until scopes guard the
-	// route: it belongs to the ingest scope).
-	Token string
-}
 
 // maxFetchRequest caps the JSON body of a fetch request.
 const maxFetchRequest = 16 << 10
@@ -50,15 +42,16 @@ type fetchResponse struct {
 //	503                     Kafka did not acknowledge; retry
 //
 // result is the newswire_fulltext_total label of the outcome.
-func NewFetchHandler(cfg FetchHandlerConfig, ing *URLIngester, log *zap.Logger) http.Handler {
+//
+// Authentication is the API's: the route belongs to the ingest scope.
+func NewFetchHandler(ing *URLIngester, log *zap.Logger) http.Handler {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &fetchHandler{cfg: cfg, ing: ing, log: log.With(zap.String("component", "fetch_api"))}
+	return &fetchHandler{ing: ing, log: log.With(zap.String("component", "fetch_api"))}
 }
 
 type fetchHandler struct {
-	cfg FetchHandlerConfig
 	ing *URLIngester
 	log *zap.Logger
 }
@@ -73,14 +66,6 @@ func (h *fetchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		writeJSON(w, http.StatusMethodNotAllowed, fetchError{Error: "use POST"})
 		return
-	}
-	if h.cfg.Token != "" {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="newswire ingest"`)
-			writeJSON(w, http.StatusUnauthorized, fetchError{Error: "missing or wrong bearer token"})
-			return
-		}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {

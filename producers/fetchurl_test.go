@@ -226,7 +226,7 @@ func TestFetchHandler(t *testing.T) {
 	s := newURLSite(t)
 	pub := &urlPublisher{}
 	ing, _ := newTestURLIngester(t, URLConfig{Crawl: loopbackCrawl()}, pub)
-	api := httptest.NewServer(NewFetchHandler(FetchHandlerConfig{Token: "sesame"}, ing, zaptest.NewLogger(t)))
+	api := httptest.NewServer(NewFetchHandler(ing, zaptest.NewLogger(t)))
 	t.Cleanup(api.Close)
 	post := func(body, token string) (int, map[string]any) {
 		t.Helper()
@@ -250,7 +250,6 @@ func TestFetchHandler(t *testing.T) {
 		status            int
 		check             func(map[string]any) bool
 	}{
-		{"no token", `{"url":"` + story + `"}`, "", http.StatusUnauthorized, nil},
 		{"not JSON", `url=` + story, "sesame", http.StatusBadRequest, nil},
 		{"unknown field", `{"link":"` + story + `"}`, "sesame", http.StatusBadRequest, nil},
 		{"not http", `{"url":"file:///etc/passwd"}`, "sesame", http.StatusBadRequest, nil},

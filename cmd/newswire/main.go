@@ -25,6 +25,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/newswire/newswire/api"
 	"github.com/newswire/newswire/app"
 	"github.com/newswire/newswire/consumers"
 	"github.com/newswire/newswire/enrich"
@@ -48,6 +49,7 @@ Usage:
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
   newswire dlq replay [flags]   re-drive dead letters into their source topics
+  newswire token new|hash [flags] make an API token and its tokens-file entry, or hash one from stdin
   newswire version
 
 Every flag can also be set by an environment variable: --data-dir is
@@ -107,6 +109,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdLag(rest, stdout, stderr)
 	case "dlq replay":
 		err = cmdReplay(rest, stdout, stderr)
+	case "token":
+		err = cmdToken(rest, stdin, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "newswire", version)
 	default:
@@ -225,17 +229,24 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	fs.StringVar(&cfg.Topics.Enriched, "topic-enriched", consumers.DefaultTopics.Enriched, "topic of enriched articles")
 	fs.StringVar(&cfg.Topics.Alerts, "topic-alerts", consumers.DefaultTopics.Alerts, "topic of alerts")
 	fs.StringVar(&cfg.Topics.DLQ, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
+	fs.StringVar(&cfg.Topics.Rules, "topic-rules", consumers.DefaultTopics.Rules, "compacted topic of alert rules")
+	fs.StringVar(&cfg.Topics.AlertState, "topic-alert-state", consumers.DefaultTopics.AlertState, "compacted changelog of the alerter's once-only state")
 	fs.IntVar(&cfg.Partitions, "partitions", 6, "partitions of topics this process creates")
 	fs.IntVar(&cfg.Replication, "replication", 1, "replication factor of topics this process creates")
 	group := fs.String("group", "", "consumer group id (default newswire-enrich, newswire-index, newswire-alert by stage)")
 	fs.StringVar(&cfg.RulesFile, "rules", "", "YAML file of standing alert rules (reloaded on change and on SIGHUP)")
 	fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
 	fs.StringVar(&cfg.Samples, "samples", "", "JSON-lines file of articles to publish at start (make run: samples/articles.jsonl)")
-	fs.StringVar(&cfg.IngestToken, "ingest-token", "", "bearer token required by POST /api/v1/articles (empty: no auth)")
 	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 10<<20, "largest ingest request body")
 	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", 1<<20, "largest article body in bytes")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "deadline for finishing in-flight work at shutdown")
 	esFlags.register(fs)
+	// Authentication (README "Authentication"): tokens from --tokens-file
+	// and NEWSWIRE_TOKENS (name:scope+scope:token,…; not a flag, so no
+	// token shows in the process list).
+	tokensFile := fs.String("tokens-file", "", "YAML or JSON file of API tokens: name, scopes, sha256 of the token (newswire token new prints an entry)")
+	fs.BoolVar(&cfg.InsecureNoAuth, "insecure-no-auth", false, "serve the HTTP API without tokens on a non-loopback address (trusted networks only)")
+	fs.StringVar(&cfg.IngestToken, "ingest-token", "", "deprecated: a token with the ingest scope (see --tokens-file); setting it turns authentication on for every route")
 	setupOnly := false
 	if name == "index" {
 		fs.BoolVar(&setupOnly, "setup", false, "create or check the index template, index and aliases, then exit (also done at every start)")
@@ -268,6 +279,10 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		log.Info("index set up")
 		return st.Close()
 	}
+	if cfg.Tokens, err = api.LoadTokens(*tokensFile, os.Getenv("NEWSWIRE_TOKENS")); err != nil {
+		return err
+	}
+	_ = os.Unsetenv("NEWSWIRE_TOKENS") // hashed now; keep it from child processes
 	cfg.Roles = roles
 	cfg.Brokers = c.brokerList()
 	if name != "run" && len(cfg.Brokers) == 0 {
@@ -465,6 +480,8 @@ func cmdTopicsEnsure(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&topics.Enriched, "topic-enriched", topics.Enriched, "topic of enriched articles")
 	fs.StringVar(&topics.Alerts, "topic-alerts", topics.Alerts, "topic of alerts")
 	fs.StringVar(&topics.DLQ, "topic-dlq", topics.DLQ, "dead-letter topic")
+	fs.StringVar(&topics.Rules, "topic-rules", topics.Rules, "compacted topic of alert rules")
+	fs.StringVar(&topics.AlertState, "topic-alert-state", topics.AlertState, "compacted changelog of the alerter's once-only state")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -473,7 +490,7 @@ func cmdTopicsEnsure(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	reps, err := consumers.EnsureTopics(ctx, c.brokerList(), topics.All(), spec)
+	reps, err := consumers.EnsureTopics(ctx, c.brokerList(), topics.All(), topics.Spec(spec))
 	if err != nil {
 		return err
 	}
