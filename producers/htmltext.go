@@ -56,14 +56,6 @@ func isDocument(s string) bool {
 	return strings.Contains(head, "<!doctype") || strings.Contains(head, "<html")
 }
 
-// nodeText renders the subtree of n as HTMLToText would, also dropping
-// the elements for which skip (may be nil) returns true.
-func nodeText(n *html.Node, skip func(*html.Node) bool) string {
-	w := &textWriter{skip: skip}
-	w.node(n)
-	return w.String()
-}
-
 // dropAlways lists the elements whose content is never prose.
 var dropAlways = map[atom.Atom]bool{
 	atom.Script: true, atom.Style: true, atom.Nav: true, atom.Footer: true,
@@ -105,7 +97,6 @@ type textWriter struct {
 	prefix  string
 	lists   []list
 	preDeep int
-	skip    func(*html.Node) bool
 	// softInline asks for a space at the edges of inline elements when a
 	// letter or digit meets another there, for trees that lost the white
 	// space between elements (the output of an extractor).
@@ -196,7 +187,7 @@ func (w *textWriter) node(n *html.Node) {
 		return
 	}
 	a := n.DataAtom
-	if dropAlways[a] || (a == 0 && n.Namespace != "") || (w.skip != nil && w.skip(n)) {
+	if dropAlways[a] || (a == 0 && n.Namespace != "") {
 		return
 	}
 	switch {
