@@ -20,6 +20,12 @@ import (
 // trailing whitespace. Text inside <pre> keeps its line breaks. Malformed
 // HTML is repaired the way a browser would (HTML5 parsing rules); text
 // that is not HTML at all comes back with its whitespace collapsed.
+//
+// Feed fragments are converted here rather than by the article
+// extractor: a fragment is all text, with nothing to discard, and on the
+// HTML fragments of our and gofeed's test feeds the extractor kept 98% of
+// this text, lost the list and paragraph layout, and took 60 times as
+// long.
 func HTMLToText(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
