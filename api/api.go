@@ -21,7 +21,6 @@ package api
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -33,7 +32,9 @@ import (
 	"time"
 
 	"github.com/newswire/newswire/api/scope"
+	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/index"
+	"github.com/newswire/newswire/internal/httpjson"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
@@ -70,6 +71,9 @@ type Config struct {
 	NoPage bool
 }
 
+// DefaultSearchTimeout bounds one search unless Config.Timeout is set.
+const DefaultSearchTimeout = 10 * time.Second
+
 // Server holds the handlers and the readiness state.
 type Server struct {
 	cfg      Config
@@ -84,14 +88,14 @@ type Server struct {
 // matrix test also catches.
 func New(cfg Config, log *zap.Logger) *Server {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = DefaultSearchTimeout
 	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	// The route table: add routes here or through Config.Extra, never on
 	// s.mux directly, so each is guarded and the auth matrix sees it.
 	routes := []Route{
 		{Pattern: "GET /healthz", Scope: scope.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+			httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 		})},
 		{Pattern: "GET /readyz", Scope: scope.Public, Handler: http.HandlerFunc(s.ready)},
 	}
@@ -148,7 +152,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -160,17 +164,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(reasons) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, http.StatusOK, map[string]any{"status": "ready"})
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
@@ -217,10 +214,16 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		errs = append(errs, errors.New(`sort must be "relevance" or "newest"`))
 	}
 	var err error
-	if q.From, err = parseDate(get("from"), false); err != nil {
+	if q.From, err = parseDate(get("from"), false); err == nil {
+		err = checkDateRange(q.From)
+	}
+	if err != nil {
 		errs = append(errs, errors.New("from: "+err.Error()))
 	}
-	if q.To, err = parseDate(get("to"), true); err != nil {
+	if q.To, err = parseDate(get("to"), true); err == nil {
+		err = checkDateRange(q.To)
+	}
+	if err != nil {
 		errs = append(errs, errors.New("to: "+err.Error()))
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
@@ -246,14 +249,23 @@ func parseDate(s string, endOfDay bool) (time.Time, error) {
 	return t, nil
 }
 
+// checkDateRange refuses a bound the search stores cannot hold.
+func checkDateRange(t time.Time) error {
+	if t.IsZero() || article.TimeInRange(t) {
+		return nil
+	}
+	return fmt.Errorf("%s is outside the range the search stores hold (%s to %s)",
+		t.Format(time.RFC3339), article.MinTime.Format(time.DateOnly), article.MaxTime.Format(time.DateOnly))
+}
+
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Searcher == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
 		return
 	}
 	q, err := ParseQuery(r.URL.Query())
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
@@ -261,15 +273,15 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Searcher.Search(ctx, q)
 	if err != nil {
 		if errors.Is(err, index.ErrBadQuery) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		s.log.Warn("search failed", zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
 		return
 	}
 	if res.Hits == nil {
 		res.Hits = []index.Hit{}
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }

@@ -55,8 +55,8 @@ const (
 // AllRoles is what `newswire run` starts.
 var AllRoles = []string{RoleEnrich, RoleIndex, RoleAlert, RoleServe}
 
-// Config is everything a process needs. Zero values take the documented
-// defaults in Validate.
+// Config is everything a process needs. Zero values take the defaults
+// (the Default constants; see WithDefaults).
 type Config struct {
 	Roles []string // default AllRoles
 
@@ -114,50 +114,72 @@ type Config struct {
 	FlushInterval time.Duration
 }
 
-// Validate fills in defaults and checks the configuration.
-func (c *Config) Validate() error {
+// Defaults of Config, also the defaults of the command-line flags.
+const (
+	DefaultEmbeddedBrokerAddr = "127.0.0.1:19092"
+	DefaultDataDir            = "data"
+	DefaultHTTPAddr           = "127.0.0.1:8080"
+	DefaultPartitions         = 6
+	DefaultReplication        = 1
+	DefaultEnrichGroup        = "newswire-enrich"
+	DefaultIndexGroup         = "newswire-index"
+	DefaultAlertGroup         = "newswire-alert"
+	DefaultShutdownTimeout    = 30 * time.Second
+)
+
+// WithDefaults returns c with every unset field at its default. New
+// applies it before Validate.
+func (c Config) WithDefaults() Config {
 	if len(c.Roles) == 0 {
 		c.Roles = AllRoles
 	}
 	if c.EmbeddedBrokerAddr == "" {
-		c.EmbeddedBrokerAddr = "127.0.0.1:19092"
+		c.EmbeddedBrokerAddr = DefaultEmbeddedBrokerAddr
 	}
 	if c.DataDir == "" {
-		c.DataDir = "data"
+		c.DataDir = DefaultDataDir
 	}
 	if c.HTTPAddr == "" && slices.Contains(c.Roles, RoleServe) {
-		c.HTTPAddr = "127.0.0.1:8080"
+		c.HTTPAddr = DefaultHTTPAddr
 	}
 	c.Topics = c.Topics.WithDefaults()
 	if c.Partitions <= 0 {
-		c.Partitions = 6
+		c.Partitions = DefaultPartitions
 	}
 	if c.Replication <= 0 {
-		c.Replication = 1
+		c.Replication = DefaultReplication
 	}
 	if c.EnrichGroup == "" {
-		c.EnrichGroup = "newswire-enrich"
+		c.EnrichGroup = DefaultEnrichGroup
 	}
 	if c.IndexGroup == "" {
-		c.IndexGroup = "newswire-index"
+		c.IndexGroup = DefaultIndexGroup
 	}
 	if c.AlertGroup == "" {
-		c.AlertGroup = "newswire-alert"
+		c.AlertGroup = DefaultAlertGroup
 	}
 	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 30 * time.Second
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	return c
+}
+
+// Validate reports every problem with the configuration (after defaults)
+// at once. It changes nothing.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	var errs []error
 	for _, r := range c.Roles {
 		switch r {
 		case RoleEnrich, RoleIndex, RoleAlert, RoleServe:
 		default:
-			return fmt.Errorf("unknown role %q", r)
+			errs = append(errs, fmt.Errorf("unknown role %q", r))
 		}
 	}
 	if slices.Contains(c.Roles, RoleEnrich) && c.Tagger == nil {
-		return errors.New("the enrich role needs a tagger")
+		errs = append(errs, errors.New("the enrich role needs a tagger"))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // App is a running process.
@@ -193,6 +215,7 @@ type App struct {
 
 // New builds an app; Start starts it.
 func New(cfg Config, log *zap.Logger, reg *prometheus.Registry) (*App, error) {
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -504,6 +527,11 @@ func (a *App) startHTTP() error {
 			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
 		}, a.pub, a.log)
 		cfg.Extra = a.alertSvc.Routes()
+		ing, err := producers.NewURLIngester(producers.URLConfig{Limits: a.cfg.Limits}, a.pub, a.log, a.reg)
+		if err != nil {
+			return fmt.Errorf("ingest by URL: %w", err)
+		}
+		cfg.Fetch = producers.NewFetchHandler(ing, a.log)
 	} else {
 		cfg.NoPage = true // stage processes answer health, readiness and metrics only
 	}

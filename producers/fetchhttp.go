@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/newswire/newswire/internal/httpjson"
 	"mime"
 	"net/http"
 	"strings"
@@ -64,12 +65,12 @@ type fetchError struct {
 func (h *fetchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, fetchError{Error: "use POST"})
+		httpjson.Write(w, http.StatusMethodNotAllowed, fetchError{Error: "use POST"})
 		return
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {
-			writeJSON(w, http.StatusUnsupportedMediaType, fetchError{Error: fmt.Sprintf("content type %q not supported: use application/json", ct)})
+			httpjson.Write(w, http.StatusUnsupportedMediaType, fetchError{Error: fmt.Sprintf("content type %q not supported: use application/json", ct)})
 			return
 		}
 	}
@@ -77,20 +78,20 @@ func (h *fetchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFetchRequest))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeJSON(w, http.StatusBadRequest, fetchError{Error: "body must be {\"url\": \"http(s)://…\"}: " + err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, fetchError{Error: "body must be {\"url\": \"http(s)://…\"}: " + err.Error()})
 		return
 	}
 	if dec.More() {
-		writeJSON(w, http.StatusBadRequest, fetchError{Error: "body must hold one JSON object"})
+		httpjson.Write(w, http.StatusBadRequest, fetchError{Error: "body must hold one JSON object"})
 		return
 	}
 	if !isHTTPURL(strings.TrimSpace(req.URL)) {
-		writeJSON(w, http.StatusBadRequest, fetchError{Error: fmt.Sprintf("url %q is not an absolute http or https URL", req.URL)})
+		httpjson.Write(w, http.StatusBadRequest, fetchError{Error: fmt.Sprintf("url %q is not an absolute http or https URL", req.URL)})
 		return
 	}
 	a, err := h.ing.Ingest(r.Context(), strings.TrimSpace(req.URL))
 	if err == nil {
-		writeJSON(w, http.StatusAccepted, fetchResponse{ID: a.ID, URL: a.URL, Title: a.Title, Source: a.Source, BodySize: len(a.Body)})
+		httpjson.Write(w, http.StatusAccepted, fetchResponse{ID: a.ID, URL: a.URL, Title: a.Title, Source: a.Source, BodySize: len(a.Body)})
 		return
 	}
 	result := fullTextResult(err)
@@ -98,15 +99,15 @@ func (h *fetchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case errors.As(err, new(*errPublish)):
 		h.log.Warn("fetched article not acknowledged", zap.String("url", req.URL), zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, fetchError{Error: "article not acknowledged by Kafka, retry: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, fetchError{Error: "article not acknowledged by Kafka, retry: " + err.Error()})
 		return
 	case result == ftNotModified:
-		writeJSON(w, http.StatusOK, map[string]string{"result": ftNotModified, "url": req.URL})
+		httpjson.Write(w, http.StatusOK, map[string]string{"result": ftNotModified, "url": req.URL})
 		return
 	case result == ftRobots || result == ftBlocked:
 		status = http.StatusForbidden
 	case result == ftNotHTML || result == ftTooLarge || result == ftNoText || result == ftInvalid:
 		status = http.StatusUnprocessableEntity
 	}
-	writeJSON(w, status, fetchError{Error: err.Error(), Result: result})
+	httpjson.Write(w, status, fetchError{Error: err.Error(), Result: result})
 }

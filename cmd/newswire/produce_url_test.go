@@ -37,9 +37,12 @@ func TestProduceURL(t *testing.T) {
 		_, _ = w.Write([]byte(urlTestPage))
 	}))
 	defer site.Close()
-	topic := testsvc.UniqueName(t, "url") + ".raw"
+	prefix := testsvc.UniqueName(t, "url")
+	topic := prefix + ".raw"
 	var out bytes.Buffer
-	if code := run([]string{"topics", "ensure", "--brokers", bs, "--topic-raw", topic, "--partitions", "1"}, nil, &out, &out); code != 0 {
+	if code := run([]string{"topics", "ensure", "--brokers", bs, "--topic-raw", topic, "--topic-enriched", prefix + ".enriched",
+		"--topic-alerts", prefix + ".alerts", "--topic-dlq", prefix + ".dlq", "--topic-rules", prefix + ".rules",
+		"--topic-alert-state", prefix + ".alerts.state", "--partitions", "1"}, nil, &out, &out); code != 0 {
 		t.Fatalf("topics ensure: %d: %s", code, out.String())
 	}
 	args := []string{"produce", "--brokers", bs, "--topic-raw", topic, "--log-level", "warn", "--url", site.URL + "/story/bridge?utm_source=x"}
