@@ -280,3 +280,24 @@ func TestFetchHandler(t *testing.T) {
 		t.Errorf("GET: %d", resp.StatusCode)
 	}
 }
+
+// A feed poller with FetchFull and ingest by URL in one process share
+// newswire_fulltext_total instead of failing to register it twice.
+func TestFullTextMetricShared(t *testing.T) {
+	s := newURLSite(t)
+	reg := prometheus.NewRegistry()
+	ing, err := NewURLIngester(URLConfig{Crawl: loopbackCrawl()}, &urlPublisher{}, nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ing.Close()
+	if _, err := NewFeedPoller(FeedConfig{URLs: []string{s.srv.URL + "/feed.xml"}, FetchFull: true, Crawl: loopbackCrawl()}, &fakePublisher{}, nil, nil, reg); err != nil {
+		t.Fatalf("second registration: %v", err)
+	}
+	if _, err := ing.Ingest(context.Background(), s.srv.URL+"/empty"); !errors.Is(err, ErrNoArticleText) {
+		t.Fatal(err)
+	}
+	if got := metricValue(t, reg, "newswire_fulltext_total", ftNoText); got != 1 {
+		t.Errorf("no_text = %v", got)
+	}
+}
