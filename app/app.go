@@ -531,7 +531,7 @@ func (a *App) startHTTP() error {
 		if err != nil {
 			return fmt.Errorf("ingest by URL: %w", err)
 		}
-		cfg.Fetch = producers.NewFetchHandler(producers.FetchHandlerConfig{}, ing, a.log)
+		cfg.Fetch = producers.NewFetchHandler(ing, a.log)
 	} else {
 		cfg.NoPage = true // stage processes answer health, readiness and metrics only
 	}

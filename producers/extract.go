@@ -24,7 +24,7 @@ const minArticleText = 100
 
 // Page is what one fetched article page yields.
 type Page struct {
-	Text string   // the article's main text, paragraphs separated by "\n\n"
+	Text string   // the article's main text, paragraphs separated by "\n\n"; "" with an error
 	Meta PageMeta // what the page's markup says about the article
 }
 
@@ -48,10 +48,11 @@ func ExtractPage(body []byte, contentType string, pageURL *url.URL) (Page, error
 	}
 	w := &textWriter{softInline: true}
 	w.node(node)
-	p.Text = w.String()
-	if len(p.Text) < minArticleText {
-		return p, fmt.Errorf("%w (%d bytes of text)", ErrNoArticleText, len(p.Text))
+	text := strings.TrimSpace(strings.ReplaceAll(w.String(), "\ufeff", ""))
+	if len(text) < minArticleText {
+		return p, fmt.Errorf("%w (%d bytes of text)", ErrNoArticleText, len(text))
 	}
+	p.Text = text
 	return p, nil
 }
 

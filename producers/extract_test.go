@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"golang.org/x/net/html"
 )
 
 // The extraction fixture follows the layout of the public
@@ -224,6 +226,29 @@ func BenchmarkExtractPage(b *testing.B) {
 		for _, pg := range pages {
 			u, _ := url.Parse(pg.url)
 			_, _ = ExtractPage(pg.html, "", u)
+		}
+	}
+}
+
+// BenchmarkParseHTML is the baseline of BenchmarkExtractPage: decoding
+// and parsing the same pages, nothing more.
+func BenchmarkParseHTML(b *testing.B) {
+	dir := os.Getenv("NEWSWIRE_EXTRACTION_CORPUS")
+	if dir == "" {
+		dir = filepath.Join("testdata", "extraction")
+	}
+	pages := loadCorpus(b, dir)
+	var total int64
+	for _, pg := range pages {
+		total += int64(len(pg.html))
+	}
+	b.SetBytes(total)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, pg := range pages {
+			if _, err := html.Parse(decodePage(pg.html, "")); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

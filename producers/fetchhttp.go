@@ -1,7 +1,6 @@
 package producers
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,13 +11,6 @@ import (
 
 	"go.uber.org/zap"
 )
-
-// FetchHandlerConfig configures POST /api/v1/articles/fetch.
-type FetchHandlerConfig struct {
-	// Token is a bearer token required when set (until scopes guard the
-	// route: it belongs to the ingest scope).
-	Token string
-}
 
 // maxFetchRequest caps the JSON body of a fetch request.
 const maxFetchRequest = 16 << 10
@@ -51,15 +43,16 @@ type fetchResponse struct {
 //	503                     Kafka did not acknowledge; retry
 //
 // result is the newswire_fulltext_total label of the outcome.
-func NewFetchHandler(cfg FetchHandlerConfig, ing *URLIngester, log *zap.Logger) http.Handler {
+//
+// Authentication is the API's: the route belongs to the ingest scope.
+func NewFetchHandler(ing *URLIngester, log *zap.Logger) http.Handler {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	return &fetchHandler{cfg: cfg, ing: ing, log: log.With(zap.String("component", "fetch_api"))}
+	return &fetchHandler{ing: ing, log: log.With(zap.String("component", "fetch_api"))}
 }
 
 type fetchHandler struct {
-	cfg FetchHandlerConfig
 	ing *URLIngester
 	log *zap.Logger
 }
@@ -74,14 +67,6 @@ func (h *fetchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", http.MethodPost)
 		httpjson.Write(w, http.StatusMethodNotAllowed, fetchError{Error: "use POST"})
 		return
-	}
-	if h.cfg.Token != "" {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="newswire ingest"`)
-			httpjson.Write(w, http.StatusUnauthorized, fetchError{Error: "missing or wrong bearer token"})
-			return
-		}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/json" {

@@ -226,7 +226,7 @@ func TestFetchHandler(t *testing.T) {
 	s := newURLSite(t)
 	pub := &urlPublisher{}
 	ing, _ := newTestURLIngester(t, URLConfig{Crawl: loopbackCrawl()}, pub)
-	api := httptest.NewServer(NewFetchHandler(FetchHandlerConfig{Token: "sesame"}, ing, zaptest.NewLogger(t)))
+	api := httptest.NewServer(NewFetchHandler(ing, zaptest.NewLogger(t)))
 	t.Cleanup(api.Close)
 	post := func(body, token string) (int, map[string]any) {
 		t.Helper()
@@ -250,7 +250,6 @@ func TestFetchHandler(t *testing.T) {
 		status            int
 		check             func(map[string]any) bool
 	}{
-		{"no token", `{"url":"` + story + `"}`, "", http.StatusUnauthorized, nil},
 		{"not JSON", `url=` + story, "sesame", http.StatusBadRequest, nil},
 		{"unknown field", `{"link":"` + story + `"}`, "sesame", http.StatusBadRequest, nil},
 		{"not http", `{"url":"file:///etc/passwd"}`, "sesame", http.StatusBadRequest, nil},
@@ -279,5 +278,26 @@ func TestFetchHandler(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Errorf("GET: %d", resp.StatusCode)
+	}
+}
+
+// A feed poller with FetchFull and ingest by URL in one process share
+// newswire_fulltext_total instead of failing to register it twice.
+func TestFullTextMetricShared(t *testing.T) {
+	s := newURLSite(t)
+	reg := prometheus.NewRegistry()
+	ing, err := NewURLIngester(URLConfig{Crawl: loopbackCrawl()}, &urlPublisher{}, nil, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ing.Close()
+	if _, err := NewFeedPoller(FeedConfig{URLs: []string{s.srv.URL + "/feed.xml"}, FetchFull: true, Crawl: loopbackCrawl()}, &fakePublisher{}, nil, nil, reg); err != nil {
+		t.Fatalf("second registration: %v", err)
+	}
+	if _, err := ing.Ingest(context.Background(), s.srv.URL+"/empty"); !errors.Is(err, ErrNoArticleText) {
+		t.Fatal(err)
+	}
+	if got := metricValue(t, reg, "newswire_fulltext_total", ftNoText); got != 1 {
+		t.Errorf("no_text = %v", got)
 	}
 }

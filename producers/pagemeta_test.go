@@ -2,10 +2,13 @@ package producers
 
 import (
 	"net/url"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/newswire/newswire/article"
 	"golang.org/x/net/html"
@@ -102,4 +105,32 @@ func TestApplyPageMetaFillsOnlyEmptyFields(t *testing.T) {
 	if !reflect.DeepEqual(got, fromFeed) {
 		t.Errorf("feed article changed: got %+v\nwant %+v", got, fromFeed)
 	}
+}
+
+// FuzzExtractPage: any bytes give an error or a page whose text is valid
+// UTF-8 and whose canonical URL is empty or absolute http(s); nothing
+// panics.
+func FuzzExtractPage(f *testing.F) {
+	for _, name := range []string{"meta-jsonld.html", "meta-og.html", "meta-none.html", "with-article.html", "without-article.html"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b, "text/html; charset=utf-8")
+	}
+	f.Add([]byte("<script type=application/ld+json>[[[[[[{\"@graph\":[{\"@type\":[1,{}]}]}]]]]]]</script>"), "")
+	f.Add([]byte("\xff\xfe<\x00p\x00>\x00"), "text/html")
+	base, _ := url.Parse("https://desk.example/a/b")
+	f.Fuzz(func(t *testing.T, body []byte, ct string) {
+		p, err := ExtractPage(body, ct, base)
+		if err != nil && p.Text != "" {
+			t.Errorf("error %v with text %q", err, p.Text)
+		}
+		if !utf8.ValidString(p.Text) || !utf8.ValidString(p.Meta.Title) {
+			t.Errorf("invalid UTF-8: %q / %q", p.Text, p.Meta.Title)
+		}
+		if c := p.Meta.Canonical; c != "" && !isHTTPURL(c) {
+			t.Errorf("canonical %q is not an absolute http(s) URL", c)
+		}
+	})
 }
