@@ -46,6 +46,13 @@ const (
 	DefaultFlushEvery         = time.Second
 )
 
+// DeliveryMaxInFlight is the consumers.Config MaxInFlight to run the
+// delivery stage with: batches overlap, so one batch waiting (at most
+// SlowAfter) for a target that has just turned slow does not hold the
+// next ones; commits stay in order. Alerts are independent of each
+// other, so their order across batches does not matter.
+const DeliveryMaxInFlight = 8
+
 // DeliveryConfig configures the delivery stage. Zero fields take the
 // Default* constants.
 type DeliveryConfig struct {
