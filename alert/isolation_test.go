@@ -162,7 +162,9 @@ func TestBreakerOpensAndProbes(t *testing.T) {
 	d, _ := NewDeliveryStage(rules, st, nil, cfg, m, zap.NewNop())
 	defer d.Close()
 	ctx := context.Background()
-	gauge := func(state string) float64 { return testutil.ToFloat64(m.targets.WithLabelValues(match.ChannelWebhook, state)) }
+	gauge := func(state string) float64 {
+		return testutil.ToFloat64(m.targets.WithLabelValues(match.ChannelWebhook, state))
+	}
 	count := func() int { mu.Lock(); defer mu.Unlock(); return posts }
 
 	res, _ := d.Process(ctx, []consumers.Record{alertMsg(t, "r", "a1")})
