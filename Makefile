@@ -31,10 +31,11 @@ test: ## the whole suite: unit, embedded end-to-end, and integration against rea
 	@bash deploy/local/test.sh
 
 .PHONY: lint
-lint: ## gofmt check, go vet, staticcheck (pinned)
+lint: ## gofmt check, go vet, staticcheck (pinned), import rules of ARCHITECTURE.md
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) test -count=1 ./internal/archtest/
 
 .PHONY: bench
 bench: ## benchmarks of the hot paths, median-friendly (COUNT=5); Kafka ones use the real broker when NEWSWIRE_TEST_KAFKA is set

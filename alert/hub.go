@@ -87,6 +87,7 @@ type Hub struct {
 	pos    map[int]int64 // last offset read per partition
 	floor  map[int]int64 // the ring holds every event of p from floor[p]
 	subs   map[*streamClient]struct{}
+	ready  chan struct{} // closed once Follow has caught up
 	closed bool
 	done   chan struct{}
 	wg     sync.WaitGroup
@@ -119,13 +120,37 @@ func NewHub(cfg HubConfig, m *Metrics, log *zap.Logger) *Hub {
 		m = NewMetrics(nil)
 	}
 	return &Hub{cfg: cfg, m: m, log: log.With(zap.String("component", "alert-stream")),
-		pos: map[int]int64{}, floor: map[int]int64{}, subs: map[*streamClient]struct{}{}, done: make(chan struct{})}
+		pos: map[int]int64{}, floor: map[int]int64{}, subs: map[*streamClient]struct{}{}, done: make(chan struct{}), ready: closedChan()}
+}
+
+func closedChan() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
 }
 
 // Follow feeds the hub from t, a tailer of the alerts topic (group-less,
 // every partition), until ctx ends. Records that are not alerts are
-// skipped.
+// skipped. Until t has caught up with the records written before it
+// started, stream requests wait (so a new client is not sent old alerts
+// as new, and a resuming client gets its whole backlog). Call it once,
+// before serving streams.
 func (h *Hub) Follow(ctx context.Context, t *consumers.Tailer) error {
+	ready := make(chan struct{})
+	h.mu.Lock()
+	h.ready = ready
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wg.Go(func() {
+		select {
+		case <-t.CaughtUp():
+			close(ready)
+		case <-ctx.Done():
+		}
+	})
 	err := t.Run(ctx, func(r consumers.Record) error {
 		h.publishRecord(r)
 		return nil
@@ -374,6 +399,17 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(rules) > MaxStreamRules {
 		http.Error(w, "rule: at most "+strconv.Itoa(MaxStreamRules)+" rules per stream", http.StatusBadRequest)
+		return
+	}
+	h.mu.Lock()
+	ready := h.ready
+	h.mu.Unlock()
+	select {
+	case <-ready:
+	case <-r.Context().Done():
+		return
+	case <-h.done:
+		http.Error(w, "alert stream is shutting down", http.StatusServiceUnavailable)
 		return
 	}
 	c := &streamClient{ch: make(chan hubEvent, h.cfg.ClientBuf), rules: rules, rc: http.NewResponseController(w)}

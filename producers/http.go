@@ -4,30 +4,35 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/internal/httpjson"
 	"go.uber.org/zap"
 )
 
 // IngestConfig configures the HTTP ingest endpoint.
 type IngestConfig struct {
-	MaxBodyBytes int64          // default 10 MiB
+	MaxBodyBytes int64          // default DefaultIngestMaxBodyBytes (10 MiB)
 	Limits       article.Limits // per-article limits
-	Token        string         // bearer token required when set
-	Timeout      time.Duration  // Kafka acknowledgement deadline (default 30s)
+	Timeout      time.Duration  // Kafka acknowledgement deadline (default DefaultIngestTimeout, 30s)
 }
+
+// Defaults of IngestConfig.
+const (
+	DefaultIngestMaxBodyBytes = 10 << 20
+	DefaultIngestTimeout      = 30 * time.Second
+)
 
 // Ingest is the handler of POST /api/v1/articles. A request carries one
 // article object, a JSON array of them, or JSON lines
-// (application/x-ndjson). It is all-or-nothing: if any item is invalid the
+// (application/x-ndjson). Authentication is the route table's (scope
+// ingest in package api), not the handler's. It is all-or-nothing: if any item is invalid the
 // answer is 400 listing every item's error and nothing is written; 202
 // comes only after Kafka has acknowledged every record.
 type Ingest struct {
@@ -40,10 +45,10 @@ type Ingest struct {
 // NewIngest builds the ingest handler.
 func NewIngest(cfg IngestConfig, pub *Publisher, log *zap.Logger) *Ingest {
 	if cfg.MaxBodyBytes <= 0 {
-		cfg.MaxBodyBytes = 10 << 20
+		cfg.MaxBodyBytes = DefaultIngestMaxBodyBytes
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 30 * time.Second
+		cfg.Timeout = DefaultIngestTimeout
 	}
 	return &Ingest{cfg: cfg, pub: pub, log: log.With(zap.String("component", "ingest")), now: time.Now}
 }
@@ -59,39 +64,24 @@ type errorBody struct {
 	Items []ItemError `json:"items,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (h *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "use POST"})
+		httpjson.Write(w, http.StatusMethodNotAllowed, errorBody{Error: "use POST"})
 		return
-	}
-	if h.cfg.Token != "" {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="newswire ingest"`)
-			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "missing or wrong bearer token"})
-			return
-		}
 	}
 	ndjson := false
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		switch {
 		case err != nil:
-			writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("content type %q: %v", ct, err)})
+			httpjson.Write(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("content type %q: %v", ct, err)})
 			return
 		case mt == "application/json":
 		case mt == "application/x-ndjson" || mt == "application/jsonl" || mt == "application/json-seq":
 			ndjson = true
 		default:
-			writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("content type %q not supported: use application/json or application/x-ndjson", mt)})
+			httpjson.Write(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("content type %q not supported: use application/json or application/x-ndjson", mt)})
 			return
 		}
 	}
@@ -100,19 +90,19 @@ func (h *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if _, err := buf.ReadFrom(body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("body over the limit of %d bytes", h.cfg.MaxBodyBytes)})
+			httpjson.Write(w, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("body over the limit of %d bytes", h.cfg.MaxBodyBytes)})
 			return
 		}
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "read body: " + err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: "read body: " + err.Error()})
 		return
 	}
 	raws, err := splitItems(buf.Bytes(), ndjson)
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: err.Error()})
 		return
 	}
 	if len(raws) == 0 {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "no articles in body"})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: "no articles in body"})
 		return
 	}
 	now := h.now()
@@ -127,21 +117,21 @@ func (h *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		arts[i] = a
 	}
 	if len(bad) > 0 {
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("%d of %d articles invalid; nothing was written", len(bad), len(raws)), Items: bad})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: fmt.Sprintf("%d of %d articles invalid; nothing was written", len(bad), len(raws)), Items: bad})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), h.cfg.Timeout)
 	defer cancel()
 	if err := h.pub.Publish(ctx, "http", arts); err != nil {
 		h.log.Warn("ingest not acknowledged", zap.Error(err), zap.Int("articles", len(arts)))
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "articles not acknowledged by Kafka, retry: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, errorBody{Error: "articles not acknowledged by Kafka, retry: " + err.Error()})
 		return
 	}
 	ids := make([]string, len(arts))
 	for i := range arts {
 		ids[i] = arts[i].ID
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": len(arts), "ids": ids})
+	httpjson.Write(w, http.StatusAccepted, map[string]any{"accepted": len(arts), "ids": ids})
 }
 
 // splitItems splits a body into raw article objects.
