@@ -145,9 +145,12 @@ func (c DeliveryConfig) Validate() error {
 }
 
 // Delivery is the stage news.alerts → webhook, Slack and email targets.
-// Run it with its own consumer group; see the package doc for its
-// guarantee. Start Run next to its runner (digests, and the end of the
-// background work), or call Close when done.
+// Run it with its own consumer group and MaxInFlight =
+// DeliveryMaxInFlight; see the package doc for its guarantee. Start Run
+// next to its runner (digests), and call Close after the runner has
+// stopped (idle target workers exit on their own; Close also ends the
+// background deliveries of handed-off alerts, which are dead-lettered
+// already).
 type Delivery struct {
 	rules  RuleSource
 	st     *State
@@ -188,8 +191,9 @@ func NewDeliveryStage(rules RuleSource, st *State, _ *Hub, cfg DeliveryConfig, m
 	return d, nil
 }
 
-// Close stops the background deliveries (alerts handed off and not yet
-// delivered stay in the dead-letter topic) and waits for them.
+// Close stops the target queues and waits for their workers and for
+// digests being sent. Alerts handed off and not yet delivered stay in
+// the dead-letter topic; Process fails (transient) after Close.
 func (d *Delivery) Close() {
 	d.closeOnce.Do(func() {
 		d.pool.stop()
@@ -367,10 +371,10 @@ func (d *Delivery) decide(rule match.Rule, a Alert) (bool, error) {
 }
 
 // Run sends due digests every FlushEvery until ctx is done, each rule's
-// on its own so that a slow target delays no other rule's digest; then
-// it stops the background deliveries (Close).
+// on its own so that a slow target delays no other rule's digest. It
+// leaves the target queues running, so that the runner's last batches
+// can finish during shutdown; call Close once the runner has stopped.
 func (d *Delivery) Run(ctx context.Context) error {
-	defer d.Close()
 	t := time.NewTicker(d.cfg.FlushEvery)
 	defer t.Stop()
 	for {

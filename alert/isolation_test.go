@@ -267,6 +267,7 @@ func TestIsolationOnBroker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer d.Close()
 	r, err := consumers.NewRunner(consumers.Config{Brokers: brokers, Group: "iso-deliver", Topic: alertsTopic, DLQTopic: dlqTopic,
 		Stage: "alert-deliver", MaxInFlight: DeliveryMaxInFlight, SessionTimeout: 6 * time.Second},
 		d, w, consumers.NewMetrics(prometheus.NewRegistry()), zap.NewNop())
