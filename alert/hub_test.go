@@ -44,6 +44,11 @@ func openStream(t *testing.T, base, query, last string) (<-chan sseEvent, *http.
 	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
 		t.Fatalf("content type %q", ct)
 	}
+	return streamEvents(resp), resp
+}
+
+// streamEvents parses a stream's events as they come.
+func streamEvents(resp *http.Response) <-chan sseEvent {
 	ch := make(chan sseEvent, 1024)
 	go func() {
 		defer close(ch)
@@ -70,7 +75,7 @@ func openStream(t *testing.T, base, query, last string) (<-chan sseEvent, *http.
 			}
 		}
 	}()
-	return ch, resp
+	return ch
 }
 
 // next reads n events, failing after a generous timeout.
@@ -403,5 +408,45 @@ func TestHubFollow(t *testing.T) {
 		if k := fmt.Sprintf("ra/a%02d", i); all[k] != 1 {
 			t.Errorf("%s seen %d times (resumed on B with %q: %v)", k, all[k], last, fromB)
 		}
+	}
+}
+
+func TestHubWaitsForCatchUp(t *testing.T) {
+	h := NewHub(HubConfig{}, nil, zap.NewNop())
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	defer h.Close()
+	ready := make(chan struct{})
+	h.mu.Lock()
+	h.ready = ready // as Follow does until its tailer has caught up
+	h.mu.Unlock()
+	got := make(chan *http.Response, 1)
+	go func() {
+		resp, err := http.Get(srv.URL)
+		if err == nil {
+			got <- resp
+		}
+	}()
+	// Catching up: old alerts are read while the client waits.
+	for o := range int64(3) {
+		h.publishRecord(alertRecord(t, "ra", fmt.Sprintf("old%d", o), 0, o))
+	}
+	select {
+	case <-got:
+		t.Fatal("stream answered before the hub caught up")
+	case <-time.After(200 * time.Millisecond):
+	}
+	close(ready)
+	var resp *http.Response
+	select {
+	case resp = <-got:
+		defer resp.Body.Close()
+	case <-time.After(10 * time.Second):
+		t.Fatal("stream did not open after catch-up")
+	}
+	waitClients(t, h, 1)
+	h.publishRecord(alertRecord(t, "ra", "new", 0, 3))
+	if e := next(t, streamEvents(resp), 1)[0]; articleOf(t, e) != "ra/new" || e.id != "0:3" {
+		t.Errorf("first event %+v, want only the new alert", e)
 	}
 }

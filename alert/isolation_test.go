@@ -363,3 +363,38 @@ func readDeadLetters(t *testing.T, ctx context.Context, brokers []string, topic 
 	}
 	return out
 }
+
+func TestDeliveryConfigValidate(t *testing.T) {
+	w := consumers.NewWriter([]string{"127.0.0.1:1"}, zap.NewNop())
+	defer w.Close()
+	for _, tc := range []struct {
+		name string
+		cfg  DeliveryConfig
+		want []string
+	}{
+		{"defaults", DeliveryConfig{}, nil},
+		{"everything wrong", DeliveryConfig{
+			Backoff:   consumers.Backoff{Min: time.Second, Max: time.Millisecond},
+			SlowAfter: time.Minute, MaxHold: time.Second, DeadLetters: w,
+			Email: &EmailConfig{Addr: "smtp.example.org"},
+		}, []string{"backoff max 1ms is below backoff min 1s", "slow-after 1m0s is over max hold 1s", "dead letters and dlq topic go together", "from address required"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.cfg.WithDefaults().Validate()
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, s := range tc.want {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("error %q lacks %q", err, s)
+				}
+			}
+		})
+	}
+}
