@@ -16,6 +16,8 @@ import (
 	"mime/quotedprintable"
 	"net"
 	"net/mail"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -342,5 +344,31 @@ func TestEmailConfigValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestEmailGolden pins the bytes of an alert message: headers, the
+// MIME-encoded subject and the quoted-printable text.
+func TestEmailGolden(t *testing.T) {
+	e := testArticle("a1")
+	ms := compileRules(t, kpRuTreaty).Match(e)
+	if len(ms) != 1 {
+		t.Fatalf("%d matches", len(ms))
+	}
+	a := NewAlert(ms[0], e, t0)
+	m := newMailer(EmailConfig{Addr: "smtp.example.org:587", From: "alerts@newswire.example"}.WithDefaults())
+	got := m.encode([]string{"desk@news.example"}, alertMail(a), t0)
+	path := filepath.Join("testdata", "alert.golden.eml")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("message differs from %s (run with -update to accept):\n%s", path, got)
 	}
 }
