@@ -52,10 +52,10 @@ const (
 // breaker and slowness signal.
 type target struct {
 	kind, name string
-	queue      chan *job
 
 	mu       sync.Mutex
-	active   int // workers running
+	queue    []*job // FIFO, at most QueueSize; allocated as it grows
+	active   int    // workers running
 	state    string
 	fails    int // consecutive transient failures
 	openedAt time.Time
@@ -103,7 +103,7 @@ func (p *pool) target(kind, name string) *target {
 	k := kind + " " + name
 	t := p.targets[k]
 	if t == nil {
-		t = &target{kind: kind, name: name, queue: make(chan *job, p.cfg.QueueSize), state: stateClosed,
+		t = &target{kind: kind, name: name, state: stateClosed,
 			slowCh: make(chan struct{}), inflight: map[*job]time.Time{}}
 		p.targets[k] = t
 		p.m.targets.WithLabelValues(kind, stateClosed).Inc()
@@ -135,19 +135,19 @@ func (p *pool) submit(kind, name string, j *job) (*job, *target) {
 		return j, t
 	}
 	t.mu.Lock()
-	select {
-	case t.queue <- j:
-		p.m.queued.WithLabelValues(kind).Inc()
-		if t.active < p.cfg.Concurrency {
-			t.active++
-			p.wg.Go(func() { p.work(t) })
-		}
-		t.mu.Unlock()
-	default:
+	if len(t.queue) >= p.cfg.QueueSize {
 		t.mu.Unlock()
 		p.m.deliveries.WithLabelValues(kind, "queue_full").Inc()
 		p.done(j, fmt.Errorf("%w (%d alerts waiting)", ErrQueueFull, p.cfg.QueueSize))
+		return j, t
 	}
+	t.queue = append(t.queue, j)
+	p.m.queued.WithLabelValues(kind).Inc()
+	if t.active < p.cfg.Concurrency {
+		t.active++
+		p.wg.Go(func() { p.work(t) })
+	}
+	t.mu.Unlock()
 	return j, t
 }
 
@@ -174,14 +174,15 @@ func (p *pool) done(j *job, err error) {
 func (p *pool) work(t *target) {
 	for {
 		t.mu.Lock()
-		var j *job
-		select {
-		case j = <-t.queue:
-		default:
+		if len(t.queue) == 0 {
 			t.active--
+			t.queue = nil // an idle target keeps no buffer
 			t.mu.Unlock()
 			return
 		}
+		j := t.queue[0]
+		t.queue[0] = nil
+		t.queue = t.queue[1:]
 		t.mu.Unlock()
 		p.m.queued.WithLabelValues(t.kind).Dec()
 		p.done(j, p.run(t, j))
