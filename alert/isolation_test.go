@@ -21,6 +21,7 @@ import (
 	"github.com/newswire/newswire/alert/match"
 	"github.com/newswire/newswire/broker"
 	"github.com/newswire/newswire/consumers"
+	"github.com/newswire/newswire/testsvc"
 )
 
 // tarpit accepts connections and never answers.
@@ -241,8 +242,20 @@ func TestIsolationOnBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	brokers := b.Addrs()
-	const alertsTopic, dlqTopic = "iso.alerts", "iso.dlq"
+	isolationScenario(t, b.Addrs(), "iso")
+}
+
+// TestIsolationRealKafka is the same on the Kafka of NEWSWIRE_TEST_KAFKA.
+func TestIsolationRealKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs for about 15 s")
+	}
+	brokers := testsvc.KafkaBrokers(t)
+	isolationScenario(t, brokers, testsvc.UniqueName(t, "iso"))
+}
+
+func isolationScenario(t *testing.T, brokers []string, prefix string) {
+	alertsTopic, dlqTopic := prefix+".alerts", prefix+".dlq"
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	if _, err := consumers.EnsureTopics(ctx, brokers, []string{alertsTopic, dlqTopic}, consumers.TopicSpec{Partitions: 3}); err != nil {
@@ -268,7 +281,7 @@ func TestIsolationOnBroker(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	r, err := consumers.NewRunner(consumers.Config{Brokers: brokers, Group: "iso-deliver", Topic: alertsTopic, DLQTopic: dlqTopic,
+	r, err := consumers.NewRunner(consumers.Config{Brokers: brokers, Group: prefix + "-deliver", Topic: alertsTopic, DLQTopic: dlqTopic,
 		Stage: "alert-deliver", MaxInFlight: DeliveryMaxInFlight, SessionTimeout: 6 * time.Second},
 		d, w, consumers.NewMetrics(prometheus.NewRegistry()), zap.NewNop())
 	if err != nil {
