@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/newswire/newswire/api/scope"
+	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/index"
 	"github.com/newswire/newswire/internal/httpjson"
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,6 +58,7 @@ type Check struct {
 type Config struct {
 	Searcher Searcher     // required for /api/v1/search
 	Ingest   http.Handler // mounted at POST /api/v1/articles when set
+	Fetch    http.Handler // mounted at POST /api/v1/articles/fetch when set (ingest by URL)
 	Checks   []Check      // run by /readyz
 	Gatherer prometheus.Gatherer
 	Extra    []Route       // more routes (alert endpoints), each with its scope
@@ -102,6 +104,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 	}
 	if cfg.Ingest != nil {
 		routes = append(routes, Route{Pattern: "POST /api/v1/articles", Scope: scope.Ingest, Handler: cfg.Ingest})
+	}
+	if cfg.Fetch != nil {
+		routes = append(routes, Route{Pattern: "POST /api/v1/articles/fetch", Scope: scope.Ingest, Handler: cfg.Fetch})
 	}
 	if cfg.Gatherer != nil {
 		routes = append(routes, Route{Pattern: "GET /metrics", Scope: scope.Metrics, Handler: promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})})
@@ -209,10 +214,16 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		errs = append(errs, errors.New(`sort must be "relevance" or "newest"`))
 	}
 	var err error
-	if q.From, err = parseDate(get("from"), false); err != nil {
+	if q.From, err = parseDate(get("from"), false); err == nil {
+		err = checkDateRange(q.From)
+	}
+	if err != nil {
 		errs = append(errs, errors.New("from: "+err.Error()))
 	}
-	if q.To, err = parseDate(get("to"), true); err != nil {
+	if q.To, err = parseDate(get("to"), true); err == nil {
+		err = checkDateRange(q.To)
+	}
+	if err != nil {
 		errs = append(errs, errors.New("to: "+err.Error()))
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
@@ -236,6 +247,15 @@ func parseDate(s string, endOfDay bool) (time.Time, error) {
 		return time.Time{}, errors.New("want YYYY-MM-DD or an RFC 3339 time, got " + strconv.Quote(s))
 	}
 	return t, nil
+}
+
+// checkDateRange refuses a bound the search stores cannot hold.
+func checkDateRange(t time.Time) error {
+	if t.IsZero() || article.TimeInRange(t) {
+		return nil
+	}
+	return fmt.Errorf("%s is outside the range the search stores hold (%s to %s)",
+		t.Format(time.RFC3339), article.MinTime.Format(time.DateOnly), article.MaxTime.Format(time.DateOnly))
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {

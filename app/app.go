@@ -527,6 +527,11 @@ func (a *App) startHTTP() error {
 			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
 		}, a.pub, a.log)
 		cfg.Extra = a.alertSvc.Routes()
+		ing, err := producers.NewURLIngester(producers.URLConfig{Limits: a.cfg.Limits}, a.pub, a.log, a.reg)
+		if err != nil {
+			return fmt.Errorf("ingest by URL: %w", err)
+		}
+		cfg.Fetch = producers.NewFetchHandler(producers.FetchHandlerConfig{}, ing, a.log)
 	} else {
 		cfg.NoPage = true // stage processes answer health, readiness and metrics only
 	}

@@ -106,6 +106,12 @@ type textWriter struct {
 	lists   []list
 	preDeep int
 	skip    func(*html.Node) bool
+	// softInline asks for a space at the edges of inline elements when a
+	// letter or digit meets another there, for trees that lost the white
+	// space between elements (the output of an extractor).
+	softInline bool
+	soft       bool // an inline edge was passed since the last character
+	last       rune // the last character written
 }
 
 func (w *textWriter) String() string {
@@ -163,10 +169,17 @@ func (w *textWriter) text(s string) {
 			w.space = true
 			continue
 		}
+		if w.soft && w.brk == 0 && wordRune(w.last) && wordRune(r) {
+			w.space = true
+		}
+		w.soft = false
 		w.flush()
 		w.b.WriteRune(r)
+		w.last = r
 	}
 }
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 func (w *textWriter) node(n *html.Node) {
 	switch n.Type {
@@ -237,6 +250,12 @@ func (w *textWriter) node(n *html.Node) {
 		w.lineBreak(1)
 		w.children(n)
 		w.lineBreak(1)
+		return
+	}
+	if w.softInline {
+		w.soft = true
+		w.children(n)
+		w.soft = true
 		return
 	}
 	w.children(n)

@@ -19,7 +19,6 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -45,11 +44,12 @@ Usage:
   newswire index      [flags]   indexer stage (news.enriched → search store)
   newswire serve      [flags]   search API, ingest endpoint and search page
   newswire alert      [flags]   alerter and alert delivery (news.enriched → news.alerts → channels), rules API, live stream
-  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin) or RSS/Atom feeds (--feed)
+  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin), RSS/Atom feeds (--feed) or article pages (--url)
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
-  newswire dlq replay [flags]   re-drive dead letters into their source topics
+  newswire dlq replay|list|show  re-drive dead letters into their source topics, or inspect them
+  newswire audit      [flags]   check that every article on news.raw is searchable or dead-lettered
   newswire token new|hash [flags] make an API token and its tokens-file entry, or hash one from stdin
   newswire version
 
@@ -71,7 +71,6 @@ const adminTimeout = 30 * time.Second
 
 // Synopses of the commands with a sub-command.
 const (
-	replaySynopsis = "newswire dlq replay --from <offset|RFC 3339 time> [--stage S] [flags]"
 	ensureSynopsis = "newswire topics ensure [flags]"
 )
 
@@ -93,21 +92,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	for _, sub := range []struct{ cmd, sub, synopsis string }{
-		{"dlq", "replay", replaySynopsis},
-		{"topics", "ensure", ensureSynopsis},
-	} {
-		if cmd != sub.cmd {
-			continue
-		}
-		if len(rest) == 0 || rest[0] != sub.sub {
-			fmt.Fprintln(stderr, "usage:", sub.synopsis)
+	if cmd == "topics" {
+		if len(rest) == 0 || rest[0] != "ensure" {
+			fmt.Fprintln(stderr, "usage:", ensureSynopsis)
 			if len(rest) > 0 && isHelp(rest[0]) {
 				return 0
 			}
 			return 2
 		}
-		cmd, rest = cmd+" "+sub.sub, rest[1:]
+		cmd, rest = "topics ensure", rest[1:]
 	}
 	var err error
 	switch cmd {
@@ -129,8 +122,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		err = cmdTopicsEnsure(rest, stdout, stderr)
 	case "lag":
 		err = cmdLag(rest, stdout, stderr)
-	case "dlq replay":
-		err = cmdReplay(rest, stdout, stderr)
+	case "dlq":
+		err = cmdDLQ(rest, stdout, stderr)
+	case "audit":
+		err = cmdAudit(rest, stdout, stderr)
 	case "token":
 		err = cmdToken(rest, stdin, stdout, stderr)
 	case "version":
@@ -472,6 +467,12 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	fs.DurationVar(&fc.Timeout, "feed-timeout", producers.DefaultFeedTimeout, "timeout of one feed or page fetch")
 	fs.StringVar(&fc.UserAgent, "user-agent", "newswire/"+version, "User-Agent of feed requests")
 	once := fs.Bool("once", false, "poll every feed once and exit")
+	cmd.group("Ingest by URL")
+	var urls multiFlag
+	fs.Var(&urls, "url", "article page to fetch, extract and publish (repeatable)")
+	urlsFile := fs.String("urls-file", "", "file of article page URLs, one a line (# comments)")
+	fs.StringVar(&fc.Crawl.Contact, "contact", "", "URL or e-mail of whoever runs this crawler, sent in the User-Agent of page fetches")
+	fs.BoolVar(&fc.Crawl.AllowPrivate, "allow-private", false, "let page fetches reach loopback, private and link-local addresses")
 	cmd.group("Logging")
 	c.registerLog(fs)
 	if err := cmd.parse(args); err != nil {
@@ -489,8 +490,11 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 		}
 		feeds = append(feeds, more...)
 	}
-	if *file == "" && len(feeds) == 0 {
-		return errors.New("--file (- for stdin) or --feed/--feeds-file required")
+	if err := readURLList(*urlsFile, &urls); err != nil {
+		return err
+	}
+	if *file == "" && len(feeds) == 0 && len(urls) == 0 {
+		return errors.New("--file (- for stdin), --feed/--feeds-file or --url/--urls-file required")
 	}
 	if err := c.needBrokers(); err != nil {
 		return err
@@ -505,6 +509,8 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	pub := producers.NewPublisher(w, *topic, reg, log)
 	if *file != "" {
 		err = produceFile(ctx, *file, stdin, stderr, pub, *strict)
+	} else if len(urls) > 0 {
+		err = produceURLs(ctx, urls, fc, pub, log, reg, stderr)
 	} else {
 		fc.URLs = feeds
 		err = pollFeeds(ctx, fc, *once, pub, log, reg)
@@ -710,58 +716,4 @@ func cmdLag(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(tw, "TOTAL\t\t\t\t%d\n", total)
 	return tw.Flush()
-}
-
-func cmdReplay(args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("newswire dlq replay", replaySynopsis,
-		"Re-drives dead letters into the topics they came from, with their original\n"+
-			"bytes, and prints what it did as JSON.",
-		[]string{
-			"newswire dlq replay --brokers kafka-1:9092 --from 2024-06-19T00:00:00Z --stage index --dry-run",
-			"newswire dlq replay --brokers kafka-1:9092 --from 0",
-		}, stderr)
-	fs := cmd.fs
-	var c common
-	opt := consumers.ReplayOptions{}
-	cmd.group("Replay")
-	from := fs.String("from", "", "where to start in every partition: an offset, or an RFC 3339 time (required)")
-	fs.StringVar(&opt.Stage, "stage", "", "replay only dead letters of this stage (enrich, index, alert)")
-	fs.BoolVar(&opt.DryRun, "dry-run", false, "count what would be replayed, write nothing")
-	cmd.group("Kafka")
-	c.registerBrokers(fs, brokersRequired)
-	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
-	cmd.group("Logging")
-	c.registerLog(fs)
-	if err := cmd.parse(args); err != nil {
-		return err
-	}
-	if err := c.needBrokers(); err != nil {
-		return err
-	}
-	switch {
-	case *from == "":
-		return errors.New("--from required: an offset (0 for everything) or an RFC 3339 time")
-	default:
-		if t, err := time.Parse(time.RFC3339Nano, *from); err == nil {
-			opt.FromTime = t
-		} else if n, err := strconv.ParseInt(*from, 10, 64); err == nil && n >= 0 {
-			opt.FromOffset = n
-		} else {
-			return fmt.Errorf("--from %q: want an offset or an RFC 3339 time", *from)
-		}
-	}
-	log, w, err := c.writer()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	st, err := consumers.Replay(ctx, c.brokerList(), w, opt, log)
-	if cerr := w.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(st)
 }

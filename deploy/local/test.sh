@@ -22,3 +22,6 @@ export NEWSWIRE_TEST_KAFKA="${NEWSWIRE_TEST_KAFKA:-127.0.0.1:9092}"
 export NEWSWIRE_TEST_ES="${NEWSWIRE_TEST_ES:-http://127.0.0.1:9200}"
 echo "integration targets: kafka=$NEWSWIRE_TEST_KAFKA es=$NEWSWIRE_TEST_ES"
 go test -count=1 -timeout 40m ${GOTESTFLAGS:-} ./...
+# The race detector on the concurrent packages, integration tests included
+# (about 2 minutes on two cores once the race build is cached).
+make --no-print-directory test-race GOFLAGS_TEST="${GOTESTFLAGS:-}"

@@ -87,6 +87,9 @@ func dropStore(t testing.TB, s *Store) {
 }
 
 func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: the whole conformance suite against the engine; skipped with -short")
+	}
 	testsvc.ESURL(t) // skip or fail before any subtest
 	indextest.Run(t, func(t *testing.T) index.Store { return newESStore(t) })
 }
@@ -158,6 +161,9 @@ func jsonBody(t *testing.T, v any) io.Reader {
 }
 
 func TestIndexBatchRejection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow against a real engine; skipped with -short")
+	}
 	s := newESStore(t)
 	ctx := context.Background()
 	docs := indextest.Corpus()[:3]
