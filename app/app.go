@@ -92,10 +92,10 @@ type Config struct {
 	AlertsAllowPrivate bool
 	// Email is the SMTP server of the email channel; empty Addr: email
 	// alerts are dead-lettered with "no mail server configured".
-	Email alert.EmailConfig
-	Tagger             consumers.Tagger // required with the enrich role
-	Limits             article.Limits
-	MaxBodyBytes       int64
+	Email        alert.EmailConfig
+	Tagger       consumers.Tagger // required with the enrich role
+	Limits       article.Limits
+	MaxBodyBytes int64
 
 	// Tokens authenticate HTTP requests, each with its scopes (api.Auth,
 	// README "Authentication"). With none the HTTP API is open, which is
