@@ -551,6 +551,9 @@ func (a *App) startHTTP() error {
 	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: a.auth}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
+		if qr, ok := a.cfg.Tagger.(api.QueryReader); ok {
+			cfg.Queries = qr // entity-aware search: "DPRK Russia treaty"
+		}
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
 			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
 		}, a.pub, a.log)

@@ -330,6 +330,13 @@ func TestSearchDSLGolden(t *testing.T) {
 			Sort: index.SortNewest, Size: 5,
 		}},
 		{"relevance_cursor", index.Query{Text: "treaties", Cursor: relCursor, Size: 3}},
+		{"entities_any_exclude", index.Query{
+			Text: "defence", Entities: []index.Mention{{Kind: index.KindCountries, ID: "KP", Words: "DPRK"}},
+			Countries: []string{"RU", "CN"}, Any: []string{index.KindCountries},
+			Exclude: index.Filters{Sources: []string{"tass"}}, FacetSize: 50,
+		}},
+		{"collapsed_page2", index.Query{Text: "pact", Story: "s0123456789abcdef", Collapse: true, Size: 10,
+			Cursor: index.EncodeCursor(cursor{Sort: index.SortRelevance, Off: 10, Collapsed: true})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
