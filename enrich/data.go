@@ -5,6 +5,7 @@ import (
 	"embed"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -192,7 +193,7 @@ func loadGazetteer(v2 bool) (*gazetteer, error) {
 		parse func([][]string) error
 	}{
 		{"data/v2/treaties.txt", 6, g.mergeTreaties},
-		{"data/v2/leaders.txt", 10, g.parseLeaders},
+		{"data/v2/leaders.txt", 10, g.mergeLeaders},
 	} {
 		if err := g.load(p.name, p.min, p.parse); err != nil {
 			return nil, err
@@ -241,6 +242,93 @@ func (g *gazetteer) mergeTreaties(rs [][]string) error {
 		}
 	}
 	return nil
+}
+
+// mergeLeaders adds the terms of a further leaders file. A row naming a
+// person of the base file (same name, or same QID) gives that person its
+// QID when the base had none, and is dropped when it repeats a base term
+// (same country and role, overlapping dates); other rows are new terms.
+func (g *gazetteer) mergeLeaders(rs [][]string) error {
+	var fresh gazetteer
+	if err := fresh.parseLeaders(rs); err != nil {
+		return err
+	}
+	base := len(g.terms)
+	byName := map[string][]int{}
+	byQID := map[string][]int{}
+	for i := range g.terms {
+		byName[g.terms[i].name] = append(byName[g.terms[i].name], i)
+		if q := g.terms[i].qid; q != "-" && q != "" {
+			byQID[q] = append(byQID[q], i)
+		}
+	}
+	for _, tm := range fresh.terms {
+		same := byQID[tm.qid]
+		if len(same) == 0 {
+			same = byName[tm.name]
+		}
+		dup := false
+		for _, i := range same {
+			b := &g.terms[i]
+			if b.qid == "-" || b.qid == "" {
+				for _, k := range byName[b.name] {
+					g.terms[k].qid = tm.qid
+				}
+				byQID[tm.qid] = append(byQID[tm.qid], byName[b.name]...)
+			}
+			if i < base && b.country == tm.country && b.role == tm.role && termsOverlap(b, &tm) {
+				dup = true
+			}
+		}
+		if !dup {
+			g.terms = append(g.terms, tm)
+		}
+	}
+	g.closeTerms()
+	return nil
+}
+
+// closeTerms ends a term where the next holder of the same office of the
+// same country takes it up, when the term was left open or outlasts that
+// start by less than a month (a handover recorded a few days apart).
+// Longer overlaps are co-held, acting or disputed offices and stay.
+func (g *gazetteer) closeTerms() {
+	type key struct{ country, office, role string }
+	seq := map[key][]int{}
+	for i := range g.terms {
+		tm := &g.terms[i]
+		k := key{tm.country, tm.office, tm.role}
+		seq[k] = append(seq[k], i)
+	}
+	for _, ts := range seq {
+		sort.SliceStable(ts, func(a, b int) bool { return g.terms[ts[a]].start.Before(g.terms[ts[b]].start) })
+		for n, i := range ts {
+			tm := &g.terms[i]
+			for _, j := range ts[n+1:] {
+				next := &g.terms[j]
+				if next.name == tm.name || !next.start.After(tm.start) {
+					continue
+				}
+				if tm.end.IsZero() || tm.end.After(next.start) && tm.end.Sub(next.start) < 31*24*time.Hour {
+					tm.end = next.start
+				}
+				break
+			}
+		}
+	}
+}
+
+// termsOverlap reports whether two terms share a day.
+func termsOverlap(a, b *term) bool {
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	ae, be := a.end, b.end
+	if ae.IsZero() {
+		ae = far
+	}
+	if be.IsZero() {
+		be = far
+	}
+	return a.start.Before(be) && b.start.Before(ae)
 }
 
 // loadBase parses the gazetteers of the released rules.

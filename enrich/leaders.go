@@ -437,3 +437,18 @@ func (t *Tagger) addLeaderEntries() {
 		m.add(ti.text, entry{kind: kTitle, exact: ti.exact, target: int32(i)}, true)
 	}
 }
+
+// Ways a leader was resolved.
+const (
+	ResolvedByDate = "date" // in office on the article's date
+	ResolvedByName = "name" // no date, or not in office then: the bearer of the name
+)
+
+// resolvedBy says how person p was chosen: by the article's date when it
+// has one and p was in office on it, else by the name alone.
+func (d *doc) resolvedBy(p int) string {
+	if d.dated && d.inOffice(p, d.date) {
+		return ResolvedByDate
+	}
+	return ResolvedByName
+}

@@ -39,6 +39,7 @@ type doc struct {
 	hits    []hit
 	date    time.Time
 	year    int  // of date
+	dated   bool // the article gave a date (else date is the data's as-of date)
 	titleTC bool // the title is written in Title Case
 
 	countries []mention
@@ -202,6 +203,7 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 	if d.date.IsZero() {
 		d.date = a.Ingested
 	}
+	d.dated = !d.date.IsZero()
 	if d.date.IsZero() {
 		d.date = t.g.asOf
 	}
@@ -381,8 +383,12 @@ func (d *doc) output() article.Tags {
 	for _, e := range ents {
 		p := e.ent
 		pp := &t.persons[p]
+		by := ""
+		if t.v2 {
+			by = d.resolvedBy(p)
+		}
 		tags.Leaders = append(tags.Leaders, article.LeaderTag{ID: pp.id, Name: pp.name, Country: d.countryOn(p), Role: t.roleOn(p, d.date),
-			Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
+			ResolvedBy: by, Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
 	slices.SortFunc(tags.Leaders, func(a, b article.LeaderTag) int {
 		if a.Mentions != b.Mentions {
@@ -403,7 +409,11 @@ func (d *doc) output() article.Tags {
 		tk := &d.tkeys[k]
 		from := len(parties)
 		parties = append(parties, tk.parties...)
-		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, Name: tk.name, Parties: parties[from:len(parties):len(parties)], Action: d.treatyAction(k),
+		qid := ""
+		if tk.cat >= 0 && qidRe.MatchString(t.g.treaties[tk.cat].qid) {
+			qid = t.g.treaties[tk.cat].qid
+		}
+		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, QID: qid, Name: tk.name, Parties: parties[from:len(parties):len(parties)], Action: d.treatyAction(k),
 			Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
 	slices.SortFunc(tags.Treaties, func(a, b article.TreatyTag) int {
