@@ -89,7 +89,14 @@ type keyword struct {
 	forms []string
 }
 
+// nameRow is one row of names.txt: the names of one entity in one language.
+type nameRow struct {
+	lang, kind, id string
+	forms          []string
+}
+
 type gazetteer struct {
+	names      []nameRow
 	countries  []country
 	ambiguous  []ambiguity
 	cues       []cue
@@ -179,7 +186,7 @@ func parseDate(s string) (time.Time, error) {
 
 // v2DataFiles are the gazetteers of the tagger v2 work, loaded (and
 // hashed into the version) only with the v2 rules.
-var v2DataFiles = []string{"data/v2/treaties.txt", "data/v2/leaders.txt"}
+var v2DataFiles = []string{"data/v2/treaties.txt", "data/v2/leaders.txt", "data/v2/names.txt"}
 
 // loadGazetteer parses every embedded data file; with v2, also the v2 files.
 func loadGazetteer(v2 bool) (*gazetteer, error) {
@@ -194,6 +201,7 @@ func loadGazetteer(v2 bool) (*gazetteer, error) {
 	}{
 		{"data/v2/treaties.txt", 6, g.mergeTreaties},
 		{"data/v2/leaders.txt", 10, g.mergeLeaders},
+		{"data/v2/names.txt", 4, g.parseNames},
 	} {
 		if err := g.load(p.name, p.min, p.parse); err != nil {
 			return nil, err
@@ -329,6 +337,16 @@ func termsOverlap(a, b *term) bool {
 		be = far
 	}
 	return a.start.Before(be) && b.start.Before(ae)
+}
+
+func (g *gazetteer) parseNames(rs [][]string) error {
+	for i, f := range rs {
+		if normLang(f[0]) != f[0] {
+			return fmt.Errorf("parse names row %d: language %q unknown", i+1, f[0])
+		}
+		g.names = append(g.names, nameRow{lang: f[0], kind: f[1], id: f[2], forms: splitList(f[3])})
+	}
+	return nil
 }
 
 // loadBase parses the gazetteers of the released rules.

@@ -383,7 +383,6 @@ func (t *Tagger) addLeaderEntries() {
 	g, m := t.g, t.m
 	// Leaders: group terms into persons.
 	byKey := map[string]int{}
-	snIdx := map[string]int{}
 	for ti, tm := range g.terms {
 		key := tm.qid
 		if key == "-" || key == "" {
@@ -406,18 +405,7 @@ func (t *Tagger) addLeaderEntries() {
 			m.add(n, entry{kind: kLeaderName, target: int32(pi)}, true)
 		}
 		for _, sn := range tm.surnames {
-			si, ok := snIdx[sn.text]
-			if !ok {
-				si = len(t.surnames)
-				snIdx[sn.text] = si
-				t.surnames = append(t.surnames, nil)
-				t.strongSN = append(t.strongSN, false)
-				m.add(sn.text, entry{kind: kSurname, target: int32(si)}, true)
-			}
-			if !containsInt32(t.surnames[si], int32(pi)) {
-				t.surnames[si] = append(t.surnames[si], int32(pi))
-			}
-			t.strongSN[si] = t.strongSN[si] || sn.strong
+			t.addSurname(sn.text, pi, sn.strong, 0)
 		}
 	}
 	t.byCountry = map[string][]int{}
@@ -451,4 +439,22 @@ func (d *doc) resolvedBy(p int) string {
 		return ResolvedByDate
 	}
 	return ResolvedByName
+}
+
+// addSurname makes text a surname of person pi (distinctive when strong),
+// matched in articles of language lang (0: all).
+func (t *Tagger) addSurname(text string, pi int, strong bool, lang uint8) {
+	key := text + "\x00" + string(rune('0'+lang))
+	si, ok := t.snIdx[key]
+	if !ok {
+		si = len(t.surnames)
+		t.snIdx[key] = si
+		t.surnames = append(t.surnames, nil)
+		t.strongSN = append(t.strongSN, false)
+		t.m.add(text, entry{kind: kSurname, target: int32(si), lang: lang}, true)
+	}
+	if !containsInt32(t.surnames[si], int32(pi)) {
+		t.surnames[si] = append(t.surnames[si], int32(pi))
+	}
+	t.strongSN[si] = t.strongSN[si] || strong
 }

@@ -38,9 +38,10 @@ type doc struct {
 	toks    [3][]token
 	hits    []hit
 	date    time.Time
-	year    int  // of date
-	dated   bool // the article gave a date (else date is the data's as-of date)
-	titleTC bool // the title is written in Title Case
+	year    int   // of date
+	dated   bool  // the article gave a date (else date is the data's as-of date)
+	lang    uint8 // langID of the article's language
+	titleTC bool  // the title is written in Title Case
 
 	countries []mention
 	leaders   []mention
@@ -204,6 +205,10 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 		d.date = a.Ingested
 	}
 	d.dated = !d.date.IsZero()
+	d.lang = 0
+	if t.v2 {
+		d.lang = langID(Language(a))
+	}
 	if d.date.IsZero() {
 		d.date = t.g.asOf
 	}
@@ -215,7 +220,7 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 		s.toks[f] = s.tz.run(d.text[f])
 		d.toks[f] = s.toks[f]
 		d.at[f] = resetInfo(d.at[f], len(s.toks[f])+1)
-		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], s.hits)
+		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], d.lang, s.hits)
 	}
 	d.hits = s.hits
 	d.titleTC = titleCase(d.toks[0])
@@ -410,7 +415,7 @@ func (d *doc) output() article.Tags {
 		from := len(parties)
 		parties = append(parties, tk.parties...)
 		qid := ""
-		if tk.cat >= 0 && qidRe.MatchString(t.g.treaties[tk.cat].qid) {
+		if t.v2 && tk.cat >= 0 && qidRe.MatchString(t.g.treaties[tk.cat].qid) {
 			qid = t.g.treaties[tk.cat].qid
 		}
 		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, QID: qid, Name: tk.name, Parties: parties[from:len(parties):len(parties)], Action: d.treatyAction(k),

@@ -87,7 +87,8 @@ type Tagger struct {
 	personCountry []int        // person index → country index (codeIdx of their latest country)
 	treatyWords   [][][]string // treaty index → its name and aliases, each split into lower-case words
 	w             words
-	ents          *entityIndex // the public entity view: Lookup, Resolve, Closest, TagQuery
+	ents          *entityIndex   // the public entity view: Lookup, Resolve, Closest, TagQuery
+	snIdx         map[string]int // surname (and language) → index into surnames
 	v2            bool
 	version       string
 	now           func() time.Time
@@ -115,7 +116,7 @@ func New(opts Options) (*Tagger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load gazetteer: %w", err)
 	}
-	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, now: opts.Now, v2: opts.v2}
+	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, snIdx: map[string]int{}, now: opts.Now, v2: opts.v2}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -123,6 +124,11 @@ func New(opts Options) (*Tagger, error) {
 	t.addLeaderEntries()
 	t.addTreatyEntries()
 	extra := t.addKeywordEntries(opts.ExtraKeywords)
+	if t.v2 {
+		if err := t.addNameEntries(); err != nil {
+			return nil, fmt.Errorf("load names: %w", err)
+		}
+	}
 	t.initWords()
 	for _, c := range g.cues {
 		t.cueCountry = append(t.cueCountry, t.codeIdx[c.code])
