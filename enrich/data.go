@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-//go:embed data/*.txt data/v2/*.txt
+//go:embed data/*.txt
 var dataFS embed.FS
 
 // dataFiles lists the embedded gazetteers in the order they are hashed
@@ -18,6 +18,7 @@ var dataFS embed.FS
 var dataFiles = []string{
 	"data/countries.txt", "data/ambiguous.txt", "data/cues.txt", "data/leaders.txt",
 	"data/titles.txt", "data/treaties.txt", "data/keywords.txt",
+	"data/treaties-more.txt", "data/leaders-1990.txt", "data/names.txt",
 }
 
 var qidRe = regexp.MustCompile(`^Q[0-9]+$`)
@@ -184,24 +185,20 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse("2006-01-02", s)
 }
 
-// v2DataFiles are the gazetteers of the tagger v2 work, loaded (and
-// hashed into the version) only with the v2 rules.
-var v2DataFiles = []string{"data/v2/treaties.txt", "data/v2/leaders.txt", "data/v2/names.txt"}
-
-// loadGazetteer parses every embedded data file; with v2, also the v2 files.
-func loadGazetteer(v2 bool) (*gazetteer, error) {
+// loadGazetteer parses every embedded data file.
+func loadGazetteer() (*gazetteer, error) {
 	g, err := loadBase()
-	if err != nil || !v2 {
-		return g, err
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range []struct {
 		name  string
 		min   int
 		parse func([][]string) error
 	}{
-		{"data/v2/treaties.txt", 6, g.mergeTreaties},
-		{"data/v2/leaders.txt", 10, g.mergeLeaders},
-		{"data/v2/names.txt", 4, g.parseNames},
+		{"data/treaties-more.txt", 6, g.mergeTreaties},
+		{"data/leaders-1990.txt", 10, g.mergeLeaders},
+		{"data/names.txt", 4, g.parseNames},
 	} {
 		if err := g.load(p.name, p.min, p.parse); err != nil {
 			return nil, err
@@ -349,7 +346,7 @@ func (g *gazetteer) parseNames(rs [][]string) error {
 	return nil
 }
 
-// loadBase parses the gazetteers of the released rules.
+// loadBase parses the gazetteers that the further files extend.
 func loadBase() (*gazetteer, error) {
 	g := &gazetteer{rawByFile: map[string][]byte{}, headerInfo: map[string]map[string]string{}}
 	for _, p := range []struct {

@@ -10,7 +10,7 @@ import (
 // TestDataIntegrity checks the embedded gazetteers: headers, codes, QIDs,
 // aliases claimed by two entities, term dates.
 func TestDataIntegrity(t *testing.T) {
-	g, err := loadGazetteer(true)
+	g, err := loadGazetteer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,12 +197,12 @@ var jointOffices = map[string]bool{"BA": true, "SM": true, "AD": true, "KH": tru
 // joint offices and acting holders of under two months), dates are
 // ordered, and the file states its provenance.
 func TestLeaderTermsV2(t *testing.T) {
-	g, err := loadGazetteer(true)
+	g, err := loadGazetteer()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h := g.headerInfo["data/v2/leaders.txt"]; !strings.Contains(h["source"], "our own compilation of public facts") {
-		t.Errorf("data/v2/leaders.txt: source must state our own compilation of public facts, got %q", h["source"])
+	if h := g.headerInfo["data/leaders-1990.txt"]; !strings.Contains(h["source"], "our own compilation of public facts") {
+		t.Errorf("data/leaders-1990.txt: source must state our own compilation of public facts, got %q", h["source"])
 	}
 	// The issue asks for 3 000 terms; the heads of state and government
 	// reach 2 700 (foreign ministers are not extended yet). A floor, so
@@ -233,13 +233,13 @@ func TestLeaderTermsV2(t *testing.T) {
 			}
 		}
 	}
-	v2 := strings.Split(string(g.rawByFile["data/v2/leaders.txt"]), "\n")
+	v2 := strings.Split(string(g.rawByFile["data/leaders-1990.txt"]), "\n")
 	for n, line := range v2 {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		if q, _, _ := strings.Cut(line, " |"); !qidRe.MatchString(q) {
-			t.Errorf("data/v2/leaders.txt line %d: QID %q, want Q[0-9]+", n+1, q)
+			t.Errorf("data/leaders-1990.txt line %d: QID %q, want Q[0-9]+", n+1, q)
 		}
 	}
 }

@@ -30,6 +30,19 @@ func langID(lang string) uint8 {
 	return 0
 }
 
+// langName is the language of a langID (gated languages only), or "".
+func langName(id uint8) string {
+	switch id {
+	case 1:
+		return "fr"
+	case 2:
+		return "es"
+	case 3:
+		return "de"
+	}
+	return ""
+}
+
 // detectSample is how much of an article detection reads.
 const detectSample = 4096
 

@@ -43,7 +43,7 @@ func TestLanguage(t *testing.T) {
 // TestLatinNamesGated checks that the French, Spanish and German names
 // match only in articles of their language.
 func TestLatinNamesGated(t *testing.T) {
-	tg, err := New(Options{v2: true})
+	tg, err := New(Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -85,17 +85,22 @@ func (d *doc) decideSurname(h hit, established []bool) (int, string) {
 	}
 	// A shared surname ("Kim", "Lee") is the one bearer in office on the
 	// article's date whose country the article names.
-	found := -1
+	// Of several such bearers, the one who is the country's primary
+	// leader then ("Putin and Kim": Kim Jong Un, not the premier).
+	var found, primary []int
 	for _, c := range cands {
 		if d.inOffice(int(c), d.date) && d.countryNamed(d.countryOn(int(c))) {
-			if found >= 0 {
-				return -1, ""
+			found = append(found, int(c))
+			if d.primaryOn(int(c), d.date) {
+				primary = append(primary, int(c))
 			}
-			found = int(c)
 		}
 	}
-	if found >= 0 {
-		return found, "surname-in-office-country-named"
+	switch {
+	case len(found) == 1:
+		return found[0], "surname-in-office-country-named"
+	case len(primary) == 1:
+		return primary[0], "surname-in-office-primary"
 	}
 	return -1, ""
 }
@@ -458,3 +463,6 @@ func (t *Tagger) addSurname(text string, pi int, strong bool, lang uint8) {
 	}
 	t.strongSN[si] = t.strongSN[si] || strong
 }
+
+// primaryOn reports whether p held their country's primary office on date.
+func (d *doc) primaryOn(p int, date time.Time) bool { return d.t.primaryAt(p, date) }

@@ -205,10 +205,7 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 		d.date = a.Ingested
 	}
 	d.dated = !d.date.IsZero()
-	d.lang = 0
-	if t.v2 {
-		d.lang = langID(Language(a))
-	}
+	d.lang = langID(Language(a))
 	if d.date.IsZero() {
 		d.date = t.g.asOf
 	}
@@ -366,10 +363,7 @@ func (d *doc) output() article.Tags {
 	for _, e := range ents {
 		c := e.ent
 		sal := math.Round((1-math.Exp(-e.score))*1000) / 1000
-		role := ""
-		if t.v2 {
-			role = d.countryRole(c)
-		}
+		role := d.countryRole(c)
 		tags.Countries = append(tags.Countries, article.CountryTag{Code: t.g.countries[c].code, Name: t.g.countries[c].names["en"],
 			Mentions: e.n, Salience: sal, Role: role, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
@@ -388,10 +382,7 @@ func (d *doc) output() article.Tags {
 	for _, e := range ents {
 		p := e.ent
 		pp := &t.persons[p]
-		by := ""
-		if t.v2 {
-			by = d.resolvedBy(p)
-		}
+		by := d.resolvedBy(p)
 		tags.Leaders = append(tags.Leaders, article.LeaderTag{ID: pp.id, Name: pp.name, Country: d.countryOn(p), Role: t.roleOn(p, d.date),
 			ResolvedBy: by, Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
@@ -415,7 +406,7 @@ func (d *doc) output() article.Tags {
 		from := len(parties)
 		parties = append(parties, tk.parties...)
 		qid := ""
-		if t.v2 && tk.cat >= 0 && qidRe.MatchString(t.g.treaties[tk.cat].qid) {
+		if tk.cat >= 0 && qidRe.MatchString(t.g.treaties[tk.cat].qid) {
 			qid = t.g.treaties[tk.cat].qid
 		}
 		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, QID: qid, Name: tk.name, Parties: parties[from:len(parties):len(parties)], Action: d.treatyAction(k),
@@ -449,7 +440,7 @@ func (d *doc) weight(m mention) float64 {
 	}
 	p := float64(d.toks[2][m.i].para)
 	w := 0.8 / (1 + 0.5*p)
-	if m.venue && d.t.v2 {
+	if m.venue {
 		// A venue says where, not what: it weighs a quarter.
 		w /= 4
 	}

@@ -56,7 +56,7 @@ import (
 
 // rulesVersion is bumped whenever a rule changes; the data hash covers the
 // gazetteers.
-const rulesVersion = "2026.11.4"
+const rulesVersion = "2026.11.30"
 
 // Options configure a Tagger.
 type Options struct {
@@ -66,9 +66,6 @@ type Options struct {
 	// Now is the clock TagLines passes to article.Normalize (it fills in a
 	// missing ingest time). Default time.Now; set it for reproducible output.
 	Now func() time.Time
-	// v2 turns on the rules and output of the tagger v2 work while it is
-	// in progress; the golden files change once, when it becomes the default.
-	v2 bool
 }
 
 // Tagger tags articles. Build it with New; it is immutable afterwards.
@@ -89,7 +86,6 @@ type Tagger struct {
 	w             words
 	ents          *entityIndex   // the public entity view: Lookup, Resolve, Closest, TagQuery
 	snIdx         map[string]int // surname (and language) → index into surnames
-	v2            bool
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
@@ -112,11 +108,11 @@ type words struct {
 
 // New builds the tagger from the embedded gazetteers.
 func New(opts Options) (*Tagger, error) {
-	g, err := loadGazetteer(opts.v2)
+	g, err := loadGazetteer()
 	if err != nil {
 		return nil, fmt.Errorf("load gazetteer: %w", err)
 	}
-	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, snIdx: map[string]int{}, now: opts.Now, v2: opts.v2}
+	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, snIdx: map[string]int{}, now: opts.Now}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -124,10 +120,8 @@ func New(opts Options) (*Tagger, error) {
 	t.addLeaderEntries()
 	t.addTreatyEntries()
 	extra := t.addKeywordEntries(opts.ExtraKeywords)
-	if t.v2 {
-		if err := t.addNameEntries(); err != nil {
-			return nil, fmt.Errorf("load names: %w", err)
-		}
+	if err := t.addNameEntries(); err != nil {
+		return nil, fmt.Errorf("load names: %w", err)
 	}
 	t.initWords()
 	for _, c := range g.cues {
@@ -142,11 +136,6 @@ func New(opts Options) (*Tagger, error) {
 	h.Write([]byte(rulesVersion))
 	for _, f := range dataFiles {
 		h.Write(g.rawByFile[f])
-	}
-	if t.v2 {
-		for _, f := range v2DataFiles {
-			h.Write(g.rawByFile[f])
-		}
 	}
 	for _, e := range extra {
 		h.Write([]byte{0})
@@ -246,5 +235,5 @@ func slug(s string) string {
 var foldASCII = map[rune]string{'á': "a", 'à': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'é': "e", 'è': "e", 'ê': "e", 'ë': "e",
 	'í': "i", 'ì': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'ö': "o", 'õ': "o", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ş': "s", 'ğ': "g", 'ı': "i"}
 
-// Version identifies the rules and data: "2026.11.4+<hash of the data>".
+// Version identifies the rules and data: "2026.11.30+<hash of the data>".
 func (t *Tagger) Version() string { return t.version }
