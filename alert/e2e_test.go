@@ -27,10 +27,10 @@ func TestStagesOnEmbeddedBroker(t *testing.T) {
 	}
 	defer b.Close()
 	brokers := b.Addrs()
-	tp := consumers.Topics{Raw: "e2e.raw", Enriched: "e2e.enriched", Alerts: "e2e.alerts", DLQ: "e2e.dlq"}
+	tp := consumers.Topics{Raw: "e2e.raw", Enriched: "e2e.enriched", Alerts: "e2e.alerts", DLQ: "e2e.dlq", AlertState: "e2e.alerts.state"}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, err := consumers.EnsureTopics(ctx, brokers, tp.All(), consumers.TopicSpec{Partitions: 2}); err != nil {
+	if _, err := consumers.EnsureTopics(ctx, brokers, tp.All(), tp.Spec(consumers.TopicSpec{Partitions: 2})); err != nil {
 		t.Fatal(err)
 	}
 	if err := consumers.WaitTopics(ctx, brokers, tp.All()); err != nil {
@@ -47,7 +47,15 @@ func TestStagesOnEmbeddedBroker(t *testing.T) {
 	}
 	st, _ := openState(t)
 	m := compileRules(t, rules...)
-	alerter, err := NewAlerterStage(m, st, AlerterConfig{Topic: tp.Alerts}, nil, zap.NewNop())
+	follower, err := NewStateFollower(brokers, tp.AlertState, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fctx, stopFollow := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	go func() { followed <- follower.Run(fctx) }()
+	defer func() { stopFollow(); <-followed }()
+	alerter, err := NewAlerterStage(m, follower.Once, AlerterConfig{Topic: tp.Alerts, StateTopic: tp.AlertState, Barrier: follower.Barrier}, nil, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

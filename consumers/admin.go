@@ -28,8 +28,8 @@ var DefaultTopics = Topics{Raw: "news.raw", Enriched: "news.enriched", Alerts: "
 	Rules: "news.rules", AlertState: "news.alerts.state"}
 
 // AlertStateRetention is the horizon of the alerter's changelog: a pair
-// older than this is forgotten (the alerter's MaxAge keeps articles that
-// old from alerting again on replay).
+// written longer ago is forgotten, so a replay of news.enriched older
+// than this may alert again (with the same delivery id).
 const AlertStateRetention = 30 * 24 * time.Hour
 
 // WithDefaults fills empty names from DefaultTopics.

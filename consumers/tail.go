@@ -38,6 +38,10 @@ type Tailer struct {
 	log    *zap.Logger
 	caught chan struct{}
 	once   sync.Once
+
+	mu       sync.Mutex
+	pos      map[int]int64 // next offset to hand to fn, per partition
+	advanced chan struct{} // closed and replaced when pos moves
 }
 
 // NewTailer builds a tailer; Run starts it.
@@ -51,7 +55,51 @@ func NewTailer(cfg TailConfig, log *zap.Logger) (*Tailer, error) {
 	if cfg.MaxRecordBytes <= 0 {
 		cfg.MaxRecordBytes = DefaultMaxRecordBytes
 	}
-	return &Tailer{cfg: cfg, log: log.With(zap.String("component", "tailer"), zap.String("topic", cfg.Topic)), caught: make(chan struct{})}, nil
+	return &Tailer{cfg: cfg, log: log.With(zap.String("component", "tailer"), zap.String("topic", cfg.Topic)), caught: make(chan struct{}),
+		advanced: make(chan struct{})}, nil
+}
+
+// WaitFor waits until every partition named in end has been handed to
+// fn up to its end offset there (partition → offset), or ctx ends. It is
+// a read barrier: after it, every record written before end was taken is
+// applied.
+func (t *Tailer) WaitFor(ctx context.Context, end map[int]int64) error {
+	for {
+		t.mu.Lock()
+		behind := -1
+		if t.pos != nil {
+			for p, e := range end {
+				if t.pos[p] < e {
+					behind = p
+					break
+				}
+			}
+		}
+		started := t.pos != nil
+		wait := t.advanced
+		t.mu.Unlock()
+		if started && behind < 0 {
+			return nil
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return fmt.Errorf("tail of %s not up to %v: %w", t.cfg.Topic, end, ctx.Err())
+		}
+	}
+}
+
+func (t *Tailer) advance(pos map[int]int64) {
+	t.mu.Lock()
+	if t.pos == nil {
+		t.pos = map[int]int64{}
+	}
+	for p, o := range pos {
+		t.pos[p] = o
+	}
+	close(t.advanced)
+	t.advanced = make(chan struct{})
+	t.mu.Unlock()
 }
 
 // CaughtUp is closed once every partition has been read up to the end
@@ -72,7 +120,7 @@ func (t *Tailer) Run(ctx context.Context, fn func(Record) error) error {
 			break
 		}
 		t.log.Warn("read partitions, will retry", zap.Error(err), zap.Int("attempt", attempt))
-		if !(Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}).Sleep(ctx, attempt) {
+		if !(Backoff{Min: 50 * time.Millisecond, Max: 2 * time.Second}).Sleep(ctx, attempt) {
 			return nil
 		}
 	}
@@ -95,6 +143,18 @@ func (t *Tailer) Run(ctx context.Context, fn func(Record) error) error {
 		wg.Go(func() { t.readPartition(ctx, p, start, recs) })
 	}
 	go func() { wg.Wait(); close(recs) }()
+	startPos := map[int]int64{}
+	for _, p := range ids {
+		start := first[p]
+		if t.cfg.From == StartLast {
+			start = end[p]
+		}
+		if o, ok := t.cfg.Offsets[p]; ok && o >= first[p] && o <= end[p] {
+			start = o
+		}
+		startPos[p] = start
+	}
+	t.advance(startPos)
 	if len(pending) == 0 {
 		t.once.Do(func() { close(t.caught) })
 	}
@@ -105,6 +165,7 @@ func (t *Tailer) Run(ctx context.Context, fn func(Record) error) error {
 			}
 			return err
 		}
+		t.advance(map[int]int64{r.Partition: r.Offset + 1})
 		if e, ok := pending[r.Partition]; ok && r.Offset+1 >= e {
 			delete(pending, r.Partition)
 			if len(pending) == 0 {
@@ -192,4 +253,11 @@ func partitionOffsets(ctx context.Context, brokers []string, topic string) (ids 
 		end[p.Partition] = p.LastOffset
 	}
 	return ids, first, end, nil
+}
+
+// EndOffsets returns the end offset (the next offset to be written) of
+// every partition of topic.
+func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
+	_, _, end, err := partitionOffsets(ctx, brokers, topic)
+	return end, err
 }
