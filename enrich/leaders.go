@@ -316,30 +316,24 @@ func (d *doc) decideBareTitle(h hit) {
 	}
 	all, named := -1, -1
 	nAll, nNamed := 0, 0
-	offices := map[string]bool{} // countries that have this office at all
-	for p := range t.persons {
-		for _, tidx := range t.persons[p].terms {
-			tm := &t.g.terms[tidx]
-			if !titleMatches(ti, tm) {
-				continue
-			}
-			offices[tm.country] = true
-			if !termActive(tm, d.date) {
-				continue
-			}
-			if all != p {
-				all = p
-				nAll++
-			}
-			if d.countryNamed(tm.country) && named != p {
-				named = p
-				nNamed++
-			}
+	tt := &t.titleTerms[d.entry(h).target]
+	for _, pt := range tt.terms {
+		p, tm := int(pt.person), &t.g.terms[pt.term]
+		if !termActive(tm, d.date) {
+			continue
+		}
+		if all != p {
+			all = p
+			nAll++
+		}
+		if d.countryNamed(tm.country) && named != p {
+			named = p
+			nNamed++
 		}
 	}
 	p := -1
 	switch {
-	case nAll == 1 && len(offices) == 1:
+	case nAll == 1 && tt.countries == 1:
 		p = all
 	case nNamed == 1:
 		p = named
@@ -466,3 +460,35 @@ func (t *Tagger) addSurname(text string, pi int, strong bool, lang uint8) {
 
 // primaryOn reports whether p held their country's primary office on date.
 func (d *doc) primaryOn(p int, date time.Time) bool { return d.t.primaryAt(p, date) }
+
+// personTerm is one term of office of one person.
+type personTerm struct{ person, term int32 }
+
+// titleTerms are the terms of office a title names, in person order,
+// and how many countries have that office: precomputed so that "the
+// King" does not scan every term of every leader.
+type titleTerms struct {
+	terms     []personTerm
+	countries int
+}
+
+// indexTitles fills t.titleTerms, one per title.
+func (t *Tagger) indexTitles() {
+	t.titleTerms = make([]titleTerms, len(t.g.titles))
+	for i := range t.g.titles {
+		ti := &t.g.titles[i]
+		tt := &t.titleTerms[i]
+		seen := map[string]bool{}
+		for p := range t.persons {
+			for _, k := range t.persons[p].terms {
+				if tm := &t.g.terms[k]; titleMatches(ti, tm) {
+					tt.terms = append(tt.terms, personTerm{int32(p), int32(k)})
+					if !seen[tm.country] {
+						seen[tm.country] = true
+						tt.countries++
+					}
+				}
+			}
+		}
+	}
+}

@@ -86,6 +86,7 @@ type Tagger struct {
 	w             words
 	ents          *entityIndex   // the public entity view: Lookup, Resolve, Closest, TagQuery
 	snIdx         map[string]int // surname (and language) → index into surnames
+	titleTerms    []titleTerms   // title index → the terms it names
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
@@ -131,6 +132,7 @@ func New(opts Options) (*Tagger, error) {
 		t.personCountry = append(t.personCountry, t.codeIdx[t.persons[i].country])
 	}
 	t.treatyWords = treatyNameWords(g.treaties)
+	t.indexTitles()
 	t.buildEntities()
 	h := sha256.New()
 	h.Write([]byte(rulesVersion))
