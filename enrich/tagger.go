@@ -15,7 +15,9 @@
 //   - Other packages reach the gazetteers only through the entity API
 //     (Lookup, Resolve, Closest, TagQuery), never through its tables.
 //
-// How it works: one pass splits each field into word tokens and looks each
+// How it works: the article's language is its language field or is
+// detected (Language). One pass splits each field into word tokens (each
+// Han, kana or Hangul character is a token of its own) and looks each
 // lower-cased word up in a vocabulary; a token trie over word ids then finds
 // the leftmost-longest gazetteer phrase at every position (countries,
 // leaders, treaties) and every keyword, title, cue and treaty word. Rules
@@ -29,8 +31,14 @@
 //     not tag their country, and neither do regions ("the West Bank",
 //     "Gaza"), "European" or "the bloc" (the EU needs "EU", "European
 //     Union" or an EU seat). A demonym naming a language ("said in French")
-//     is not the country.
-//   - A leader is anyone who holds or held an office in data/leaders.txt,
+//     is not the country. Each country tag has a role: "venue" when every
+//     mention only says where something happens (a seat after "in"/"at",
+//     the dateline), "mention" when named once late in the body, else
+//     "subject". A seat in "done at Paris" is no mention at all.
+//   - Names count in every language of data/names.txt; French, Spanish
+//     and German names only in articles of that language.
+//   - A leader is anyone who holds or held an office in data/leaders.txt
+//     or data/leaders-1990.txt,
 //     named in full, by title and surname, by a distinctive surname, or by
 //     a title resolved on the article's date ("the Russian president").
 //   - A treaty is a catalogued name or a described treaty with at least two
@@ -38,7 +46,13 @@
 //     catalogued treaty named in the article is that treaty; all described
 //     treaties with the same parties in one article are one treaty. The
 //     action is that of the nearest action word that is not negated
-//     ("would not extend" is not "extended").
+//     ("would not extend" is not "extended"); the language of instruments
+//     counts (accept, accede, join: ratified; denounce: withdrew; enter
+//     into force: entered into force).
+//   - A multilateral catalogued treaty's parties are the states the text
+//     makes act on it ("the United States rejoined the Paris Agreement"
+//     is US); with none, "multilateral". A bilateral catalogued treaty's
+//     parties are those of the catalogue.
 //   - Parties are stated by name, demonym, capital, leader or parliament
 //     ("the Bundestag ratified"), or as "the two countries" / "the two
 //     leaders", meaning the last two named before in the three sentences
