@@ -24,6 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/newswire/newswire/alert"
 	"github.com/newswire/newswire/api"
 	"github.com/newswire/newswire/app"
 	"github.com/newswire/newswire/article"
@@ -378,6 +379,12 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		fs.StringVar(&cfg.RulesFile, "rules", "", "YAML file of standing alert rules (reloaded on change and on SIGHUP)")
 		fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
 	}
+	if has(app.RoleAlert) {
+		fs.StringVar(&cfg.Email.Addr, "smtp-addr", "", "SMTP server host:port of the email channel (password from "+alert.EnvSMTPPassword+")")
+		fs.StringVar(&cfg.Email.From, "smtp-from", "", "sender address of alert emails")
+		fs.StringVar(&cfg.Email.Username, "smtp-user", "", "SMTP user for AUTH PLAIN (empty: no authentication)")
+		fs.StringVar(&cfg.Email.TLS, "smtp-tls", alert.DefaultEmailTLS, "starttls, tls, or none (loopback servers only)")
+	}
 
 	cmd.group("Articles")
 	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", article.DefaultLimits.MaxBody, "largest article body in bytes")
@@ -424,6 +431,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		return err
 	}
 	_ = os.Unsetenv("NEWSWIRE_TOKENS") // hashed now; keep it from child processes
+	cfg.Email.Password = os.Getenv(alert.EnvSMTPPassword)
 	cfg.Roles = roles
 	cfg.Brokers = c.brokerList()
 	if name != "run" && len(cfg.Brokers) == 0 {
