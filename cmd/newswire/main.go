@@ -294,6 +294,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	esFlags.reg = reg
 	return app.Run(ctx, cfg, log, reg)
 }
 
