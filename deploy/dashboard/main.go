@@ -56,8 +56,8 @@ var rows = []struct {
 	{"Flow", []panel{
 		{title: "Consumed records/s by stage", unit: "ops", queries: [][2]string{{`sum by (stage) (rate(newswire_consumed_records_total[$__rate_interval]))`, "{{stage}}"}}},
 		{title: "Committed records/s by stage", unit: "ops", queries: [][2]string{{`sum by (stage) (rate(newswire_committed_records_total[$__rate_interval]))`, "{{stage}}"}}},
-		{title: "Consumer lag by stage", unit: "short", description: "End offset minus committed offset, summed over partitions; KEDA scales on it.",
-			queries: [][2]string{{`sum by (stage) (newswire_consumer_lag_records)`, "{{stage}}"}}},
+		{title: "Consumer lag by group", unit: "short", description: "End offset minus committed offset, summed over partitions (each member reports its group's lag: max over reporters); KEDA scales on it.",
+			queries: [][2]string{{`sum by (group) (max by (group, topic, partition) (newswire_consumer_lag_records))`, "{{group}}"}}},
 	}},
 	{"Freshness", []panel{
 		{title: "End-to-end age when committed (p50, p99)", unit: "s", description: "Now minus the article's ingest time when a stage committed it. Objective: p99 under 5 s at the indexer.",

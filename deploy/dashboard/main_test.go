@@ -63,23 +63,30 @@ func (r *recorder) MustRegister(cs ...prometheus.Collector) {
 	}
 }
 
-var fqName = regexp.MustCompile(`fqName: "([a-zA-Z0-9_:]+)"`)
+var (
+	fqName    = regexp.MustCompile(`fqName: "([a-zA-Z0-9_:]+)"`)
+	varLabels = regexp.MustCompile(`variableLabels: \{([^}]*)\}`)
+)
 
 // registered returns the names of every metric family the binary's
 // packages register (stages, alerting, search engine), whether or not a
 // series exists yet.
-func registered(t *testing.T) map[string]bool {
+func registered(t *testing.T) map[string][]string {
 	rec := &recorder{Registry: prometheus.NewRegistry()}
 	consumers.NewMetrics(rec)
 	alert.NewMetrics(rec)
 	elastic.NewMetrics(rec)
-	names := map[string]bool{}
+	names := map[string][]string{} // name → its labels
 	for _, c := range rec.collectors {
 		ch := make(chan *prometheus.Desc, 16)
 		go func() { c.Describe(ch); close(ch) }()
 		for d := range ch {
 			if m := fqName.FindStringSubmatch(d.String()); m != nil {
-				names[m[1]] = true
+				var labels []string
+				if l := varLabels.FindStringSubmatch(d.String()); l != nil && l[1] != "" {
+					labels = strings.Split(l[1], ",")
+				}
+				names[m[1]] = labels
 			}
 		}
 	}
@@ -89,7 +96,10 @@ func registered(t *testing.T) map[string]bool {
 	return names
 }
 
-var metricRef = regexp.MustCompile(`\bnewswire_[a-z0-9_]+`)
+var (
+	metricRef = regexp.MustCompile(`\bnewswire_[a-z0-9_]+`)
+	byClause  = regexp.MustCompile(`\bby \(([^)]*)\)`)
+)
 
 // referenced returns the metric names an expression uses, with histogram
 // and summary suffixes mapped to their family.
@@ -154,9 +164,23 @@ func TestReferencedMetricsExist(t *testing.T) {
 		if len(refs) == 0 {
 			t.Errorf("%s names no newswire metric: %q", w, exprs[w])
 		}
+		labels := map[string]bool{}
 		for _, m := range refs {
-			if !names[m] {
+			ls, ok := names[m]
+			if !ok {
 				t.Errorf("%s uses %s, which the binary does not register", w, m)
+			}
+			for _, l := range ls {
+				labels[l] = true
+			}
+		}
+		// Every label an aggregation keeps must exist on a metric it reads
+		// (le comes with histograms).
+		for _, by := range byClause.FindAllStringSubmatch(exprs[w], -1) {
+			for _, l := range strings.Split(by[1], ",") {
+				if l = strings.TrimSpace(l); l != "le" && !labels[l] {
+					t.Errorf("%s aggregates by %q, a label none of %v has", w, l, refs)
+				}
 			}
 		}
 	}
