@@ -1,15 +1,16 @@
 package alert
 
 import (
-	"bufio"
+	"sync"
+
 	"context"
 	"encoding/json"
+	"github.com/newswire/newswire/consumers"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,19 +27,53 @@ const ruleFile = `rules:
         - text: treaty
 `
 
+// memLog stands for the rules topic in unit tests: it keeps every record
+// and hands each to the stores following it, as the tailer would.
+type memLog struct {
+	mu      sync.Mutex
+	records []consumers.Record
+	stores  []*RuleStore
+}
+
+func (l *memLog) Append(_ context.Context, key string, value []byte) error {
+	l.mu.Lock()
+	l.records = append(l.records, consumers.Record{Key: []byte(key), Value: value})
+	stores := append([]*RuleStore{}, l.stores...)
+	l.mu.Unlock()
+	for _, s := range stores {
+		s.Apply([]byte(key), value)
+	}
+	return nil
+}
+
+// follow replays the log into s and keeps it following.
+func (l *memLog) follow(s *RuleStore) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.records {
+		s.Apply(r.Key, r.Value)
+	}
+	l.stores = append(l.stores, s)
+}
+
+var testLogs sync.Map // dir → *memLog: one "topic" per test directory
+
 func newTestService(t *testing.T, dir string) (*Service, *httptest.Server) {
 	t.Helper()
-	store, err := OpenRuleStore(StoreConfig{APIPath: filepath.Join(dir, "rules.json"), FilePath: filepath.Join(dir, "rules.yaml")}, zap.NewNop())
+	l, _ := testLogs.LoadOrStore(dir, &memLog{})
+	log := l.(*memLog)
+	store, err := OpenRuleStore(StoreConfig{Log: log, FilePath: filepath.Join(dir, "rules.yaml")}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
+	log.follow(store)
 	svc, err := NewService(ServiceConfig{Store: store}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	for p, h := range svc.Routes() {
-		mux.Handle(p, h)
+	for _, r := range svc.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
 	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -120,6 +155,26 @@ func TestRuleAPI(t *testing.T) {
 		t.Errorf("delete: %d", code)
 	}
 
+	// The same query and channels again: 409 naming the existing rule.
+	code, body = do(t, "POST", base, `{"name":"again","query":{"text":"treaty","countries":["RU","KP"]}}`)
+	if code != http.StatusConflict || body["existing_id"] != id {
+		t.Errorf("duplicate: %d %v", code, body)
+	}
+	// Paused rules stay listed but never match; resumed, they match again.
+	code, body = do(t, "PUT", base+"/"+id, `{"name":"KP RU treaty","enabled":false,"query":{"text":"treaty","countries":["KP","RU"]}}`)
+	if code != http.StatusOK || body["enabled"] != false {
+		t.Fatalf("pause: %d %v", code, body)
+	}
+	if n := len(svc.Match(testArticle("a1"))); n != 1 {
+		t.Errorf("paused rule still matches: %d matches", n)
+	}
+	if code, _ = do(t, "PUT", base+"/"+id, `{"name":"KP RU treaty","enabled":true,"query":{"text":"treaty","countries":["KP","RU"]}}`); code != http.StatusOK {
+		t.Fatalf("resume: %d", code)
+	}
+	if n := len(svc.Match(testArticle("a1"))); n != 2 {
+		t.Errorf("resumed rule does not match: %d matches", n)
+	}
+
 	// API rules survive a restart.
 	svc2, srv2 := newTestService(t, dir)
 	if _, ok := svc2.Rule(id); !ok {
@@ -173,62 +228,5 @@ func TestRuleFileReload(t *testing.T) {
 	}
 	if _, ok := svc.Rule("summit-or-treaty"); ok {
 		t.Error("removed file rule still in force")
-	}
-}
-
-func TestHubStream(t *testing.T) {
-	hub := NewHub(HubConfig{Size: 3, Heartbeat: 50 * time.Millisecond}, nil, zap.NewNop())
-	srv := httptest.NewServer(hub)
-	defer srv.Close()
-	defer hub.Close() // runs first: ends the streams so srv.Close does not wait
-	for i := range 4 {
-		hub.Publish(TypeAlert, []byte(`{"n":`+string(rune('0'+i))+`}`))
-	}
-	first := hub.ring[0].id // event n=1 (n=0 fell out of the ring)
-
-	req, _ := http.NewRequest("GET", srv.URL, nil)
-	req.Header.Set("Last-Event-ID", strconv.FormatUint(first, 10))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.Header.Get("Content-Type") != "text/event-stream" {
-		t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
-	}
-	rd := bufio.NewReader(resp.Body)
-	var data []string
-	sawBeat := false
-	go func() {
-		time.Sleep(120 * time.Millisecond)
-		hub.Publish(TypeAlert, []byte(`{"n":4}`))
-	}()
-	for len(data) < 3 {
-		line, err := rd.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case strings.HasPrefix(line, "data: "):
-			data = append(data, strings.TrimSpace(strings.TrimPrefix(line, "data: ")))
-		case strings.HasPrefix(line, ": keep-alive"):
-			sawBeat = true
-		}
-	}
-	if strings.Join(data, " ") != `{"n":2} {"n":3} {"n":4}` {
-		t.Errorf("events = %v", data)
-	}
-	if !sawBeat {
-		t.Error("no heartbeat before the live event")
-	}
-	hub.Close()
-	if _, err := io.ReadAll(rd); err != nil {
-		t.Errorf("stream did not end cleanly: %v", err)
-	}
-	if resp, err := http.Get(srv.URL); err == nil {
-		if resp.StatusCode != http.StatusServiceUnavailable {
-			t.Errorf("after close: %d", resp.StatusCode)
-		}
-		resp.Body.Close()
 	}
 }

@@ -59,7 +59,7 @@ func endToEndRealServices(t *testing.T, brokers []string, esURL string) {
 	t.Cleanup(func() { dropIndex(t, esURL, prefix) })
 	a := newTestApp(t, Config{
 		DataDir: t.TempDir(), Brokers: brokers, OpenStore: esOpener(t, esURL, prefix),
-		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq"},
+		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq", Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"},
 		EnrichGroup: prefix + "-enrich", IndexGroup: prefix + "-index",
 	})
 	defer stopApp(t, a)
@@ -140,6 +140,9 @@ func (p *proxy) up(t *testing.T) {
 // indexer holds its offsets and retries, and when the engine is back every
 // article is indexed exactly once and nothing is dead-lettered.
 func TestIndexerSurvivesEngineOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: waits out an engine outage; skipped with -short")
+	}
 	brokers := testsvc.KafkaBrokers(t)
 	esURL := testsvc.ESURL(t)
 	prefix := testsvc.UniqueName(t, "outage")
@@ -148,7 +151,7 @@ func TestIndexerSurvivesEngineOutage(t *testing.T) {
 	direct := esOpener(t, esURL, prefix)
 	a := newTestApp(t, Config{
 		DataDir: t.TempDir(), Brokers: brokers, OpenStore: esOpener(t, "http://"+px.addr, prefix),
-		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq"},
+		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq", Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"},
 		EnrichGroup: prefix + "-enrich", IndexGroup: prefix + "-index",
 	})
 	defer stopApp(t, a)

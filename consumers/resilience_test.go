@@ -10,7 +10,6 @@ import (
 	"github.com/newswire/newswire/broker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 )
 
@@ -18,6 +17,9 @@ import (
 // the enricher is working and starts it again on the same port and data
 // dir: the stage reconnects and every article is enriched.
 func TestBrokerRestartMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: restarts the broker mid-stream; skipped with -short")
+	}
 	dir := t.TempDir()
 	b, err := broker.Start(broker.Config{DataDir: dir}, zap.NewNop())
 	if err != nil {
@@ -27,7 +29,7 @@ func TestBrokerRestartMidStream(t *testing.T) {
 	brokers := []string{addr}
 	tp := testTopics(t, brokers, "restart", 3)
 	const n = 3000
-	var msgs []kafka.Message
+	var msgs []Record
 	for i := 0; i < n; i++ {
 		msgs = append(msgs, rawArticle(i))
 	}
@@ -74,7 +76,7 @@ type slowEnricher struct {
 	done  atomic.Int64
 }
 
-func (s *slowEnricher) Process(ctx context.Context, batch []kafka.Message) ([]Result, error) {
+func (s *slowEnricher) Process(ctx context.Context, batch []Record) ([]Result, error) {
 	time.Sleep(s.delay)
 	r, err := s.Enricher.Process(ctx, batch)
 	if err == nil {
@@ -89,7 +91,7 @@ func (s *slowEnricher) Process(ctx context.Context, batch []kafka.Message) ([]Re
 func TestSlowDownstreamBoundsMemory(t *testing.T) {
 	brokers := startBroker(t)
 	tp := testTopics(t, brokers, "slow", 2)
-	var msgs []kafka.Message
+	var msgs []Record
 	for i := 0; i < 4000; i++ {
 		msgs = append(msgs, rawArticle(i))
 	}

@@ -62,6 +62,8 @@ func decodeStrict(o object) (any, error) {
 		v = &corev1.Namespace{}
 	case "ConfigMap":
 		v = &corev1.ConfigMap{}
+	case "Secret":
+		v = &corev1.Secret{}
 	case "Service":
 		v = &corev1.Service{}
 	case "Deployment":
@@ -186,6 +188,16 @@ func TestManifests(t *testing.T) {
 		}
 		if kafka != 1 {
 			t.Errorf("ScaledObject %s has %d kafka triggers, want 1", name, kafka)
+		}
+	}
+	// /metrics needs a token with the metrics scope.
+	sm, _ := decoded["ServiceMonitor/newswire"].(*monitoringv1.ServiceMonitor)
+	if sm == nil || len(sm.Spec.Endpoints) == 0 {
+		t.Fatal("ServiceMonitor newswire missing or without endpoints")
+	}
+	for _, ep := range sm.Spec.Endpoints {
+		if ep.Authorization == nil || ep.Authorization.Credentials == nil || ep.Authorization.Credentials.Name == "" {
+			t.Errorf("ServiceMonitor endpoint %s scrapes without a bearer token; /metrics answers 401", ep.Port)
 		}
 	}
 	rules := decoded["PrometheusRule/newswire"].(*monitoringv1.PrometheusRule)

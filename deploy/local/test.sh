@@ -39,3 +39,6 @@ echo "integration targets: kafka=$NEWSWIRE_TEST_KAFKA es=${NEWSWIRE_TEST_ES:-off
 # pinned tools are cached; the Go test of deploy/k8s runs with the suite).
 bash deploy/k8s/validate.sh
 go test -count=1 -timeout 40m ${GOTESTFLAGS:-} ./...
+# The race detector on the concurrent packages, integration tests included
+# (about 2 minutes on two cores once the race build is cached).
+make --no-print-directory test-race GOFLAGS_TEST="${GOTESTFLAGS:-}"

@@ -106,6 +106,9 @@ func engines(t *testing.T, f func(t *testing.T, url string)) {
 }
 
 func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: the whole conformance suite against each engine; skipped with -short")
+	}
 	engines(t, func(t *testing.T, url string) {
 		indextest.Run(t, func(t *testing.T) index.Store { return newESStore(t, url) })
 	})
@@ -181,7 +184,12 @@ func jsonBody(t *testing.T, v any) io.Reader {
 	return bytes.NewReader(b)
 }
 
-func TestIndexBatchRejection(t *testing.T) { engines(t, testIndexBatchRejection) }
+func TestIndexBatchRejection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow against a real engine; skipped with -short")
+	}
+	engines(t, testIndexBatchRejection)
+}
 
 func testIndexBatchRejection(t *testing.T, url string) {
 	s := newESStore(t, url)
