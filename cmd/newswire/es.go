@@ -7,6 +7,7 @@ import (
 
 	"github.com/newswire/newswire/index"
 	"github.com/newswire/newswire/index/elastic"
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
 
@@ -16,6 +17,8 @@ type esFlags struct {
 	engine   string
 	cfg      elastic.Config
 	replicas int
+	// reg, when set before the store opens, receives the engine metrics.
+	reg prometheus.Registerer
 }
 
 func (e *esFlags) register(fs *flag.FlagSet) {
@@ -41,6 +44,9 @@ func (e *esFlags) opener() (func(*zap.Logger) (index.Store, error), error) {
 	return func(log *zap.Logger) (index.Store, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 		defer cancel()
+		if e.reg != nil {
+			cfg.Metrics = elastic.NewMetrics(e.reg)
+		}
 		return elastic.Open(ctx, cfg, log)
 	}, nil
 }

@@ -449,6 +449,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	esFlags.reg = reg
 	return app.Run(ctx, cfg, log, reg)
 }
 
@@ -727,10 +728,10 @@ func cmdLag(args []string, stdout, stderr io.Writer) error {
 		return json.NewEncoder(stdout).Encode(map[string]any{"group": *group, "topic": *topic, "total_lag": total, "partitions": lags})
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TOPIC\tPARTITION\tCOMMITTED\tEND\tLAG")
+	fmt.Fprintln(tw, "TOPIC\tPARTITION\tCOMMITTED\tEND\tLAG\tHOST\tMEMBER")
 	for _, l := range lags {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", l.Topic, l.Partition, l.Committed, l.End, l.Lag)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", l.Topic, l.Partition, l.Committed, l.End, l.Lag, memberColumns(l))
 	}
-	fmt.Fprintf(tw, "TOTAL\t\t\t\t%d\n", total)
+	fmt.Fprintf(tw, "TOTAL\t\t\t\t%d\t\t\n", total)
 	return tw.Flush()
 }

@@ -36,6 +36,9 @@ fi
 eval "$(bash deploy/local/services.sh env kafka "${engines[@]}")"
 eval "$(bash deploy/local/browser.sh)"
 echo "integration targets: kafka=$NEWSWIRE_TEST_KAFKA es=${NEWSWIRE_TEST_ES:-off} opensearch=${NEWSWIRE_TEST_OPENSEARCH:-off}"
+# The Kubernetes manifests: kustomize, schemas, promtool (offline once the
+# pinned tools are cached; the Go test of deploy/k8s runs with the suite).
+bash deploy/k8s/validate.sh
 go test -count=1 -timeout 40m ${GOTESTFLAGS:-} ./...
 # The race detector on the concurrent packages, integration tests included
 # (about 2 minutes on two cores once the race build is cached).

@@ -100,3 +100,53 @@ func BenchmarkElasticSearch100k(b *testing.B) {
 		b.Run("collapsed", func(b *testing.B) { indextest.BenchSearch(b, s, true) })
 	})
 }
+
+// BenchmarkElasticIndexBatchVsPlain alternates, batch by batch on the same
+// store, a bare _bulk of the prepared documents (the plain loader) and
+// IndexBatch (topology, routing lookup, versioned actions, per-item
+// sorting) of an equal batch, so both see the same engine state; ratio is
+// IndexBatch's throughput over the plain loader's. One op is one pair of
+// 500-document batches.
+func BenchmarkElasticIndexBatchVsPlain(b *testing.B) { benchEngines(b, benchVsPlain) }
+
+func benchVsPlain(b *testing.B, url string) {
+	s := newESStore(b, url)
+	ctx := context.Background()
+	base := indextest.Synthetic("x", benchBatch)
+	plain := make([][]byte, b.N)
+	batches := make([][]article.Enriched, b.N)
+	for i := range plain {
+		var buf bytes.Buffer
+		enc := json.NewEncoder(&buf)
+		for _, e := range benchDocs(2*i, base) {
+			_ = enc.Encode(map[string]any{"index": map[string]any{"_index": s.names.WriteAlias, "_id": e.ID}})
+			_ = enc.Encode(toDocument(&e))
+		}
+		plain[i] = buf.Bytes()
+		batches[i] = benchDocs(2*i+1, base)
+	}
+	var tPlain, tStore time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		res, err := s.es.Bulk(bytes.NewReader(plain[i]), s.es.Bulk.WithContext(ctx))
+		if err != nil {
+			b.Fatal(err)
+		}
+		var br struct {
+			Errors bool `json:"errors"`
+		}
+		if err := decode(res, &br); err != nil || br.Errors {
+			b.Fatalf("bulk: %v errors=%v", err, br.Errors)
+		}
+		tPlain += time.Since(start)
+		start = time.Now()
+		if rej, err := s.IndexBatch(ctx, batches[i]); err != nil || len(rej) > 0 {
+			b.Fatalf("IndexBatch: %v %v", rej, err)
+		}
+		tStore += time.Since(start)
+	}
+	b.ReportMetric(float64(b.N*benchBatch)/tPlain.Seconds(), "plain_docs/s")
+	b.ReportMetric(float64(b.N*benchBatch)/tStore.Seconds(), "store_docs/s")
+	b.ReportMetric(tPlain.Seconds()/tStore.Seconds(), "ratio")
+}

@@ -93,6 +93,8 @@ type Config struct {
 	// Engine names the engine (EngineElasticsearch, EngineOpenSearch)
 	// instead of reading it from GET /; "" or EngineAuto detects it.
 	Engine Engine
+	// Metrics, when set, counts the engine's answers (NewMetrics).
+	Metrics *Metrics
 	// Transport replaces the HTTP transport; tests inject one.
 	Transport http.RoundTripper
 }
@@ -252,7 +254,7 @@ func New(cfg Config, log *zap.Logger) (*Store, error) {
 		RetryOnStatus:       []int{http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
 		MaxRetries:          cfg.MaxRetries,
 		RetryBackoff:        backoff,
-		Transport:           &productCheck{base: tr, forced: cfg.Engine},
+		Transport:           &productCheck{base: tr, forced: cfg.Engine, metrics: cfg.Metrics},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create elasticsearch client: %w", err)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 )
@@ -126,8 +127,9 @@ func parseVersion(v string) (major, minor int, ok bool) {
 // operator names the engine (Config.Engine), GET / is not read: the name
 // is trusted (for clusters that refuse GET / to the store's credentials).
 type productCheck struct {
-	base   http.RoundTripper
-	forced Engine
+	base    http.RoundTripper
+	forced  Engine
+	metrics *Metrics
 
 	mu       sync.Mutex
 	verified bool
@@ -138,7 +140,13 @@ type productCheck struct {
 const productHeader, productName = "X-Elastic-Product", "Elasticsearch"
 
 func (p *productCheck) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
 	res, err := p.base.RoundTrip(req)
+	code := 0
+	if err == nil {
+		code = res.StatusCode
+	}
+	p.metrics.observe(start, code, err)
 	if err != nil || res.Header.Get(productHeader) == productName {
 		return res, err
 	}

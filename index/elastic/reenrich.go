@@ -31,8 +31,9 @@ import (
 //     the new lineage with its own external version and version_type
 //     external_gte: a live write of a newer version is kept (the
 //     backfill's write is a version conflict, counted as done).
-//  3. When every article is copied, the read alias moves from the old
-//     lineage to the new one in one atomic alias change, and the old
+//  3. When every article is copied, the new lineage is refreshed, the
+//     read alias moves from the old lineage to the new one in one atomic
+//     alias change, and after Settle (writers stop mirroring) the old
 //     lineage is deleted (unless KeepOld).
 //
 // The state (target, sources, cursor, counts) is a document of the index
@@ -254,6 +255,12 @@ func (s *Store) Reenrich(ctx context.Context, cfg ReenrichConfig) (ReenrichResul
 			out.Copied = st.Done
 			return out, err
 		}
+		// What the backfill wrote last must be searchable before search
+		// moves over, or a refresh interval's worth would seem to vanish.
+		if err := s.refresh(ctx, lineage(st.Target)+"-*"); err != nil {
+			out.Copied = st.Done
+			return out, err
+		}
 		if err := s.swapRead(ctx, st); err != nil {
 			out.Copied = st.Done
 			return out, err
@@ -265,6 +272,11 @@ func (s *Store) Reenrich(ctx context.Context, cfg ReenrichConfig) (ReenrichResul
 	}
 	out.Copied = st.Done
 	if !cfg.KeepOld {
+		// Writers still mirroring on their cached view of the aliases
+		// would recreate a deleted index: let that view expire first.
+		if err := sleep(ctx, cfg.Settle); err != nil {
+			return out, fmt.Errorf("reenrich: %w", err)
+		}
 		if err := s.deleteIndices(ctx, st.Sources); err != nil {
 			return out, err
 		}
@@ -347,6 +359,19 @@ func (s *Store) swapRead(ctx context.Context, st *reenrichState) error {
 		}
 	}
 	return s.aliasActions(ctx, actions)
+}
+
+// refresh makes everything written to the indices matching pattern
+// searchable now.
+func (s *Store) refresh(ctx context.Context, pattern string) error {
+	res, err := s.es.Indices.Refresh(s.es.Indices.Refresh.WithContext(ctx), s.es.Indices.Refresh.WithIndex(pattern))
+	if err != nil {
+		return fmt.Errorf("refresh %s: %w: %w", pattern, index.ErrTransient, err)
+	}
+	if err := decode(res, nil); err != nil {
+		return fmt.Errorf("refresh %s: %w", pattern, err)
+	}
+	return nil
 }
 
 func (s *Store) deleteIndices(ctx context.Context, names []string) error {
