@@ -43,10 +43,11 @@ soak: build ## all-in-one under steady HTTP load, SIGKILL and restart every minu
 	$(GO) run ./cmd/newswire-soak --bin $(BIN) --duration $(or $(DURATION),10m) $(SOAK_ARGS)
 
 .PHONY: lint
-lint: ## gofmt check, go vet, staticcheck (pinned)
+lint: ## gofmt check, go vet, staticcheck (pinned), import rules of ARCHITECTURE.md
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) test -count=1 ./internal/archtest/
 
 .PHONY: bench
 bench: ## benchmarks of the hot paths, median-friendly (COUNT=5); Kafka ones use the real broker when NEWSWIRE_TEST_KAFKA is set

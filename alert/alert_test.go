@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
@@ -42,12 +41,12 @@ func testArticle(id string) *article.Enriched {
 	}}
 }
 
-func encodeArticle(t testing.TB, e *article.Enriched) kafka.Message {
+func encodeArticle(t testing.TB, e *article.Enriched) consumers.Record {
 	b, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kafka.Message{Topic: "news.enriched", Key: []byte(e.ID), Value: b}
+	return consumers.Record{Topic: "news.enriched", Key: []byte(e.ID), Value: b}
 }
 
 func compileRules(t testing.TB, rules ...match.Rule) *match.Matcher {
@@ -109,10 +108,31 @@ func openState(t *testing.T) (*State, string) {
 	return st, path
 }
 
+// stateLog stands for the alert-state topic in unit tests: the state
+// records a stage produced, replayed into a new Once as its follower
+// would.
+func stateLog(results ...[]consumers.Result) *Once {
+	o := NewOnce(zap.NewNop())
+	for _, res := range results {
+		for _, r := range res {
+			for _, out := range r.Out {
+				if out.Topic == "news.alerts.state" {
+					var v stateValue
+					_ = json.Unmarshal(out.Value, &v)
+					o.add(string(out.Key), v.Rules)
+				}
+			}
+		}
+	}
+	return o
+}
+
+var alerterCfg = AlerterConfig{Topic: "news.alerts", StateTopic: "news.alerts.state", Now: func() time.Time { return t0 }}
+
 func TestAlerterOncePerRuleAndArticle(t *testing.T) {
-	st, path := openState(t)
 	m := compileRules(t, kpRuTreaty, match.Rule{ID: "summit", Name: "Summit", Query: match.Query{Text: "summit"}})
-	stage, err := NewAlerterStage(m, st, AlerterConfig{Topic: "news.alerts", Now: func() time.Time { return t0 }}, nil, zap.NewNop())
+	once := NewOnce(zap.NewNop())
+	stage, err := NewAlerterStage(m, once, alerterCfg, nil, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,70 +140,116 @@ func TestAlerterOncePerRuleAndArticle(t *testing.T) {
 	a1, a2 := testArticle("a1"), testArticle("a2")
 	updated := testArticle("a1")
 	updated.Title += " (updated)"
-	batch := []kafka.Message{encodeArticle(t, a1), encodeArticle(t, a1), {Value: []byte("{bad")}}
+	batch := []consumers.Record{encodeArticle(t, a1), encodeArticle(t, a1), {Value: []byte("{bad")}}
 	res, err := stage.Process(ctx, batch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 3 || len(res[0].Out) != 2 || len(res[1].Out) != 0 || !errors.Is(res[2].Err, consumers.ErrPoison) {
+	// Two alerts and one state record for a1; its copy in the same batch
+	// alerts nothing.
+	if len(res) != 3 || len(res[0].Out) != 3 || len(res[1].Out) != 0 || !errors.Is(res[2].Err, consumers.ErrPoison) {
 		t.Fatalf("first batch results: %+v", res)
 	}
 	if k := string(res[0].Out[0].Key); k != "kp-ru-treaty/a1" || res[0].Out[0].Topic != "news.alerts" {
 		t.Errorf("key %q topic %q", k, res[0].Out[0].Topic)
 	}
-	// Redelivery of the same record before the next batch records it:
-	// not alerted again (the pairs are recorded at the start of Process).
-	res, err = stage.Process(ctx, []kafka.Message{encodeArticle(t, a1), encodeArticle(t, updated), encodeArticle(t, a2)})
+	st := res[0].Out[2]
+	if st.Topic != "news.alerts.state" || string(st.Key) != "a1" || string(st.Value) != `{"rules":["kp-ru-treaty","summit"]}` {
+		t.Errorf("state record %s %s %s", st.Topic, st.Key, st.Value)
+	}
+	// Not yet committed: nothing is known.
+	if once.Alerted("summit", "a1") {
+		t.Fatal("pair known before its batch was committed")
+	}
+	// The runner reports the batch committed: its pairs are known, so a
+	// redelivery of the same article (or an update of it) does not alert
+	// again.
+	stage.Committed(batch, res)
+	batch2 := []consumers.Record{encodeArticle(t, a1), encodeArticle(t, updated), encodeArticle(t, a2)}
+	res2, err := stage.Process(ctx, batch2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res[0].Out)+len(res[1].Out) != 0 || len(res[2].Out) != 2 {
-		t.Fatalf("second batch: %d %d %d alerts", len(res[0].Out), len(res[1].Out), len(res[2].Out))
+	if len(res2[0].Out)+len(res2[1].Out) != 0 || len(res2[2].Out) != 3 {
+		t.Fatalf("second batch: %d %d %d records", len(res2[0].Out), len(res2[1].Out), len(res2[2].Out))
 	}
-	if err := stage.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	// State survives a restart.
-	if err := st.Close(); err != nil {
-		t.Fatal(err)
-	}
-	st2, err := OpenState(path)
+	stage.Committed(batch2, res2)
+
+	// A new process (a restart, or another replica after a rebalance)
+	// knows the pairs from the state topic alone: no local disk.
+	stage2, _ := NewAlerterStage(m, stateLog(res, res2), alerterCfg, nil, zap.NewNop())
+	res3, err := stage2.Process(ctx, []consumers.Record{encodeArticle(t, a1), encodeArticle(t, a2)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st2.Close()
-	stage2, _ := NewAlerterStage(m, st2, AlerterConfig{Topic: "news.alerts"}, nil, zap.NewNop())
-	res, err = stage2.Process(ctx, []kafka.Message{encodeArticle(t, a1), encodeArticle(t, a2)})
+	if len(res3[0].Out)+len(res3[1].Out) != 0 {
+		t.Errorf("replay on a new process alerted again: %+v", res3)
+	}
+
+	// A rule added later alerts on an old article once, and its state
+	// record lists the earlier rules too (compaction keeps only the last).
+	m2 := compileRules(t, kpRuTreaty, match.Rule{ID: "summit", Name: "Summit", Query: match.Query{Text: "summit"}},
+		match.Rule{ID: "pyongyang", Name: "P", Query: match.Query{Text: "Pyongyang"}})
+	stage3, _ := NewAlerterStage(m2, stateLog(res, res2), alerterCfg, nil, zap.NewNop())
+	res4, err := stage3.Process(ctx, []consumers.Record{encodeArticle(t, a1)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res[0].Out)+len(res[1].Out) != 0 {
-		t.Errorf("replay after restart alerted again: %+v", res)
-	}
-	if ok, _ := st2.Alerted("summit", "a2"); !ok {
-		t.Error("summit/a2 not recorded")
+	if len(res4[0].Out) != 2 || string(res4[0].Out[1].Value) != `{"rules":["kp-ru-treaty","summit","pyongyang"]}` {
+		t.Errorf("new rule on an old article: %d records, state %s", len(res4[0].Out), res4[0].Out[len(res4[0].Out)-1].Value)
 	}
 }
 
 func TestAlerterUnacknowledgedIsNotRecorded(t *testing.T) {
-	st, _ := openState(t)
 	m := compileRules(t, kpRuTreaty)
-	stage, _ := NewAlerterStage(m, st, AlerterConfig{Topic: "news.alerts"}, nil, zap.NewNop())
-	if _, err := stage.Process(context.Background(), []kafka.Message{encodeArticle(t, testArticle("a1"))}); err != nil {
+	once := NewOnce(zap.NewNop())
+	stage, _ := NewAlerterStage(m, once, alerterCfg, nil, zap.NewNop())
+	if _, err := stage.Process(context.Background(), []consumers.Record{encodeArticle(t, testArticle("a1"))}); err != nil {
 		t.Fatal(err)
 	}
-	// No further Process call: the batch may never have been written, so
-	// a new stage (a restart) must alert again.
-	if ok, _ := st.Alerted("kp-ru-treaty", "a1"); ok {
+	// Not reported committed (abandoned at shutdown, say): nothing is
+	// recorded, so the next owner alerts again...
+	if once.Alerted("kp-ru-treaty", "a1") {
 		t.Error("pair recorded before its alert was acknowledged")
+	}
+	// ...and a later batch's Process does not record it either.
+	if _, err := stage.Process(context.Background(), []consumers.Record{encodeArticle(t, testArticle("a2"))}); err != nil {
+		t.Fatal(err)
+	}
+	if once.Alerted("kp-ru-treaty", "a1") {
+		t.Error("an abandoned batch's pair was recorded by the next batch")
+	}
+}
+
+func TestAlerterBarrierOnNewPartitions(t *testing.T) {
+	var calls [][]int
+	cfg := alerterCfg
+	cfg.Barrier = func(_ context.Context, ps []int) error { calls = append(calls, ps); return nil }
+	stage, _ := NewAlerterStage(compileRules(t, kpRuTreaty), NewOnce(zap.NewNop()), cfg, nil, zap.NewNop())
+	rec := func(p int, id string) consumers.Record {
+		r := encodeArticle(t, testArticle(id))
+		r.Partition = p
+		return r
+	}
+	for _, b := range [][]consumers.Record{{rec(0, "a"), rec(1, "b")}, {rec(0, "c")}, {rec(2, "d"), rec(0, "e")}} {
+		if _, err := stage.Process(context.Background(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(calls) != 2 || len(calls[0]) != 2 || len(calls[1]) != 1 || calls[1][0] != 2 {
+		t.Errorf("barrier calls %v, want [[0 1] [2]]", calls)
+	}
+	cfg.Barrier = func(context.Context, []int) error { return errors.New("broker down") }
+	stage2, _ := NewAlerterStage(compileRules(t, kpRuTreaty), NewOnce(zap.NewNop()), cfg, nil, zap.NewNop())
+	if _, err := stage2.Process(context.Background(), []consumers.Record{rec(0, "a")}); err == nil {
+		t.Error("a failed barrier must make the batch transient")
 	}
 }
 
 func TestAlerterMaxAge(t *testing.T) {
-	st, _ := openState(t)
-	stage, _ := NewAlerterStage(compileRules(t, kpRuTreaty), st, AlerterConfig{Topic: "t", MaxAge: time.Hour,
+	stage, _ := NewAlerterStage(compileRules(t, kpRuTreaty), NewOnce(zap.NewNop()), AlerterConfig{Topic: "t", StateTopic: "s", MaxAge: time.Hour,
 		Now: func() time.Time { return t0.Add(48 * time.Hour) }}, nil, zap.NewNop())
-	res, err := stage.Process(context.Background(), []kafka.Message{encodeArticle(t, testArticle("old"))})
+	res, err := stage.Process(context.Background(), []consumers.Record{encodeArticle(t, testArticle("old"))})
 	if err != nil || len(res[0].Out) != 0 {
 		t.Errorf("old article alerted: %+v %v", res, err)
 	}

@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
@@ -22,79 +22,128 @@ type ArticleMatcher interface {
 	Match(e *article.Enriched) []match.Match
 }
 
+// DefaultFresh is how long a partition may go unseen before the alerter
+// treats it as newly assigned (see AlerterConfig.Fresh).
+const DefaultFresh = 10 * time.Second
+
 // AlerterConfig configures the alerter stage.
 type AlerterConfig struct {
-	Topic  string         // alerts topic, required
-	Limits article.Limits // of decoded enriched articles
+	Topic      string         // alerts topic, required
+	StateTopic string         // alert-state changelog topic, required
+	Limits     article.Limits // of decoded enriched articles
 	// MaxAge, when set, skips articles whose version time (updated, else
 	// published, else ingested) is older, so that replaying an old backlog
 	// does not alert on old news with new rules.
 	MaxAge time.Duration
-	Now    func() time.Time
+	// Barrier, when set, waits until Once has read the changelog up to its
+	// current end in the given partitions. The alerter calls it before it
+	// works on a partition it has not seen for Fresh: after a rebalance,
+	// the pairs the previous owner wrote are then known before any of its
+	// uncommitted records are redone.
+	Barrier func(ctx context.Context, partitions []int) error
+	Fresh   time.Duration // default DefaultFresh
+	Now     func() time.Time
 }
 
 // Alerter is the stage news.enriched → news.alerts. For each enriched
 // article it finds the matching rules and writes one Alert record per
-// (rule, article) pair never alerted before, keyed by AlertID. Run it
-// with its own consumer group ("newswire-alert"); one Alerter serves one
-// consumers.Runner.
+// (rule, article) pair never alerted before, keyed by AlertID, plus one
+// alert-state record for the article (key = article id, value = every
+// rule that alerted on it) in the same produce batch. Scale it out by
+// running more processes in one consumer group ("newswire-alert").
 //
-// "Once per (rule, article) ever" rests on State: a pair is recorded only
-// after its alert is acknowledged by the alerts topic. The runner calls
-// Process again only after it has written and committed the previous
-// batch, so the pairs of the previous batch are recorded at the start of
-// the next call (and checked in memory until then). If the process stops
-// between the acknowledgement and the record, those few pairs may be
-// alerted again by a replay; their records carry the same key, so a
-// consumer (and the delivery stage) can drop the repeat. Article updates
-// keep their id, so they never alert again. Undecodable articles are
-// poison; a state store failure is transient.
+// "Once per (rule, article)" rests on Once, which follows the alert-state
+// topic: partitioned like the enriched topic, it travels with the
+// partition when the group rebalances, and survives the loss of any
+// process and its disk. A batch's pairs are also added to Once directly
+// when the runner reports the batch committed (consumers.CommitObserver);
+// an abandoned batch adds nothing. A process killed after its alerts and
+// state records were written but before the commit leaves them in the
+// topics: the next owner reads the state first (Barrier) and does not
+// repeat them. Article updates keep their id, so they never alert again.
+// Undecodable articles are poison.
 type Alerter struct {
-	m   ArticleMatcher
-	st  *State
-	cfg AlerterConfig
-	met *Metrics
-	log *zap.Logger
+	m    ArticleMatcher
+	once *Once
+	cfg  AlerterConfig
+	met  *Metrics
+	log  *zap.Logger
 
-	mu      sync.Mutex
-	pending []string // pairs emitted by the last successful Process
+	mu       sync.Mutex
+	lastSeen map[int]time.Time // partition → last batch that held it
 }
 
 // NewAlerterStage builds the alerter stage. met may be nil.
-func NewAlerterStage(m ArticleMatcher, st *State, cfg AlerterConfig, met *Metrics, log *zap.Logger) (*Alerter, error) {
-	if m == nil || st == nil {
-		return nil, errors.New("alerter stage needs a matcher and state")
+func NewAlerterStage(m ArticleMatcher, once *Once, cfg AlerterConfig, met *Metrics, log *zap.Logger) (*Alerter, error) {
+	var errs []error
+	if m == nil || once == nil {
+		errs = append(errs, errors.New("a matcher and the once-only state are required"))
 	}
 	if cfg.Topic == "" {
-		return nil, errors.New("alerter stage: alerts topic required")
+		errs = append(errs, errors.New("alerts topic required"))
+	}
+	if cfg.StateTopic == "" {
+		errs = append(errs, errors.New("alert-state topic required"))
+	}
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("alerter stage: %w", errors.Join(errs...))
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.Fresh <= 0 {
+		cfg.Fresh = DefaultFresh
+	}
 	if met == nil {
 		met = NewMetrics(nil)
 	}
-	return &Alerter{m: m, st: st, cfg: cfg, met: met, log: log.With(zap.String("component", "alerter"))}, nil
+	return &Alerter{m: m, once: once, cfg: cfg, met: met, log: log.With(zap.String("component", "alerter")), lastSeen: map[int]time.Time{}}, nil
+}
+
+// barrier reads the alert state up to its end for the batch's partitions
+// this process has not worked on recently.
+func (s *Alerter) barrier(ctx context.Context, batch []consumers.Record) error {
+	if s.cfg.Barrier == nil {
+		return nil
+	}
+	now := time.Now()
+	s.mu.Lock()
+	var fresh []int
+	seen := map[int]bool{}
+	for _, r := range batch {
+		if seen[r.Partition] {
+			continue
+		}
+		seen[r.Partition] = true
+		if t, ok := s.lastSeen[r.Partition]; !ok || now.Sub(t) > s.cfg.Fresh {
+			fresh = append(fresh, r.Partition)
+		}
+	}
+	s.mu.Unlock()
+	if len(fresh) > 0 {
+		if err := s.cfg.Barrier(ctx, fresh); err != nil {
+			return fmt.Errorf("read alert state of partitions %v: %w", fresh, err)
+		}
+		s.log.Debug("alert state read for new partitions", zap.Ints("partitions", fresh))
+	}
+	s.mu.Lock()
+	for p := range seen {
+		s.lastSeen[p] = now
+	}
+	s.mu.Unlock()
+	return nil
 }
 
 // Process implements consumers.Stage.
-func (s *Alerter) Process(ctx context.Context, batch []kafka.Message) ([]consumers.Result, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	// The previous batch's alerts are acknowledged: record them.
-	if err := s.st.markAlerted(s.pending, s.cfg.Now()); err != nil {
+func (s *Alerter) Process(ctx context.Context, batch []consumers.Record) ([]consumers.Result, error) {
+	if err := s.barrier(ctx, batch); err != nil {
 		return nil, err
 	}
-	s.pending = nil
-
-	type found struct {
-		e       article.Enriched
-		matches []match.Match
-	}
 	res := make([]consumers.Result, len(batch))
-	arts := make([]*found, len(batch))
-	var keys []string
 	now := s.cfg.Now()
+	// new pairs of this batch per article, so that an article twice in
+	// one batch alerts once
+	fresh := map[string][]string{}
 	for i, msg := range batch {
 		e, err := article.DecodeEnriched(msg.Value, s.cfg.Limits)
 		if err != nil {
@@ -110,50 +159,48 @@ func (s *Alerter) Process(ctx context.Context, batch []kafka.Message) ([]consume
 		ms := s.m.Match(&e)
 		s.met.matchSeconds.Observe(time.Since(start).Seconds())
 		s.met.matches.Add(float64(len(ms)))
-		arts[i] = &found{e: e, matches: ms}
+		var newRules []string
 		for _, m := range ms {
-			keys = append(keys, AlertID(m.RuleID, e.ID))
-		}
-	}
-	seen, err := s.st.alerted(keys)
-	if err != nil {
-		return nil, err
-	}
-	var pending []string
-	for i, f := range arts {
-		if f == nil {
-			continue
-		}
-		for _, m := range f.matches {
-			id := AlertID(m.RuleID, f.e.ID)
-			if seen[id] {
+			if s.once.has(m.RuleID, e.ID) || slices.Contains(fresh[e.ID], m.RuleID) {
 				s.met.duplicates.Inc()
 				continue
 			}
-			seen[id] = true // an article twice in one batch alerts once
-			a := NewAlert(m, &f.e, now)
+			a := NewAlert(m, &e, now)
 			b, err := json.Marshal(&a)
 			if err != nil {
-				return nil, fmt.Errorf("encode alert %s: %w", id, err)
+				return nil, fmt.Errorf("encode alert %s: %w", a.ID, err)
 			}
-			res[i].Out = append(res[i].Out, kafka.Message{Topic: s.cfg.Topic, Key: []byte(id), Value: b})
-			pending = append(pending, id)
+			res[i].Out = append(res[i].Out, consumers.Record{Topic: s.cfg.Topic, Key: []byte(a.ID), Value: b})
+			newRules = append(newRules, m.RuleID)
 		}
+		if len(newRules) == 0 {
+			continue
+		}
+		fresh[e.ID] = append(fresh[e.ID], newRules...)
+		st := stateValue{Rules: append(s.once.rules(e.ID), fresh[e.ID]...)}
+		b, err := json.Marshal(&st)
+		if err != nil {
+			return nil, fmt.Errorf("encode alert state of %s: %w", e.ID, err)
+		}
+		res[i].Out = append(res[i].Out, consumers.Record{Topic: s.cfg.StateTopic, Key: []byte(e.ID), Value: b})
+		s.met.emitted.Add(float64(len(newRules)))
 	}
-	s.pending = pending
-	s.met.emitted.Add(float64(len(pending)))
 	return res, nil
 }
 
-// Flush records the alerts of the last batch as acknowledged. Call it
-// only when that batch is known to be written (a test, say); the runner
-// path needs no call.
-func (s *Alerter) Flush() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.st.markAlerted(s.pending, s.cfg.Now()); err != nil {
-		return err
+// Committed implements consumers.CommitObserver: the batch's alerts and
+// state records are acknowledged and its offsets committed, so its pairs
+// are known at once (the follower of the state topic will see them too).
+func (s *Alerter) Committed(_ []consumers.Record, results []consumers.Result) {
+	for _, r := range results {
+		for _, o := range r.Out {
+			if o.Topic != s.cfg.StateTopic {
+				continue
+			}
+			var v stateValue
+			if err := json.Unmarshal(o.Value, &v); err == nil {
+				s.once.add(string(o.Key), v.Rules)
+			}
+		}
 	}
-	s.pending = nil
-	return nil
 }

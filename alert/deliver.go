@@ -9,16 +9,15 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"net/http"
 
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
 	"github.com/newswire/newswire/consumers"
+	"github.com/newswire/newswire/internal/workpool"
 )
 
 // RuleSource looks rules up by id. *Service implements it.
@@ -26,9 +25,9 @@ type RuleSource interface {
 	Rule(id string) (match.Rule, bool)
 }
 
-// MessageWriter writes records durably (consumers.Writer does).
-type MessageWriter interface {
-	WriteMessages(ctx context.Context, msgs ...kafka.Message) error
+// RecordWriter writes records durably (consumers.Writer does).
+type RecordWriter interface {
+	Write(ctx context.Context, recs ...consumers.Record) error
 }
 
 // DeliveryConfig configures the delivery stage. Zero fields take the
@@ -44,7 +43,7 @@ type DeliveryConfig struct {
 	// DeadLetters and DLQTopic, when set, receive digests that could not
 	// be delivered (failed alerts go to the dead-letter topic through the
 	// runner).
-	DeadLetters MessageWriter
+	DeadLetters RecordWriter
 	DLQTopic    string
 	Now         func() time.Time
 }
@@ -144,7 +143,7 @@ type deliveryJob struct {
 }
 
 // Process implements consumers.Stage.
-func (d *Delivery) Process(ctx context.Context, batch []kafka.Message) ([]consumers.Result, error) {
+func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]consumers.Result, error) {
 	res := make([]consumers.Result, len(batch))
 	var jobs []deliveryJob
 	for i, msg := range batch {
@@ -184,21 +183,8 @@ func (d *Delivery) Process(ctx context.Context, batch []kafka.Message) ([]consum
 	if len(jobs) == 0 {
 		return res, nil
 	}
-	var wg sync.WaitGroup
-	next := make(chan int, len(jobs))
-	for j := range jobs {
-		next <- j
-	}
-	close(next)
 	errs := make([]error, len(jobs))
-	for range min(d.cfg.Workers, len(jobs)) {
-		wg.Go(func() {
-			for j := range next {
-				errs[j] = d.deliverAlert(ctx, jobs[j])
-			}
-		})
-	}
-	wg.Wait()
+	workpool.Run(len(jobs), d.cfg.Workers, func(j int) { errs[j] = d.deliverAlert(ctx, jobs[j]) })
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("deliver alerts: %w", err)
 	}
@@ -474,8 +460,8 @@ func (d *Delivery) deadLetterDigest(ctx context.Context, dg Digest, reason error
 	if err != nil {
 		return fmt.Errorf("encode digest: %w", err)
 	}
-	msg := consumers.DeadLetter(kafka.Message{Key: []byte(dg.ID), Value: body}, d.cfg.DLQTopic, "alert-digest", reason, d.cfg.Attempts, d.cfg.Now())
-	if err := d.cfg.DeadLetters.WriteMessages(ctx, msg); err != nil {
+	msg := consumers.DeadLetter(consumers.Record{Key: []byte(dg.ID), Value: body}, d.cfg.DLQTopic, "alert-digest", reason, d.cfg.Attempts, d.cfg.Now(), consumers.DefaultMaxDeadLetterBytes)
+	if err := d.cfg.DeadLetters.Write(ctx, msg); err != nil {
 		d.log.Error("digest not delivered nor dead-lettered", zap.String("rule_id", dg.RuleID), zap.Error(err))
 		return fmt.Errorf("dead-letter digest %s: %w", dg.ID, err)
 	}

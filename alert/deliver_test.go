@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
@@ -51,14 +50,14 @@ func (rc *receiver) count() int {
 	return len(rc.bodies)
 }
 
-func alertMsg(t *testing.T, ruleID, articleID string) kafka.Message {
+func alertMsg(t *testing.T, ruleID, articleID string) consumers.Record {
 	e := testArticle(articleID)
 	a := NewAlert(match.Match{RuleID: ruleID, RuleName: "Rule " + ruleID}, e, t0)
 	b, err := json.Marshal(&a)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return kafka.Message{Topic: "news.alerts", Key: []byte(a.ID), Value: b}
+	return consumers.Record{Topic: "news.alerts", Key: []byte(a.ID), Value: b}
 }
 
 func fastCfg(now func() time.Time) DeliveryConfig {
@@ -84,7 +83,7 @@ func TestWebhookDelivery(t *testing.T) {
 		t.Fatal(err)
 	}
 	msg := alertMsg(t, "r1", "a1")
-	res, err := d.Process(context.Background(), []kafka.Message{msg})
+	res, err := d.Process(context.Background(), []consumers.Record{msg})
 	if err != nil || res[0].Err != nil {
 		t.Fatalf("process: %v %v", err, res[0].Err)
 	}
@@ -109,7 +108,7 @@ func TestWebhookDelivery(t *testing.T) {
 		t.Errorf("slack text = %q", text)
 	}
 	// Redelivery of the same record sends nothing again.
-	if res, err := d.Process(context.Background(), []kafka.Message{msg}); err != nil || res[0].Err != nil {
+	if res, err := d.Process(context.Background(), []consumers.Record{msg}); err != nil || res[0].Err != nil {
 		t.Fatal(err, res[0].Err)
 	}
 	if rc.count() != 3 || slack.count() != 1 {
@@ -134,7 +133,7 @@ func TestWebhookFailureIsPoison(t *testing.T) {
 			st, _ := openState(t)
 			d, _ := NewDeliveryStage(rules, st, nil, fastCfg(time.Now), nil, zap.NewNop())
 			msg := alertMsg(t, "r1", "a1")
-			res, err := d.Process(context.Background(), []kafka.Message{msg, {Value: []byte(`{"type":"other"}`)}})
+			res, err := d.Process(context.Background(), []consumers.Record{msg, {Value: []byte(`{"type":"other"}`)}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,7 +144,7 @@ func TestWebhookFailureIsPoison(t *testing.T) {
 				t.Errorf("%d posts, want %d", rc.count(), tc.posts)
 			}
 			// Replayed from the dead-letter topic once the receiver works.
-			if res, _ := d.Process(context.Background(), []kafka.Message{msg}); res[0].Err != nil || rc.count() != tc.posts+1 {
+			if res, _ := d.Process(context.Background(), []consumers.Record{msg}); res[0].Err != nil || rc.count() != tc.posts+1 {
 				t.Errorf("replay: %v, %d posts", res[0].Err, rc.count())
 			}
 		})
@@ -161,7 +160,7 @@ func TestPrivateTargetRefused(t *testing.T) {
 	cfg := fastCfg(time.Now)
 	cfg.AllowPrivate = false
 	d, _ := NewDeliveryStage(rules, st, nil, cfg, nil, zap.NewNop())
-	res, err := d.Process(context.Background(), []kafka.Message{alertMsg(t, "r1", "a1")})
+	res, err := d.Process(context.Background(), []consumers.Record{alertMsg(t, "r1", "a1")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,7 +172,7 @@ func TestPrivateTargetRefused(t *testing.T) {
 	}
 	// A name that resolves to loopback is refused at dial time too.
 	rules["r1"].Channels[0].URL = strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-	res, _ = d.Process(context.Background(), []kafka.Message{alertMsg(t, "r1", "a2")})
+	res, _ = d.Process(context.Background(), []consumers.Record{alertMsg(t, "r1", "a2")})
 	if !errors.Is(res[0].Err, ErrPrivateTarget) {
 		t.Errorf("localhost: err = %v", res[0].Err)
 	}
@@ -201,7 +200,7 @@ func TestThrottleAndDigest(t *testing.T) {
 	ctx := context.Background()
 	process := func(ids ...string) {
 		t.Helper()
-		var batch []kafka.Message
+		var batch []consumers.Record
 		for _, id := range ids {
 			batch = append(batch, alertMsg(t, "r1", id))
 		}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
@@ -28,10 +27,10 @@ func TestStagesOnEmbeddedBroker(t *testing.T) {
 	}
 	defer b.Close()
 	brokers := b.Addrs()
-	tp := consumers.Topics{Raw: "e2e.raw", Enriched: "e2e.enriched", Alerts: "e2e.alerts", DLQ: "e2e.dlq"}
+	tp := consumers.Topics{Raw: "e2e.raw", Enriched: "e2e.enriched", Alerts: "e2e.alerts", DLQ: "e2e.dlq", AlertState: "e2e.alerts.state"}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if _, err := consumers.EnsureTopics(ctx, brokers, tp.All(), consumers.TopicSpec{Partitions: 2}); err != nil {
+	if _, err := consumers.EnsureTopics(ctx, brokers, tp.All(), tp.Spec(consumers.TopicSpec{Partitions: 2})); err != nil {
 		t.Fatal(err)
 	}
 	if err := consumers.WaitTopics(ctx, brokers, tp.All()); err != nil {
@@ -48,7 +47,15 @@ func TestStagesOnEmbeddedBroker(t *testing.T) {
 	}
 	st, _ := openState(t)
 	m := compileRules(t, rules...)
-	alerter, err := NewAlerterStage(m, st, AlerterConfig{Topic: tp.Alerts}, nil, zap.NewNop())
+	follower, err := NewStateFollower(brokers, tp.AlertState, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fctx, stopFollow := context.WithCancel(context.Background())
+	followed := make(chan error, 1)
+	go func() { followed <- follower.Run(fctx) }()
+	defer func() { stopFollow(); <-followed }()
+	alerter, err := NewAlerterStage(m, follower.Once, AlerterConfig{Topic: tp.Alerts, StateTopic: tp.AlertState, Barrier: follower.Barrier}, nil, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +91,11 @@ func TestStagesOnEmbeddedBroker(t *testing.T) {
 	stopA := run("newswire-alert", tp.Enriched, "alert", alerter)
 	stopD := run("newswire-alert-deliver", tp.Alerts, "alert-deliver", deliver)
 
-	msgs := []kafka.Message{encodeArticle(t, testArticle("a1")), encodeArticle(t, testArticle("a2")), encodeArticle(t, testArticle("a1"))}
+	msgs := []consumers.Record{encodeArticle(t, testArticle("a1")), encodeArticle(t, testArticle("a2")), encodeArticle(t, testArticle("a1"))}
 	for i := range msgs {
 		msgs[i].Topic = tp.Enriched
 	}
-	if err := w.WriteMessages(ctx, msgs...); err != nil {
+	if err := w.Write(ctx, msgs...); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(45 * time.Second)
@@ -96,7 +103,7 @@ func TestStagesOnEmbeddedBroker(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	// Produce a1 again, as a replay would, then give it time.
-	if err := w.WriteMessages(ctx, msgs[0]); err != nil {
+	if err := w.Write(ctx, msgs[0]); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(2 * time.Second)

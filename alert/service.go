@@ -6,13 +6,16 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/alert/match"
+	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/internal/httpjson"
 )
 
 // Service owns the rules in force: the rule store, the compiled Matcher
@@ -25,12 +28,14 @@ type Service struct {
 	log          *zap.Logger
 	allowPrivate bool
 
-	snap atomic.Pointer[snapshot]
+	snap      atomic.Pointer[snapshot]
+	rebuildMu sync.Mutex
 }
 
 type snapshot struct {
 	matcher *match.Matcher
-	byID    map[string]match.Rule
+	byID    map[string]match.Rule // every rule, paused ones too
+	version uint64                // of the store it was built from
 }
 
 // ServiceConfig configures a Service.
@@ -54,21 +59,46 @@ func NewService(cfg ServiceConfig, log *zap.Logger) (*Service, error) {
 	}
 	s := &Service{store: cfg.Store, hub: cfg.Hub, m: cfg.Metrics, allowPrivate: cfg.AllowPrivate,
 		log: log.With(zap.String("component", "alerts"))}
-	if err := s.rebuild(); err != nil {
+	if err := s.rebuild(cfg.Store.Version()); err != nil {
 		return nil, err
 	}
-	cfg.Store.OnChange(func() {
-		if err := s.rebuild(); err != nil {
-			s.log.Error("rules not recompiled; previous rules stay in force", zap.Error(err))
-		}
-	})
 	return s, nil
 }
 
-func (s *Service) rebuild() error {
+// current returns the compiled rules, recompiling first when the store
+// changed since. Recompiling on use, not on every change, keeps a burst
+// of changes (loading thousands of rules from the topic at start) to one
+// compile.
+func (s *Service) current() *snapshot {
+	snap := s.snap.Load()
+	v := s.store.Version()
+	if snap.version == v {
+		return snap
+	}
+	s.rebuildMu.Lock()
+	defer s.rebuildMu.Unlock()
+	if snap = s.snap.Load(); snap.version == v {
+		return snap
+	}
+	if err := s.rebuild(v); err != nil {
+		s.log.Error("rules not recompiled; previous rules stay in force", zap.Error(err))
+		old := *snap
+		old.version = v // do not retry until the next change
+		s.snap.Store(&old)
+	}
+	return s.snap.Load()
+}
+
+func (s *Service) rebuild(version uint64) error {
 	rules := s.store.Rules()
 	start := time.Now()
-	m, err := match.Compile(rules)
+	active := make([]match.Rule, 0, len(rules))
+	for _, r := range rules {
+		if r.IsEnabled() {
+			active = append(active, r)
+		}
+	}
+	m, err := match.Compile(active)
 	if err != nil {
 		return err
 	}
@@ -78,20 +108,21 @@ func (s *Service) rebuild() error {
 		by[r.ID] = r
 		counts[r.Origin]++
 	}
-	s.snap.Store(&snapshot{matcher: m, byID: by})
+	s.snap.Store(&snapshot{matcher: m, byID: by, version: version})
 	for o, n := range counts {
 		s.m.rules.WithLabelValues(o).Set(float64(n))
 	}
-	s.log.Info("rules compiled", zap.Int("rules", len(rules)), zap.Duration("took", time.Since(start)))
+	s.log.Debug("rules compiled", zap.Int("rules", len(rules)), zap.Int("enabled", len(active)), zap.Duration("took", time.Since(start)))
 	return nil
 }
 
-// Match matches an article against the rules in force.
-func (s *Service) Match(e *article.Enriched) []match.Match { return s.snap.Load().matcher.Match(e) }
+// Match matches an article against the rules in force (paused rules
+// never match).
+func (s *Service) Match(e *article.Enriched) []match.Match { return s.current().matcher.Match(e) }
 
-// Rule returns a rule in force by id.
+// Rule returns a rule by id (paused ones too).
 func (s *Service) Rule(id string) (match.Rule, bool) {
-	r, ok := s.snap.Load().byID[id]
+	r, ok := s.current().byID[id]
 	return r, ok
 }
 
@@ -111,28 +142,30 @@ func (s *Service) Watch(ctx context.Context) {
 	s.store.Watch(ctx, 2*time.Second)
 }
 
-// Routes returns the alert endpoints for api.Config.Extra:
+// Routes returns the alert endpoints for api.Config.Extra, each with the
+// scope a token needs (package scope):
 //
-//	GET    /api/v1/alerts/rules        every rule, and the rule file's status
-//	POST   /api/v1/alerts/rules        create a rule (201, Location header)
-//	GET    /api/v1/alerts/rules/{id}   one rule
-//	PUT    /api/v1/alerts/rules/{id}   replace an API rule (409 for file rules)
-//	DELETE /api/v1/alerts/rules/{id}   delete an API rule (204; 409 for file rules)
-//	GET    /api/v1/alerts/stream       Server-Sent Events (when a Hub is set)
+//	GET    /api/v1/alerts/rules        admin  every rule, and the rule file's status
+//	POST   /api/v1/alerts/rules        admin  create a rule (201, Location header)
+//	GET    /api/v1/alerts/rules/{id}   admin  one rule
+//	PUT    /api/v1/alerts/rules/{id}   admin  replace an API rule (409 for file rules)
+//	DELETE /api/v1/alerts/rules/{id}   admin  delete an API rule (204; 409 for file rules)
+//	GET    /api/v1/alerts/stream       read   Server-Sent Events (when a Hub is set)
 //
-// Errors are JSON {"error": "...", "problems": [{"path", "message"}]}.
-// Webhook secrets are never returned; a PUT that leaves a webhook's
-// secret empty keeps the secret it had for the same URL.
-func (s *Service) Routes() map[string]http.Handler {
-	r := map[string]http.Handler{
-		"GET /api/v1/alerts/rules":         http.HandlerFunc(s.list),
-		"POST /api/v1/alerts/rules":        http.HandlerFunc(s.create),
-		"GET /api/v1/alerts/rules/{id}":    http.HandlerFunc(s.get),
-		"PUT /api/v1/alerts/rules/{id}":    http.HandlerFunc(s.put),
-		"DELETE /api/v1/alerts/rules/{id}": http.HandlerFunc(s.delete),
+// Rules are admin-only, reads too: they carry webhook targets and who is
+// alerted on what. Errors are JSON {"error": "...", "problems": [{"path",
+// "message"}]}. Webhook secrets are never returned; a PUT that leaves a
+// webhook's secret empty keeps the secret it had for the same URL.
+func (s *Service) Routes() []scope.Route {
+	r := []scope.Route{
+		{Pattern: "GET /api/v1/alerts/rules", Scope: scope.Admin, Handler: http.HandlerFunc(s.list)},
+		{Pattern: "POST /api/v1/alerts/rules", Scope: scope.Admin, Handler: http.HandlerFunc(s.create)},
+		{Pattern: "GET /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.get)},
+		{Pattern: "PUT /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.put)},
+		{Pattern: "DELETE /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.delete)},
 	}
 	if s.hub != nil {
-		r["GET /api/v1/alerts/stream"] = s.hub
+		r = append(r, scope.Route{Pattern: "GET /api/v1/alerts/stream", Scope: scope.Read, Handler: s.hub})
 	}
 	return r
 }
@@ -141,28 +174,29 @@ func (s *Service) Routes() map[string]http.Handler {
 const maxRuleBody = 64 << 10
 
 type errorBody struct {
-	Error    string          `json:"error"`
-	Problems []match.Problem `json:"problems,omitempty"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	Error      string          `json:"error"`
+	Problems   []match.Problem `json:"problems,omitempty"`
+	ExistingID string          `json:"existing_id,omitempty"` // on a duplicate rule
 }
 
 func writeErr(w http.ResponseWriter, err error) {
 	var ve *match.ValidationError
+	var de *DuplicateError
 	switch {
+	case errors.As(err, &de):
+		httpjson.Write(w, http.StatusConflict, errorBody{Error: err.Error(), ExistingID: de.ExistingID})
+	case errors.Is(err, ErrTooMany):
+		httpjson.Write(w, http.StatusConflict, errorBody{Error: err.Error()})
+	case errors.Is(err, ErrNoLog):
+		httpjson.Write(w, http.StatusServiceUnavailable, errorBody{Error: err.Error()})
 	case errors.As(err, &ve):
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: ve.Error(), Problems: ve.Problems})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: ve.Error(), Problems: ve.Problems})
 	case errors.Is(err, ErrNotFound):
-		writeJSON(w, http.StatusNotFound, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusNotFound, errorBody{Error: err.Error()})
 	case errors.Is(err, ErrReadOnly), errors.Is(err, ErrConflict):
-		writeJSON(w, http.StatusConflict, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusConflict, errorBody{Error: err.Error()})
 	default:
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusInternalServerError, errorBody{Error: err.Error()})
 	}
 }
 
@@ -205,7 +239,7 @@ func (s *Service) list(w http.ResponseWriter, _ *http.Request) {
 			out.File.Error = err.Error()
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request) {
@@ -214,7 +248,7 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, redact(rule))
+	httpjson.Write(w, http.StatusOK, redact(rule))
 }
 
 func (s *Service) readRule(r *http.Request) (match.Rule, error) {
@@ -234,13 +268,13 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	saved, err := s.store.Create(rule)
+	saved, err := s.store.Create(r.Context(), rule)
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
 	w.Header().Set("Location", "/api/v1/alerts/rules/"+saved.ID)
-	writeJSON(w, http.StatusCreated, redact(saved))
+	httpjson.Write(w, http.StatusCreated, redact(saved))
 }
 
 func (s *Service) put(w http.ResponseWriter, r *http.Request) {
@@ -288,16 +322,16 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, &match.ValidationError{Problems: []match.Problem{{Path: "id", Message: "differs from the id in the URL"}}})
 		return
 	}
-	saved, err := s.store.Update(id, rule)
+	saved, err := s.store.Update(r.Context(), id, rule)
 	if err != nil {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, redact(saved))
+	httpjson.Write(w, http.StatusOK, redact(saved))
 }
 
 func (s *Service) delete(w http.ResponseWriter, r *http.Request) {
-	if err := s.store.Delete(r.PathValue("id")); err != nil {
+	if err := s.store.Delete(r.Context(), r.PathValue("id")); err != nil {
 		writeErr(w, err)
 		return
 	}

@@ -1,9 +1,12 @@
 package alert
 
 import (
+	"sync"
+
 	"bufio"
 	"context"
 	"encoding/json"
+	"github.com/newswire/newswire/consumers"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -26,19 +29,53 @@ const ruleFile = `rules:
         - text: treaty
 `
 
+// memLog stands for the rules topic in unit tests: it keeps every record
+// and hands each to the stores following it, as the tailer would.
+type memLog struct {
+	mu      sync.Mutex
+	records []consumers.Record
+	stores  []*RuleStore
+}
+
+func (l *memLog) Append(_ context.Context, key string, value []byte) error {
+	l.mu.Lock()
+	l.records = append(l.records, consumers.Record{Key: []byte(key), Value: value})
+	stores := append([]*RuleStore{}, l.stores...)
+	l.mu.Unlock()
+	for _, s := range stores {
+		s.Apply([]byte(key), value)
+	}
+	return nil
+}
+
+// follow replays the log into s and keeps it following.
+func (l *memLog) follow(s *RuleStore) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.records {
+		s.Apply(r.Key, r.Value)
+	}
+	l.stores = append(l.stores, s)
+}
+
+var testLogs sync.Map // dir → *memLog: one "topic" per test directory
+
 func newTestService(t *testing.T, dir string) (*Service, *httptest.Server) {
 	t.Helper()
-	store, err := OpenRuleStore(StoreConfig{APIPath: filepath.Join(dir, "rules.json"), FilePath: filepath.Join(dir, "rules.yaml")}, zap.NewNop())
+	l, _ := testLogs.LoadOrStore(dir, &memLog{})
+	log := l.(*memLog)
+	store, err := OpenRuleStore(StoreConfig{Log: log, FilePath: filepath.Join(dir, "rules.yaml")}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
+	log.follow(store)
 	svc, err := NewService(ServiceConfig{Store: store}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	for p, h := range svc.Routes() {
-		mux.Handle(p, h)
+	for _, r := range svc.Routes() {
+		mux.Handle(r.Pattern, r.Handler)
 	}
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -118,6 +155,26 @@ func TestRuleAPI(t *testing.T) {
 	}
 	if code, _ = do(t, "DELETE", base+"/"+hookID, ""); code != http.StatusNoContent {
 		t.Errorf("delete: %d", code)
+	}
+
+	// The same query and channels again: 409 naming the existing rule.
+	code, body = do(t, "POST", base, `{"name":"again","query":{"text":"treaty","countries":["RU","KP"]}}`)
+	if code != http.StatusConflict || body["existing_id"] != id {
+		t.Errorf("duplicate: %d %v", code, body)
+	}
+	// Paused rules stay listed but never match; resumed, they match again.
+	code, body = do(t, "PUT", base+"/"+id, `{"name":"KP RU treaty","enabled":false,"query":{"text":"treaty","countries":["KP","RU"]}}`)
+	if code != http.StatusOK || body["enabled"] != false {
+		t.Fatalf("pause: %d %v", code, body)
+	}
+	if n := len(svc.Match(testArticle("a1"))); n != 1 {
+		t.Errorf("paused rule still matches: %d matches", n)
+	}
+	if code, _ = do(t, "PUT", base+"/"+id, `{"name":"KP RU treaty","enabled":true,"query":{"text":"treaty","countries":["KP","RU"]}}`); code != http.StatusOK {
+		t.Fatalf("resume: %d", code)
+	}
+	if n := len(svc.Match(testArticle("a1"))); n != 2 {
+		t.Errorf("resumed rule does not match: %d matches", n)
 	}
 
 	// API rules survive a restart.

@@ -11,16 +11,16 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// State is the alerter's durable memory, one bbolt file: which (rule,
-// article) pairs have been alerted, which alert deliveries have been
-// made, and each throttled rule's window and pending digest. It is safe
-// for concurrent use; one process at a time may open a file.
+// State is the delivery stage's local memory, one bbolt file: which alert
+// deliveries have been made, and each throttled rule's window and pending
+// digest. It is a cache: losing it can repeat a delivery (with the same
+// delivery id, so receivers drop it) but never lose one. It is safe for
+// concurrent use; one process at a time may open a file.
 type State struct {
 	db *bolt.DB
 }
 
 var (
-	bucketAlerted   = []byte("alerted")
 	bucketDelivered = []byte("delivered")
 	bucketThrottle  = []byte("throttle")
 )
@@ -36,7 +36,7 @@ func OpenState(path string) (*State, error) {
 		return nil, fmt.Errorf("open alert state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketAlerted, bucketDelivered, bucketThrottle} {
+		for _, b := range [][]byte{bucketDelivered, bucketThrottle} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -51,55 +51,6 @@ func OpenState(path string) (*State, error) {
 
 // Close closes the file.
 func (s *State) Close() error { return s.db.Close() }
-
-// alerted returns which of keys are recorded as alerted.
-func (s *State) alerted(keys []string) (map[string]bool, error) {
-	seen := map[string]bool{}
-	if len(keys) == 0 {
-		return seen, nil
-	}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAlerted)
-		for _, k := range keys {
-			if b.Get([]byte(k)) != nil {
-				seen[k] = true
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("read alert state: %w", err)
-	}
-	return seen, nil
-}
-
-// markAlerted records keys as alerted at the given time.
-func (s *State) markAlerted(keys []string, at time.Time) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	v := []byte(at.UTC().Format(time.RFC3339))
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketAlerted)
-		for _, k := range keys {
-			if err := b.Put([]byte(k), v); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("record alerts: %w", err)
-	}
-	return nil
-}
-
-// Alerted reports whether the alert of rule ruleID on article articleID
-// has been emitted (and acknowledged).
-func (s *State) Alerted(ruleID, articleID string) (bool, error) {
-	m, err := s.alerted([]string{AlertID(ruleID, articleID)})
-	return m[AlertID(ruleID, articleID)], err
-}
 
 func (s *State) delivered(key string) (bool, error) {
 	var ok bool

@@ -2,14 +2,18 @@
 // endpoint (provided by producers), health and readiness, Prometheus
 // metrics, and the search page at "/".
 //
-// Routes (a public contract, see the README):
+// Routes (a public contract, see the README), with the scope each needs:
 //
-//	GET  /api/v1/search     search articles (Query parameters below)
-//	POST /api/v1/articles   ingest articles (mounted handler)
-//	GET  /healthz           the process is alive
-//	GET  /readyz            every dependency answers; 503 with reasons otherwise
-//	GET  /metrics           Prometheus metrics
-//	GET  /                  the search page
+//	GET  /api/v1/search     read     search articles (Query parameters below)
+//	POST /api/v1/articles   ingest   ingest articles (mounted handler)
+//	GET  /healthz           public   the process is alive
+//	GET  /readyz            public   every dependency answers; 503 with reasons otherwise
+//	GET  /metrics           metrics  Prometheus metrics
+//	GET  /                  public   the search page and its static files
+//
+// plus Config.Extra (the alert routes). Every route is declared once, in
+// the route table built by New, with its scope (package scope); Auth
+// guards each route for its scope (auth.go).
 //
 // This package never imports kafka-go.
 package api
@@ -17,18 +21,20 @@ package api
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
+	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/index"
+	"github.com/newswire/newswire/internal/httpjson"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
@@ -54,50 +60,84 @@ type Config struct {
 	Ingest   http.Handler // mounted at POST /api/v1/articles when set
 	Checks   []Check      // run by /readyz
 	Gatherer prometheus.Gatherer
-	Extra    map[string]http.Handler // more routes (alert endpoints), pattern → handler
-	Timeout  time.Duration           // per search (default 10s)
+	Extra    []Route       // more routes (alert endpoints), each with its scope
+	Timeout  time.Duration // per search (default 10s)
+	// Auth checks bearer tokens; nil (or no tokens) leaves every route
+	// open, which app allows only on loopback.
+	Auth *Auth
+	// NoPage leaves out the search API and the page: a stage process
+	// answers health, readiness and metrics only.
+	NoPage bool
 }
+
+// DefaultSearchTimeout bounds one search unless Config.Timeout is set.
+const DefaultSearchTimeout = 10 * time.Second
 
 // Server holds the handlers and the readiness state.
 type Server struct {
 	cfg      Config
 	log      *zap.Logger
 	mux      *http.ServeMux
+	routes   []Route
 	draining atomic.Bool
 }
 
-// New builds the server's handler tree.
+// New builds the server's handler tree from its route table. It panics
+// on a route without a valid scope: that is a programming error the auth
+// matrix test also catches.
 func New(cfg Config, log *zap.Logger) *Server {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = DefaultSearchTimeout
 	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
-	s.mux.HandleFunc("GET /api/v1/search", s.search)
+	// The route table: add routes here or through Config.Extra, never on
+	// s.mux directly, so each is guarded and the auth matrix sees it.
+	routes := []Route{
+		{Pattern: "GET /healthz", Scope: scope.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
+		})},
+		{Pattern: "GET /readyz", Scope: scope.Public, Handler: http.HandlerFunc(s.ready)},
+	}
+	if !cfg.NoPage {
+		routes = append(routes, Route{Pattern: "GET /api/v1/search", Scope: scope.Read, Handler: http.HandlerFunc(s.search)})
+	}
 	if cfg.Ingest != nil {
-		s.mux.Handle("/api/v1/articles", cfg.Ingest)
+		routes = append(routes, Route{Pattern: "POST /api/v1/articles", Scope: scope.Ingest, Handler: cfg.Ingest})
 	}
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("GET /readyz", s.ready)
 	if cfg.Gatherer != nil {
-		s.mux.Handle("GET /metrics", promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{}))
+		routes = append(routes, Route{Pattern: "GET /metrics", Scope: scope.Metrics, Handler: promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})})
 	}
-	for p, h := range cfg.Extra {
-		s.mux.Handle(p, h)
+	routes = append(routes, cfg.Extra...)
+	if !cfg.NoPage {
+		routes = append(routes, s.pageRoute())
 	}
+	for _, rt := range routes {
+		if !rt.Scope.Valid() {
+			panic(fmt.Sprintf("api: route %q has no valid scope (%q)", rt.Pattern, rt.Scope))
+		}
+		s.mux.Handle(rt.Pattern, cfg.Auth.guard(rt.Scope, rt.Handler))
+	}
+	s.routes = routes
+	return s
+}
+
+// pageRoute serves the page and its assets. They are public so the page
+// can load and ask for a token; they hold no data.
+func (s *Server) pageRoute() Route {
 	sub, err := fs.Sub(webFS, "web")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
 	files := http.FileServerFS(sub)
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	return Route{Pattern: "/", Scope: scope.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; connect-src 'self'")
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		files.ServeHTTP(w, r)
-	})
-	return s
+	})}
 }
+
+// Routes returns the route table: every mounted pattern with its scope.
+func (s *Server) Routes() []Route { return slices.Clone(s.routes) }
 
 // Handler returns the root handler.
 func (s *Server) Handler() http.Handler { return s.mux }
@@ -108,7 +148,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -120,17 +160,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(reasons) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, http.StatusOK, map[string]any{"status": "ready"})
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
@@ -223,12 +256,12 @@ func checkDateRange(t time.Time) error {
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Searcher == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
 		return
 	}
 	q, err := ParseQuery(r.URL.Query())
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
@@ -236,15 +269,15 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Searcher.Search(ctx, q)
 	if err != nil {
 		if errors.Is(err, index.ErrBadQuery) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		s.log.Warn("search failed", zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
 		return
 	}
 	if res.Hits == nil {
 		res.Hits = []index.Hit{}
 	}
-	writeJSON(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, res)
 }

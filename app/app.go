@@ -24,6 +24,7 @@ import (
 
 	"github.com/newswire/newswire/alert"
 	"github.com/newswire/newswire/api"
+	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/broker"
 	"github.com/newswire/newswire/consumers"
@@ -38,8 +39,8 @@ import (
 const (
 	RoleEnrich = "enrich"
 	RoleIndex  = "index"
-	RoleAlert  = "alert" // alerter and delivery stages, rules API, live stream
-	RoleServe  = "serve" // search API, ingest endpoint, page
+	RoleAlert  = "alert" // alerter and delivery stages
+	RoleServe  = "serve" // search API, ingest endpoint, page, rules API, live stream
 )
 
 // Batching of the indexer stage: bulk requests of up to IndexMaxBatch
@@ -54,8 +55,8 @@ const (
 // AllRoles is what `newswire run` starts.
 var AllRoles = []string{RoleEnrich, RoleIndex, RoleAlert, RoleServe}
 
-// Config is everything a process needs. Zero values take the documented
-// defaults in Validate.
+// Config is everything a process needs. Zero values take the defaults
+// (the Default constants; see WithDefaults).
 type Config struct {
 	Roles []string // default AllRoles
 
@@ -91,8 +92,17 @@ type Config struct {
 	AlertsAllowPrivate bool
 	Tagger             consumers.Tagger // required with the enrich role
 	Limits             article.Limits
-	IngestToken        string
 	MaxBodyBytes       int64
+
+	// Tokens authenticate HTTP requests, each with its scopes (api.Auth,
+	// README "Authentication"). With none the HTTP API is open, which is
+	// allowed only on a loopback address unless InsecureNoAuth is set.
+	Tokens         []api.Token
+	InsecureNoAuth bool
+	// IngestToken (--ingest-token, deprecated) is one more token, named
+	// "ingest-token", with the ingest scope. Like any token it turns
+	// authentication on for every route.
+	IngestToken string
 
 	// Samples is a JSON-lines file published once at start (make run uses
 	// the sample corpus). Re-publishing is harmless: ids are derived from
@@ -104,61 +114,72 @@ type Config struct {
 	FlushInterval time.Duration
 }
 
-// Validate fills in defaults and checks the configuration.
-func (c *Config) Validate() error {
+// Defaults of Config, also the defaults of the command-line flags.
+const (
+	DefaultEmbeddedBrokerAddr = "127.0.0.1:19092"
+	DefaultDataDir            = "data"
+	DefaultHTTPAddr           = "127.0.0.1:8080"
+	DefaultPartitions         = 6
+	DefaultReplication        = 1
+	DefaultEnrichGroup        = "newswire-enrich"
+	DefaultIndexGroup         = "newswire-index"
+	DefaultAlertGroup         = "newswire-alert"
+	DefaultShutdownTimeout    = 30 * time.Second
+)
+
+// WithDefaults returns c with every unset field at its default. New
+// applies it before Validate.
+func (c Config) WithDefaults() Config {
 	if len(c.Roles) == 0 {
 		c.Roles = AllRoles
 	}
 	if c.EmbeddedBrokerAddr == "" {
-		c.EmbeddedBrokerAddr = "127.0.0.1:19092"
+		c.EmbeddedBrokerAddr = DefaultEmbeddedBrokerAddr
 	}
 	if c.DataDir == "" {
-		c.DataDir = "data"
+		c.DataDir = DefaultDataDir
 	}
 	if c.HTTPAddr == "" && slices.Contains(c.Roles, RoleServe) {
-		c.HTTPAddr = "127.0.0.1:8080"
+		c.HTTPAddr = DefaultHTTPAddr
 	}
-	if c.Topics.Raw == "" {
-		c.Topics.Raw = consumers.DefaultTopics.Raw
-	}
-	if c.Topics.Enriched == "" {
-		c.Topics.Enriched = consumers.DefaultTopics.Enriched
-	}
-	if c.Topics.Alerts == "" {
-		c.Topics.Alerts = consumers.DefaultTopics.Alerts
-	}
-	if c.Topics.DLQ == "" {
-		c.Topics.DLQ = consumers.DefaultTopics.DLQ
-	}
+	c.Topics = c.Topics.WithDefaults()
 	if c.Partitions <= 0 {
-		c.Partitions = 6
+		c.Partitions = DefaultPartitions
 	}
 	if c.Replication <= 0 {
-		c.Replication = 1
+		c.Replication = DefaultReplication
 	}
 	if c.EnrichGroup == "" {
-		c.EnrichGroup = "newswire-enrich"
+		c.EnrichGroup = DefaultEnrichGroup
 	}
 	if c.IndexGroup == "" {
-		c.IndexGroup = "newswire-index"
+		c.IndexGroup = DefaultIndexGroup
 	}
 	if c.AlertGroup == "" {
-		c.AlertGroup = "newswire-alert"
+		c.AlertGroup = DefaultAlertGroup
 	}
 	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 30 * time.Second
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	return c
+}
+
+// Validate reports every problem with the configuration (after defaults)
+// at once. It changes nothing.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	var errs []error
 	for _, r := range c.Roles {
 		switch r {
 		case RoleEnrich, RoleIndex, RoleAlert, RoleServe:
 		default:
-			return fmt.Errorf("unknown role %q", r)
+			errs = append(errs, fmt.Errorf("unknown role %q", r))
 		}
 	}
 	if slices.Contains(c.Roles, RoleEnrich) && c.Tagger == nil {
-		return errors.New("the enrich role needs a tagger")
+		errs = append(errs, errors.New("the enrich role needs a tagger"))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // App is a running process.
@@ -173,10 +194,15 @@ type App struct {
 	writer  *consumers.Writer
 	pub     *producers.Publisher
 	server  *api.Server
+	auth    *api.Auth
 
 	alertSvc   *alert.Service
+	alertMet   *alert.Metrics
+	alertRules *alert.RuleStore
+	rulesTail  *consumers.Tailer
 	alertHub   *alert.Hub
 	alertState *alert.State
+	follower   *alert.StateFollower
 	http       *http.Server
 	ln         net.Listener
 
@@ -189,6 +215,7 @@ type App struct {
 
 // New builds an app; Start starts it.
 func New(cfg Config, log *zap.Logger, reg *prometheus.Registry) (*App, error) {
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -215,6 +242,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 			a.closeAll()
 		}
 	}()
+	if a.cfg.HTTPAddr != "" {
+		if err := a.setupAuth(ctx); err != nil {
+			return err
+		}
+	}
 	a.brokers = a.cfg.Brokers
 	if len(a.brokers) == 0 {
 		a.broker, err = broker.Start(broker.Config{
@@ -267,6 +299,11 @@ func (a *App) Start(ctx context.Context) (err error) {
 		}
 	}
 
+	if slices.Contains(a.cfg.Roles, RoleAlert) || slices.Contains(a.cfg.Roles, RoleServe) {
+		if err := a.startRules(); err != nil {
+			return err
+		}
+	}
 	if slices.Contains(a.cfg.Roles, RoleAlert) {
 		if err := a.startAlerts(metrics); err != nil {
 			return err
@@ -288,7 +325,7 @@ func (a *App) Start(ctx context.Context) (err error) {
 func (a *App) ensureTopics(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
-	spec := consumers.TopicSpec{Partitions: a.cfg.Partitions, ReplicationFactor: a.cfg.Replication}
+	spec := a.cfg.Topics.Spec(consumers.TopicSpec{Partitions: a.cfg.Partitions, ReplicationFactor: a.cfg.Replication})
 	var lastErr error
 	for attempt := 1; ; attempt++ {
 		reps, err := consumers.EnsureTopics(ctx, a.brokers, a.cfg.Topics.All(), spec)
@@ -322,26 +359,86 @@ func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.
 	return nil
 }
 
+// startRules follows the rules topic (every alert and serve process holds
+// every rule) and builds the rule service; serve hosts its API.
+func (a *App) startRules() error {
+	met := alert.NewMetrics(a.reg)
+	a.alertMet = met
+	store, err := alert.OpenRuleStore(alert.StoreConfig{
+		Log: alert.TopicLog{W: a.writer, Topic: a.cfg.Topics.Rules}, FilePath: a.cfg.RulesFile, AllowPrivate: a.cfg.AlertsAllowPrivate,
+	}, a.log)
+	if err != nil {
+		return fmt.Errorf("open alert rules: %w", err)
+	}
+	a.alertRules = store
+	if a.rulesTail, err = consumers.NewTailer(consumers.TailConfig{Brokers: a.brokers, Topic: a.cfg.Topics.Rules}, a.log); err != nil {
+		return err
+	}
+	a.bg.Go(func() {
+		if err := store.Follow(a.stagesCtx, a.rulesTail); err != nil {
+			a.stageErrs <- fmt.Errorf("follow rules topic: %w", err)
+		}
+	})
+	if slices.Contains(a.cfg.Roles, RoleServe) {
+		a.alertHub = alert.NewHub(alert.HubConfig{}, met, a.log)
+	}
+	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met}, a.log); err != nil {
+		return err
+	}
+	a.bg.Go(func() { a.alertSvc.Watch(a.stagesCtx) })
+	if slices.Contains(a.cfg.Roles, RoleServe) {
+		a.bg.Go(func() { a.importRuleFile(a.stagesCtx) })
+	}
+	return nil
+}
+
+// importRuleFile moves the rules an earlier version kept in
+// <data-dir>/alerts/rules.json into the rules topic, once.
+func (a *App) importRuleFile(ctx context.Context) {
+	path := filepath.Join(a.cfg.DataDir, "alerts", "rules.json")
+	if _, err := os.Stat(path); err != nil {
+		return
+	}
+	select {
+	case <-a.rulesTail.CaughtUp():
+	case <-ctx.Done():
+		return
+	}
+	n, err := a.alertRules.Import(ctx, path)
+	if err != nil {
+		a.log.Error("import rules file into the rules topic", zap.String("path", path), zap.Error(err))
+		return
+	}
+	if err := os.Rename(path, path+".imported"); err != nil {
+		a.log.Warn("rename imported rules file", zap.String("path", path), zap.Error(err))
+	}
+	a.log.Info("rules file imported into the rules topic", zap.String("path", path), zap.Int("rules", n))
+}
+
 func (a *App) startAlerts(m *consumers.Metrics) error {
 	dir := filepath.Join(a.cfg.DataDir, "alerts")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("create alert state dir: %w", err)
 	}
-	met := alert.NewMetrics(a.reg)
-	store, err := alert.OpenRuleStore(alert.StoreConfig{
-		APIPath: filepath.Join(dir, "rules.json"), FilePath: a.cfg.RulesFile, AllowPrivate: a.cfg.AlertsAllowPrivate,
-	}, a.log)
-	if err != nil {
-		return fmt.Errorf("open alert rules: %w", err)
-	}
-	a.alertHub = alert.NewHub(alert.HubConfig{}, met, a.log)
-	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met}, a.log); err != nil {
+	met := a.alertMet
+	var err error
+	if a.follower, err = alert.NewStateFollower(a.brokers, a.cfg.Topics.AlertState, a.log); err != nil {
 		return err
 	}
+	a.bg.Go(func() {
+		if err := a.follower.Run(a.stagesCtx); err != nil {
+			a.stageErrs <- fmt.Errorf("follow alert state topic: %w", err)
+		}
+	})
+	// The delivery stage's local cache of deliveries made and throttle
+	// windows; losing it can repeat a delivery, never lose one.
 	if a.alertState, err = alert.OpenState(filepath.Join(dir, "state.db")); err != nil {
 		return fmt.Errorf("open alert state: %w", err)
 	}
-	alerter, err := alert.NewAlerterStage(a.alertSvc, a.alertState, alert.AlerterConfig{Topic: a.cfg.Topics.Alerts, Limits: a.cfg.Limits}, met, a.log)
+	alerter, err := alert.NewAlerterStage(a.alertSvc, a.follower.Once, alert.AlerterConfig{
+		Topic: a.cfg.Topics.Alerts, StateTopic: a.cfg.Topics.AlertState, Limits: a.cfg.Limits,
+		Barrier: a.follower.Barrier,
+	}, met, a.log)
 	if err != nil {
 		return err
 	}
@@ -368,7 +465,6 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 			a.log.Warn("digest sender stopped", zap.Error(err))
 		}
 	})
-	a.bg.Go(func() { a.alertSvc.Watch(a.stagesCtx) })
 	return nil
 }
 
@@ -381,6 +477,36 @@ func (a *App) Reload() error {
 	return a.alertSvc.Reload()
 }
 
+// setupAuth builds the token checker and refuses, before anything
+// starts, an open HTTP API on a non-loopback address.
+func (a *App) setupAuth(ctx context.Context) error {
+	tokens := slices.Clone(a.cfg.Tokens)
+	if a.cfg.IngestToken != "" {
+		tokens = append(tokens, api.NewToken("ingest-token", a.cfg.IngestToken, scope.Ingest))
+	}
+	auth, err := api.NewAuth(tokens, a.log)
+	if err != nil {
+		return fmt.Errorf("configure http tokens: %w", err)
+	}
+	if err := api.CheckExposure(ctx, a.cfg.HTTPAddr, auth, a.cfg.InsecureNoAuth); err != nil {
+		return fmt.Errorf("%w: configure tokens with --tokens-file or NEWSWIRE_TOKENS (newswire token new makes one), "+
+			"listen on 127.0.0.1, or pass --insecure-no-auth to serve it open on purpose", err)
+	}
+	switch {
+	case !auth.Open():
+		a.log.Info("http authentication on", zap.Strings("tokens", auth.Names()))
+	case a.cfg.InsecureNoAuth:
+		a.log.Warn("http api open to anyone: no tokens configured and --insecure-no-auth set", zap.String("addr", a.cfg.HTTPAddr))
+	default:
+		a.log.Warn("http api open without tokens on loopback; configure --tokens-file or NEWSWIRE_TOKENS before exposing it", zap.String("addr", a.cfg.HTTPAddr))
+	}
+	if a.cfg.IngestToken != "" {
+		a.log.Warn("--ingest-token is deprecated: it is the token \"ingest-token\" with the ingest scope, and now every route needs a token; move it to --tokens-file")
+	}
+	a.auth = auth
+	return nil
+}
+
 func (a *App) startHTTP() error {
 	checks := []api.Check{{Name: "kafka", Fn: func(ctx context.Context) error {
 		return consumers.WaitTopics(ctx, a.brokers, []string{a.cfg.Topics.Raw})
@@ -388,15 +514,21 @@ func (a *App) startHTTP() error {
 	if a.store != nil {
 		checks = append(checks, api.Check{Name: "index", Fn: a.store.Ping})
 	}
-	cfg := api.Config{Checks: checks, Gatherer: a.reg}
+	if a.rulesTail != nil {
+		checks = append(checks, api.Check{Name: "rules", Fn: caughtUp("rules topic", a.rulesTail.CaughtUp())})
+	}
+	if a.follower != nil {
+		checks = append(checks, api.Check{Name: "alert-state", Fn: caughtUp("alert state topic", a.follower.CaughtUp())})
+	}
+	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: a.auth}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
-			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits, Token: a.cfg.IngestToken,
+			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
 		}, a.pub, a.log)
-	}
-	if a.alertSvc != nil {
 		cfg.Extra = a.alertSvc.Routes()
+	} else {
+		cfg.NoPage = true // stage processes answer health, readiness and metrics only
 	}
 	a.server = api.New(cfg, a.log)
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
@@ -411,6 +543,18 @@ func (a *App) startHTTP() error {
 		}
 	})
 	return nil
+}
+
+// caughtUp is a readiness check that passes once done is closed.
+func caughtUp(what string, done <-chan struct{}) func(context.Context) error {
+	return func(context.Context) error {
+		select {
+		case <-done:
+			return nil
+		default:
+			return fmt.Errorf("%s not read to its end yet", what)
+		}
+	}
 }
 
 func (a *App) publishSamples(ctx context.Context) {

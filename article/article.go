@@ -97,22 +97,32 @@ type CountryTag struct {
 	Name     string  `json:"name"`
 	Mentions int     `json:"mentions"`
 	Salience float64 `json:"salience"`
-	Spans    []Span  `json:"spans"`
+	// Role is "subject" (the article is about it), "venue" (only named as
+	// the place where something happens: "talks in Paris", a dateline) or
+	// "mention" (named once in passing, late in the body).
+	Role  string `json:"role,omitempty"`
+	Spans []Span `json:"spans"`
 }
 
 // LeaderTag is a political leader the article speaks of.
 type LeaderTag struct {
-	ID       string `json:"id"` // Wikidata QID where known
-	Name     string `json:"name"`
-	Country  string `json:"country"`
-	Role     string `json:"role"`
-	Mentions int    `json:"mentions"`
-	Spans    []Span `json:"spans"`
+	ID      string `json:"id"` // Wikidata QID where known
+	Name    string `json:"name"`
+	Country string `json:"country"`
+	Role    string `json:"role"`
+	// ResolvedBy says how the person was chosen among the holders of a
+	// name or title: "date" (in office on the article's date) or "name"
+	// (no date, or nobody of that name in office then: the best-supported
+	// bearer of the name).
+	ResolvedBy string `json:"resolved_by,omitempty"`
+	Mentions   int    `json:"mentions"`
+	Spans      []Span `json:"spans"`
 }
 
 // TreatyTag is a treaty, pact or accord the article speaks of.
 type TreatyTag struct {
 	ID       string   `json:"id"`
+	QID      string   `json:"qid,omitempty"` // Wikidata item of the treaty, where known
 	Name     string   `json:"name"`
 	Parties  []string `json:"parties"` // ISO codes, or "multilateral"
 	Action   string   `json:"action"`  // negotiated, signed, ratified, suspended, withdrew, extended, mentioned

@@ -14,13 +14,71 @@ import (
 // Topics names the pipeline's topics.
 type Topics struct {
 	Raw, Enriched, Alerts, DLQ string
+	// Rules holds the alert rules: compacted, one partition, key = rule
+	// id, a tombstone on delete.
+	Rules string
+	// AlertState is the alerter's changelog: which (rule, article) pairs
+	// have alerted, compacted, partitioned like Enriched (key = article
+	// id), with a retention horizon (AlertStateRetention).
+	AlertState string
 }
 
 // DefaultTopics are the topic names used unless configured otherwise.
-var DefaultTopics = Topics{Raw: "news.raw", Enriched: "news.enriched", Alerts: "news.alerts", DLQ: "news.dlq"}
+var DefaultTopics = Topics{Raw: "news.raw", Enriched: "news.enriched", Alerts: "news.alerts", DLQ: "news.dlq",
+	Rules: "news.rules", AlertState: "news.alerts.state"}
 
-// All lists the topic names.
-func (t Topics) All() []string { return []string{t.Raw, t.Enriched, t.Alerts, t.DLQ} }
+// AlertStateRetention is the horizon of the alerter's changelog: a pair
+// written longer ago is forgotten, so a replay of news.enriched older
+// than this may alert again (with the same delivery id).
+const AlertStateRetention = 30 * 24 * time.Hour
+
+// WithDefaults fills empty names from DefaultTopics.
+func (t Topics) WithDefaults() Topics {
+	for _, f := range []struct {
+		v *string
+		d string
+	}{{&t.Raw, DefaultTopics.Raw}, {&t.Enriched, DefaultTopics.Enriched}, {&t.Alerts, DefaultTopics.Alerts}, {&t.DLQ, DefaultTopics.DLQ},
+		{&t.Rules, DefaultTopics.Rules}, {&t.AlertState, DefaultTopics.AlertState}} {
+		if *f.v == "" {
+			*f.v = f.d
+		}
+	}
+	return t
+}
+
+// All lists the topic names (the empty ones left out).
+func (t Topics) All() []string {
+	var out []string
+	for _, n := range []string{t.Raw, t.Enriched, t.Alerts, t.DLQ, t.Rules, t.AlertState} {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Spec returns base with the layouts the special topics need: the rules
+// topic compacted with one partition (one total order of changes), the
+// alert state compacted with a retention horizon.
+func (t Topics) Spec(base TopicSpec) TopicSpec {
+	if base.Overrides == nil {
+		base.Overrides = map[string]TopicOverride{}
+	}
+	if t.Rules != "" {
+		base.Overrides[t.Rules] = TopicOverride{Partitions: 1, CleanupPolicy: "compact"}
+	}
+	if t.AlertState != "" {
+		base.Overrides[t.AlertState] = TopicOverride{CleanupPolicy: "compact,delete", Retention: AlertStateRetention}
+	}
+	return base
+}
+
+// TopicOverride is one topic's layout where it differs from the spec.
+type TopicOverride struct {
+	Partitions    int           // 0: the spec's
+	CleanupPolicy string        // "compact", "compact,delete"; empty: the broker's default (delete)
+	Retention     time.Duration // retention.ms; 0: the broker's default
+}
 
 // TopicSpec is the layout wanted for every pipeline topic.
 type TopicSpec struct {
@@ -29,6 +87,8 @@ type TopicSpec struct {
 	// MaxMessageBytes is set as the topics' max.message.bytes so that
 	// oversized poison records can still be dead-lettered (default 16 MiB).
 	MaxMessageBytes int
+	// Overrides by topic name (see Topics.Spec).
+	Overrides map[string]TopicOverride
 }
 
 // TopicReport is what EnsureTopics found or did for one topic.
@@ -55,10 +115,22 @@ func EnsureTopics(ctx context.Context, brokers []string, names []string, spec To
 	defer done()
 	req := &kafka.CreateTopicsRequest{}
 	for _, n := range names {
-		req.Topics = append(req.Topics, kafka.TopicConfig{
+		tc := kafka.TopicConfig{
 			Topic: n, NumPartitions: spec.Partitions, ReplicationFactor: spec.ReplicationFactor,
 			ConfigEntries: []kafka.ConfigEntry{{ConfigName: "max.message.bytes", ConfigValue: strconv.Itoa(spec.MaxMessageBytes)}},
-		})
+		}
+		if o, ok := spec.Overrides[n]; ok {
+			if o.Partitions > 0 {
+				tc.NumPartitions = o.Partitions
+			}
+			if o.CleanupPolicy != "" {
+				tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: "cleanup.policy", ConfigValue: o.CleanupPolicy})
+			}
+			if o.Retention > 0 {
+				tc.ConfigEntries = append(tc.ConfigEntries, kafka.ConfigEntry{ConfigName: "retention.ms", ConfigValue: strconv.FormatInt(o.Retention.Milliseconds(), 10)})
+			}
+		}
+		req.Topics = append(req.Topics, tc)
 	}
 	resp, err := c.CreateTopics(ctx, req)
 	if err != nil {
@@ -82,8 +154,12 @@ func EnsureTopics(ctx context.Context, brokers []string, names []string, spec To
 	out := make([]TopicReport, 0, len(names))
 	for _, n := range names {
 		r := TopicReport{Topic: n, Created: created[n], Partitions: parts[n]}
-		if r.Partitions != spec.Partitions {
-			r.Mismatch = fmt.Sprintf("has %d partitions, configured %d", r.Partitions, spec.Partitions)
+		want := spec.Partitions
+		if o := spec.Overrides[n]; o.Partitions > 0 {
+			want = o.Partitions
+		}
+		if r.Partitions != want {
+			r.Mismatch = fmt.Sprintf("has %d partitions, configured %d", r.Partitions, want)
 		}
 		out = append(out, r)
 	}

@@ -32,7 +32,7 @@ func benchSetup(b *testing.B, brokers []string) (Topics, int64) {
 	b.Helper()
 	prefix := fmt.Sprintf("bench-%d-%d", time.Now().UnixNano(), benchSeq.Add(1))
 	tp := testTopics(b, brokers, prefix, 6)
-	msgs := make([]kafka.Message, b.N)
+	msgs := make([]Record, b.N)
 	var size int64
 	for i := range msgs {
 		msgs[i] = rawArticle(i)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/newswire/newswire/testsvc"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 )
 
@@ -29,11 +28,11 @@ func TestReplayAndList(t *testing.T) {
 func replayScenario(t *testing.T, brokers []string, prefix string) {
 	tp := testTopics(t, brokers, prefix, 3)
 	at := time.Now().Add(-time.Hour).UTC().Truncate(time.Millisecond)
-	var dls []kafka.Message
+	var dls []Record
 	for i := 0; i < 12; i++ {
 		stage := []string{"enrich", "index", "alert"}[i%3]
-		src := kafka.Message{Topic: tp.Raw, Partition: i % 3, Offset: int64(100 + i), Key: []byte(fmt.Sprintf("k%02d", i)), Value: []byte(fmt.Sprintf(`{"n":%d}`, i))}
-		dls = append(dls, DeadLetter(src, tp.DLQ, stage, fmt.Errorf("poison %d", i), 2, at.Add(time.Duration(i)*time.Minute)))
+		src := Record{Topic: tp.Raw, Partition: i % 3, Offset: int64(100 + i), Key: []byte(fmt.Sprintf("k%02d", i)), Value: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+		dls = append(dls, DeadLetter(src, tp.DLQ, stage, fmt.Errorf("poison %d", i), 2, at.Add(time.Duration(i)*time.Minute), 0))
 	}
 	produce(t, brokers, tp.DLQ, dls)
 	w := NewWriter(brokers, zap.NewNop())
@@ -93,16 +92,21 @@ func replayScenario(t *testing.T, brokers []string, prefix string) {
 	}
 	// They fail again: the stage dead-letters them again, keeping the
 	// replay count; the next replay with MaxAttempts 1 reports them.
-	var again []kafka.Message
+	var again []Record
 	for _, r := range raw {
-		if header(r.Headers, HeaderReplays) != "1" || !strings.HasPrefix(header(r.Headers, HeaderReplayedFrom), tp.DLQ+"/") {
+		n, _ := r.Header(HeaderReplays)
+		from, _ := r.Header(HeaderReplayedFrom)
+		if string(n) != "1" || !strings.HasPrefix(string(from), tp.DLQ+"/") {
 			t.Errorf("replayed record headers %v", r.Headers)
 		}
-		again = append(again, DeadLetter(r, tp.DLQ, "enrich", errors.New("still poison"), 1, time.Now()))
+		again = append(again, DeadLetter(r, tp.DLQ, "enrich", errors.New("still poison"), 1, time.Now(), 0))
 	}
+	// A truncated copy (over the size limit) is never replayed.
+	big := Record{Topic: tp.Raw, Key: []byte("big"), Value: []byte(strings.Repeat("x", 500))}
+	again = append(again, DeadLetter(big, tp.DLQ, "enrich", errors.New("too big"), 1, time.Now(), 300))
 	produce(t, brokers, tp.DLQ, again)
 	st, err = Replay(ctx, brokers, w, ReplayOptions{DLQTopic: tp.DLQ, Stage: "enrich", MaxAttempts: 1}, zap.NewNop())
-	if err != nil || st.Replayed != 4 || st.ExhaustedCount != 4 || len(st.Exhausted) != 4 || st.Exhausted[0].Replays != 1 {
+	if err != nil || st.Replayed != 4 || st.ExhaustedCount != 4 || len(st.Exhausted) != 4 || st.Exhausted[0].Replays != 1 || st.TruncatedCount != 1 {
 		t.Fatalf("replay with max attempts 1: %+v, %v", st, err)
 	}
 }

@@ -5,11 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-	"sync"
 	"time"
 
 	"github.com/newswire/newswire/article"
-	"github.com/segmentio/kafka-go"
+	"github.com/newswire/newswire/internal/workpool"
 )
 
 // Tagger finds the entities and keywords of an article. enrich.Tagger
@@ -21,7 +20,8 @@ type Tagger interface {
 
 // Enricher is the stage news.raw → news.enriched: decode and validate each
 // raw article, tag it, and write the enriched article keyed by its id.
-// Undecodable or invalid articles are poison.
+// Undecodable or invalid articles are poison, and so is an article the
+// tagger panics on (the panic's message goes with the dead letter).
 type Enricher struct {
 	tagger  Tagger
 	out     string
@@ -37,34 +37,14 @@ func NewEnricher(t Tagger, out string, limits article.Limits) *Enricher {
 
 // Process implements Stage. Records are tagged in parallel; results keep
 // input order.
-func (e *Enricher) Process(ctx context.Context, batch []kafka.Message) ([]Result, error) {
+func (e *Enricher) Process(ctx context.Context, batch []Record) ([]Result, error) {
 	res := make([]Result, len(batch))
-	workers := min(e.workers, len(batch))
-	if workers <= 1 {
-		for i := range batch {
-			res[i] = e.one(batch[i])
-		}
-		return res, nil
-	}
-	var wg sync.WaitGroup
-	next := make(chan int, len(batch))
-	for i := range batch {
-		next <- i
-	}
-	close(next)
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				res[i] = e.one(batch[i])
-			}
-		})
-	}
-	wg.Wait()
+	workpool.Run(len(batch), e.workers, func(i int) { res[i] = e.one(batch[i]) })
 	return res, ctx.Err()
 }
 
-func (e *Enricher) one(m kafka.Message) Result {
-	a, err := article.Decode(m.Value, e.limits)
+func (e *Enricher) one(r Record) Result {
+	a, err := article.Decode(r.Value, e.limits)
 	if err == nil {
 		nerr := article.Normalize(&a, e.now())
 		if err = article.Validate(&a, e.limits); err == nil {
@@ -74,24 +54,24 @@ func (e *Enricher) one(m kafka.Message) Result {
 	if err != nil {
 		return Result{Err: fmt.Errorf("%w: decode raw article: %w", ErrPoison, err)}
 	}
-	en := article.Enriched{Article: a, Tags: e.tagger.Tag(&a), Enrichment: article.Enrichment{Version: e.tagger.Version(), At: e.now().UTC()}}
+	tags, err := e.tag(&a)
+	if err != nil {
+		return Result{Err: fmt.Errorf("tag article %s: %w", a.ID, err)}
+	}
+	en := article.Enriched{Article: a, Tags: tags, Enrichment: article.Enrichment{Version: e.tagger.Version(), At: e.now().UTC()}}
 	b, err := json.Marshal(&en)
 	if err != nil {
 		return Result{Err: fmt.Errorf("%w: encode enriched article: %w", ErrPoison, err)}
 	}
-	return Result{Out: []kafka.Message{{Topic: e.out, Key: []byte(a.ID), Value: b, Headers: passHeaders(m.Headers)}}, Ingested: a.Ingested}
+	return Result{Out: []Record{{Topic: e.out, Key: []byte(a.ID), Value: b, Headers: keepHeaders(r.Headers)}}, Ingested: a.Ingested}
 }
 
-// passHeaders keeps a record's headers (trace ids, say) but the
-// dead-letter headers of an earlier trip through the dead-letter topic.
-func passHeaders(h []kafka.Header) []kafka.Header {
-	var out []kafka.Header
-	for _, x := range h {
-		switch x.Key {
-		case HeaderError, HeaderStage, HeaderTopic, HeaderPartition, HeaderOffset, HeaderAttempts, HeaderAt:
-			continue
+// tag runs the tagger, turning a panic into a poison error.
+func (e *Enricher) tag(a *article.Article) (tags article.Tags, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = PanicError(p)
 		}
-		out = append(out, x)
-	}
-	return out
+	}()
+	return e.tagger.Tag(a), nil
 }

@@ -10,7 +10,6 @@ import (
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/broker"
 	"github.com/newswire/newswire/testsvc"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 )
 
@@ -39,7 +38,7 @@ func testTopics(t testing.TB, brokers []string, prefix string, partitions int) T
 	return tp
 }
 
-func rawArticle(i int) kafka.Message {
+func rawArticle(i int) Record {
 	a := article.Article{
 		URL: fmt.Sprintf("https://test.example/story/%d", i), Source: "Test", Title: fmt.Sprintf("Story %d about Russia", i),
 		Body: "North Korea and Russia signed a treaty.", Published: time.Date(2024, 6, 19, 0, 0, 0, 0, time.UTC),
@@ -48,10 +47,10 @@ func rawArticle(i int) kafka.Message {
 		panic(err)
 	}
 	b, _ := article.Marshal(&a)
-	return kafka.Message{Key: []byte(a.ID), Value: b}
+	return Record{Key: []byte(a.ID), Value: b}
 }
 
-func produce(t testing.TB, brokers []string, topic string, msgs []kafka.Message) {
+func produce(t testing.TB, brokers []string, topic string, msgs []Record) {
 	t.Helper()
 	w := NewWriter(brokers, zap.NewNop())
 	defer w.Close()
@@ -61,15 +60,20 @@ func produce(t testing.TB, brokers []string, topic string, msgs []kafka.Message)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	for start := 0; start < len(msgs); start += 500 {
-		if err := w.WriteMessages(ctx, msgs[start:min(start+500, len(msgs))]...); err != nil {
+		if err := w.Write(ctx, msgs[start:min(start+500, len(msgs))]...); err != nil {
 			t.Fatalf("produce: %v", err)
 		}
 	}
 }
 
 // readAll reads every record of a topic up to its end offsets at call time.
-func readAll(t testing.TB, brokers []string, topic string) []kafka.Message {
-	return testsvc.ReadTopic(t, brokers, topic)
+func readAll(t testing.TB, brokers []string, topic string) []Record {
+	msgs := testsvc.ReadTopic(t, brokers, topic)
+	out := make([]Record, len(msgs))
+	for i, m := range msgs {
+		out[i] = FromMessage(m)
+	}
+	return out
 }
 
 func totalLag(t testing.TB, brokers []string, group, topic string) int64 {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/index"
-	"github.com/segmentio/kafka-go"
 )
 
 // BatchIndexer writes enriched articles to a search store. Both index
@@ -29,7 +28,7 @@ func NewIndexer(store BatchIndexer, limits article.Limits) *Indexer {
 }
 
 // Process implements Stage.
-func (x *Indexer) Process(ctx context.Context, batch []kafka.Message) ([]Result, error) {
+func (x *Indexer) Process(ctx context.Context, batch []Record) ([]Result, error) {
 	res := make([]Result, len(batch))
 	docs := make([]article.Enriched, 0, len(batch))
 	pos := make([]int, 0, len(batch)) // docs[i] came from batch[pos[i]]
@@ -46,6 +45,7 @@ func (x *Indexer) Process(ctx context.Context, batch []kafka.Message) ([]Result,
 		}
 		decoded[i] = e
 		res[i].Ingested = e.Ingested
+		res[i].Handled = true
 		if j, ok := last[e.ID]; ok && decoded[j].VersionTime().After(e.VersionTime()) {
 			continue
 		}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/segmentio/kafka-go"
 )
 
 // jitterStage copies records but takes a random time per batch, so that
@@ -20,7 +19,7 @@ type jitterStage struct {
 	cur int
 }
 
-func (j *jitterStage) Process(ctx context.Context, batch []kafka.Message) ([]Result, error) {
+func (j *jitterStage) Process(ctx context.Context, batch []Record) ([]Result, error) {
 	j.mu.Lock()
 	j.cur++
 	j.max = max(j.max, j.cur)
@@ -31,7 +30,7 @@ func (j *jitterStage) Process(ctx context.Context, batch []kafka.Message) ([]Res
 	j.mu.Unlock()
 	res := make([]Result, len(batch))
 	for i, m := range batch {
-		res[i].Out = []kafka.Message{{Topic: j.out, Key: m.Key, Value: m.Value}}
+		res[i].Out = []Record{{Topic: j.out, Key: m.Key, Value: m.Value}}
 	}
 	return res, nil
 }
@@ -43,7 +42,7 @@ func (j *jitterStage) Process(ctx context.Context, batch []kafka.Message) ([]Res
 func TestInFlightBatches(t *testing.T) {
 	brokers := startBroker(t)
 	tp := testTopics(t, brokers, "inflight", 3)
-	var msgs []kafka.Message
+	var msgs []Record
 	for i := 0; i < 2000; i++ {
 		msgs = append(msgs, rawArticle(i))
 	}

@@ -2,7 +2,6 @@ package consumers
 
 import (
 	"strconv"
-	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
@@ -18,25 +17,16 @@ type Metrics struct {
 	deadLettered *prometheus.CounterVec
 	dropped      *prometheus.CounterVec
 	abandoned    *prometheus.CounterVec
+	panics       *prometheus.CounterVec
 	latency      *prometheus.HistogramVec
 	age          *prometheus.HistogramVec
 	lag          *prometheus.GaugeVec
 	buffered     *prometheus.GaugeVec
 }
 
-var (
-	metricsMu    sync.Mutex
-	metricsByReg = map[prometheus.Registerer]*Metrics{}
-)
-
-// NewMetrics registers the stage metrics on reg (once per registry; later
-// calls with the same registry return the same set).
+// NewMetrics registers the stage metrics on reg. Call it once per
+// registry and share the set among the process's runners.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
-	metricsMu.Lock()
-	defer metricsMu.Unlock()
-	if m, ok := metricsByReg[reg]; ok {
-		return m
-	}
 	f := promauto.With(reg)
 	m := &Metrics{
 		consumed: f.NewCounterVec(prometheus.CounterOpts{
@@ -61,11 +51,15 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"stage", "topic"}),
 		dropped: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "newswire", Name: "dropped_records_total",
-			Help: "Records the stage dropped on purpose (no output, no error).",
+			Help: "Records the stage dropped on purpose (no output, no error, not handled by a store write).",
 		}, []string{"stage"}),
 		abandoned: f.NewCounterVec(prometheus.CounterOpts{
 			Namespace: "newswire", Name: "abandoned_records_total",
 			Help: "Records left uncommitted at shutdown; they are redone after restart.",
+		}, []string{"stage"}),
+		panics: f.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "newswire", Name: "stage_panics_total",
+			Help: "Records whose processing panicked; each was dead-lettered with the panic's message.",
 		}, []string{"stage"}),
 		latency: f.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: "newswire", Name: "batch_processing_seconds",
@@ -86,7 +80,6 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Records fetched and waiting for their stage (bounded by the stage's MaxBuffered).",
 		}, []string{"stage"}),
 	}
-	metricsByReg[reg] = m
 	return m
 }
 

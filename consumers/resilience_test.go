@@ -10,7 +10,6 @@ import (
 	"github.com/newswire/newswire/broker"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/zap"
 )
 
@@ -27,7 +26,7 @@ func TestBrokerRestartMidStream(t *testing.T) {
 	brokers := []string{addr}
 	tp := testTopics(t, brokers, "restart", 3)
 	const n = 3000
-	var msgs []kafka.Message
+	var msgs []Record
 	for i := 0; i < n; i++ {
 		msgs = append(msgs, rawArticle(i))
 	}
@@ -74,7 +73,7 @@ type slowEnricher struct {
 	done  atomic.Int64
 }
 
-func (s *slowEnricher) Process(ctx context.Context, batch []kafka.Message) ([]Result, error) {
+func (s *slowEnricher) Process(ctx context.Context, batch []Record) ([]Result, error) {
 	time.Sleep(s.delay)
 	r, err := s.Enricher.Process(ctx, batch)
 	if err == nil {
@@ -89,7 +88,7 @@ func (s *slowEnricher) Process(ctx context.Context, batch []kafka.Message) ([]Re
 func TestSlowDownstreamBoundsMemory(t *testing.T) {
 	brokers := startBroker(t)
 	tp := testTopics(t, brokers, "slow", 2)
-	var msgs []kafka.Message
+	var msgs []Record
 	for i := 0; i < 4000; i++ {
 		msgs = append(msgs, rawArticle(i))
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/newswire/newswire/testsvc"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/segmentio/kafka-go"
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest"
@@ -62,7 +61,7 @@ func TestEnricherPoisonRealKafka(t *testing.T) {
 func poisonScenario(t *testing.T, brokers []string, prefix string) {
 	tp := testTopics(t, brokers, prefix, 3)
 	group := prefix + "-enrich"
-	var msgs []kafka.Message
+	var msgs []Record
 	valid := map[string]bool{}
 	poison := map[string]string{} // key → expected error substring
 	for i := 0; i < 200; i++ {
@@ -86,7 +85,7 @@ func poisonScenario(t *testing.T, brokers []string, prefix string) {
 				v, want = []byte(`{"url":"https://x.example/t","title":"x","published":"last week"}`), "not an RFC 3339 time"
 			}
 			poison[k] = want
-			msgs = append(msgs, kafka.Message{Key: []byte(k), Value: v, Headers: []kafka.Header{{Key: "trace", Value: []byte(k)}}})
+			msgs = append(msgs, Record{Key: []byte(k), Value: v, Headers: []Header{{Key: "trace", Value: []byte(k)}}})
 		}
 	}
 	produce(t, brokers, tp.Raw, msgs)
@@ -177,14 +176,14 @@ type flakyStage struct {
 	calls    atomic.Int32
 }
 
-func (f *flakyStage) Process(ctx context.Context, batch []kafka.Message) ([]Result, error) {
+func (f *flakyStage) Process(ctx context.Context, batch []Record) ([]Result, error) {
 	f.calls.Add(1)
 	if f.failures.Add(-1) >= 0 {
 		return nil, errors.New("store unavailable")
 	}
 	res := make([]Result, len(batch))
 	for i, m := range batch {
-		res[i].Out = []kafka.Message{{Topic: f.out, Key: m.Key, Value: m.Value}}
+		res[i].Out = []Record{{Topic: f.out, Key: m.Key, Value: m.Value}}
 	}
 	return res, nil
 }
@@ -195,7 +194,7 @@ func (f *flakyStage) Process(ctx context.Context, batch []kafka.Message) ([]Resu
 func TestTransientRetryAndResume(t *testing.T) {
 	brokers := startBroker(t)
 	tp := testTopics(t, brokers, "resume", 2)
-	var first []kafka.Message
+	var first []Record
 	for i := 0; i < 100; i++ {
 		first = append(first, rawArticle(i))
 	}
@@ -219,7 +218,7 @@ func TestTransientRetryAndResume(t *testing.T) {
 		t.Fatalf("after first run: %d outputs, want 100 (failed attempts must produce nothing)", n)
 	}
 
-	var second []kafka.Message
+	var second []Record
 	for i := 100; i < 150; i++ {
 		second = append(second, rawArticle(i))
 	}
@@ -246,10 +245,10 @@ func TestTransientRetryAndResume(t *testing.T) {
 }
 
 func TestDeadLetterHeaders(t *testing.T) {
-	in := kafka.Message{Topic: "news.raw", Partition: 4, Offset: 99, Key: []byte("k"), Value: []byte("v"),
-		Headers: []kafka.Header{{Key: "trace", Value: []byte("t1")}, {Key: HeaderError, Value: []byte("old")}}}
+	in := Record{Topic: "news.raw", Partition: 4, Offset: 99, Key: []byte("k"), Value: []byte("v"),
+		Headers: []Header{{Key: "trace", Value: []byte("t1")}, {Key: HeaderError, Value: []byte("old")}}}
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	d := DeadLetter(in, "news.dlq", "enrich", errors.New("boom"), 2, at)
+	d := DeadLetter(in, "news.dlq", "enrich", errors.New("boom"), 2, at, 0)
 	h := map[string][]string{}
 	for _, x := range d.Headers {
 		h[x.Key] = append(h[x.Key], string(x.Value))
@@ -285,20 +284,20 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestStageFunc(t *testing.T) {
-	f := StageFunc(func(ctx context.Context, m kafka.Message) ([]kafka.Message, error) {
+	f := StageFunc(func(ctx context.Context, m Record) ([]Record, error) {
 		switch string(m.Value) {
 		case "bad":
 			return nil, fmt.Errorf("%w: nope", ErrPoison)
 		case "down":
 			return nil, errors.New("down")
 		}
-		return []kafka.Message{{Topic: "out", Value: m.Value}}, nil
+		return []Record{{Topic: "out", Value: m.Value}}, nil
 	})
-	res, err := f.Process(context.Background(), []kafka.Message{{Value: []byte("ok")}, {Value: []byte("bad")}})
+	res, err := f.Process(context.Background(), []Record{{Value: []byte("ok")}, {Value: []byte("bad")}})
 	if err != nil || len(res) != 2 || res[0].Err != nil || res[1].Err == nil || len(res[0].Out) != 1 {
 		t.Fatalf("got %+v, %v", res, err)
 	}
-	if _, err := f.Process(context.Background(), []kafka.Message{{Value: []byte("down")}}); err == nil {
+	if _, err := f.Process(context.Background(), []Record{{Value: []byte("down")}}); err == nil {
 		t.Fatal("transient error must fail the batch")
 	}
 }

@@ -91,7 +91,7 @@ func BenchmarkTag10KB(b *testing.B) { benchTagger(b, corpus(b, 200)) }
 // alternation of every country, leader and treaty alias, run over the same
 // 10 KB articles. Compare its MB/s with BenchmarkTag10KB.
 func BenchmarkRegexpBaseline(b *testing.B) {
-	g, err := loadGazetteer()
+	g, err := loadGazetteer(true)
 	if err != nil {
 		b.Fatal(err)
 	}

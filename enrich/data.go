@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-//go:embed data/*.txt
+//go:embed data/*.txt data/v2/*.txt
 var dataFS embed.FS
 
 // dataFiles lists the embedded gazetteers in the order they are hashed
@@ -176,23 +176,101 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse("2006-01-02", s)
 }
 
-// loadGazetteer parses every embedded data file.
-func loadGazetteer() (*gazetteer, error) {
-	g := &gazetteer{rawByFile: map[string][]byte{}, headerInfo: map[string]map[string]string{}}
-	read := func(name string, min int) ([][]string, error) {
-		raw, err := dataFS.ReadFile(name)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", name, err)
+// v2DataFiles are the gazetteers of the tagger v2 work, loaded (and
+// hashed into the version) only with the v2 rules.
+var v2DataFiles = []string{"data/v2/treaties.txt", "data/v2/leaders.txt"}
+
+// loadGazetteer parses every embedded data file; with v2, also the v2 files.
+func loadGazetteer(v2 bool) (*gazetteer, error) {
+	g, err := loadBase()
+	if err != nil || !v2 {
+		return g, err
+	}
+	for _, p := range []struct {
+		name  string
+		min   int
+		parse func([][]string) error
+	}{
+		{"data/v2/treaties.txt", 6, g.mergeTreaties},
+		{"data/v2/leaders.txt", 10, g.parseLeaders},
+	} {
+		if err := g.load(p.name, p.min, p.parse); err != nil {
+			return nil, err
 		}
-		g.rawByFile[name] = raw
-		rs, hdr, err := rows(name, raw, min)
-		g.headerInfo[name] = hdr
-		return rs, err
 	}
-	rs, err := read("data/countries.txt", 8)
+	return g, nil
+}
+
+// load reads, splits and parses one data file.
+func (g *gazetteer) load(name string, min int, parse func([][]string) error) error {
+	raw, err := dataFS.ReadFile(name)
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("read %s: %w", name, err)
 	}
+	g.rawByFile[name] = raw
+	rs, hdr, err := rows(name, raw, min)
+	g.headerInfo[name] = hdr
+	if err != nil {
+		return err
+	}
+	return parse(rs)
+}
+
+// mergeTreaties adds the rows of a further treaty file: a known id gains
+// the row's aliases (and its QID when it had none); a new id is a new
+// treaty.
+func (g *gazetteer) mergeTreaties(rs [][]string) error {
+	known := map[string]int{}
+	for i, tr := range g.treaties {
+		known[tr.id] = i
+	}
+	var fresh gazetteer
+	if err := fresh.parseTreaties(rs); err != nil {
+		return err
+	}
+	for _, tr := range fresh.treaties {
+		i, ok := known[tr.id]
+		if !ok {
+			g.treaties = append(g.treaties, tr)
+			continue
+		}
+		old := &g.treaties[i]
+		old.aliases = append(old.aliases, tr.aliases...)
+		if (old.qid == "-" || old.qid == "") && tr.qid != "-" {
+			old.qid = tr.qid
+		}
+	}
+	return nil
+}
+
+// loadBase parses the gazetteers of the released rules.
+func loadBase() (*gazetteer, error) {
+	g := &gazetteer{rawByFile: map[string][]byte{}, headerInfo: map[string]map[string]string{}}
+	for _, p := range []struct {
+		name  string
+		min   int
+		parse func([][]string) error
+	}{
+		{"data/countries.txt", 8, g.parseCountries},
+		{"data/ambiguous.txt", 2, g.parseAmbiguous},
+		{"data/cues.txt", 3, g.parseCues},
+		{"data/leaders.txt", 10, g.parseLeaders},
+		{"data/titles.txt", 3, g.parseTitles},
+		{"data/treaties.txt", 6, g.parseTreaties},
+		{"data/keywords.txt", 2, g.parseKeywords},
+	} {
+		if err := g.load(p.name, p.min, p.parse); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if g.asOf, err = parseDate(g.headerInfo["data/leaders.txt"]["as-of"]); err != nil {
+		return nil, fmt.Errorf("parse leaders as-of: %w", err)
+	}
+	return g, nil
+}
+
+func (g *gazetteer) parseCountries(rs [][]string) error {
 	for _, f := range rs {
 		c := country{code: f[0], alpha3: f[1], numeric: f[2], qid: f[3],
 			names: map[string]string{}, aliases: map[string][]alias{}}
@@ -211,9 +289,10 @@ func loadGazetteer() (*gazetteer, error) {
 		c.aliases["en"] = al
 		g.countries = append(g.countries, c)
 	}
-	if rs, err = read("data/ambiguous.txt", 2); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+func (g *gazetteer) parseAmbiguous(rs [][]string) error {
 	for _, f := range rs {
 		a := ambiguity{alias: f[0]}
 		if f[1] != "-" {
@@ -228,22 +307,25 @@ func loadGazetteer() (*gazetteer, error) {
 		}
 		g.ambiguous = append(g.ambiguous, a)
 	}
-	if rs, err = read("data/cues.txt", 3); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+func (g *gazetteer) parseCues(rs [][]string) error {
 	for _, f := range rs {
 		g.cues = append(g.cues, cue{code: f[0], confirm: splitList(f[1]), veto: splitList(f[2])})
 	}
-	if rs, err = read("data/leaders.txt", 10); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+func (g *gazetteer) parseLeaders(rs [][]string) error {
+	var err error
 	for i, f := range rs {
 		t := term{qid: f[0], country: f[1], office: f[2], role: f[3], primary: f[4] == "y", name: f[7], aliases: splitList(f[8])}
 		if t.start, err = parseDate(f[5]); err != nil {
-			return nil, fmt.Errorf("parse leaders row %d start: %w", i+1, err)
+			return fmt.Errorf("parse leaders row %d start: %w", i+1, err)
 		}
 		if t.end, err = parseDate(f[6]); err != nil {
-			return nil, fmt.Errorf("parse leaders row %d end: %w", i+1, err)
+			return fmt.Errorf("parse leaders row %d end: %w", i+1, err)
 		}
 		for _, s := range splitList(f[9]) {
 			sn := surname{text: strings.TrimSuffix(s, "!"), strong: strings.HasSuffix(s, "!")}
@@ -251,18 +333,20 @@ func loadGazetteer() (*gazetteer, error) {
 		}
 		g.terms = append(g.terms, t)
 	}
-	if rs, err = read("data/titles.txt", 3); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+func (g *gazetteer) parseTitles(rs [][]string) error {
 	for _, f := range rs {
 		al := parseAliases(f[0])
 		for _, a := range al {
 			g.titles = append(g.titles, title{text: a.text, exact: a.exact, kind: f[1], value: strings.Split(f[2], ",")})
 		}
 	}
-	if rs, err = read("data/treaties.txt", 6); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+func (g *gazetteer) parseTreaties(rs [][]string) error {
 	for _, f := range rs {
 		tr := treaty{id: f[0], qid: f[1], name: f[2], aliases: parseAliases(f[5])}
 		fmt.Sscanf(f[3], "%d", &tr.year)
@@ -273,14 +357,12 @@ func loadGazetteer() (*gazetteer, error) {
 		}
 		g.treaties = append(g.treaties, tr)
 	}
-	if rs, err = read("data/keywords.txt", 2); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+func (g *gazetteer) parseKeywords(rs [][]string) error {
 	for _, f := range rs {
 		g.keywords = append(g.keywords, keyword{base: f[0], forms: splitList(f[1])})
 	}
-	if g.asOf, err = parseDate(g.headerInfo["data/leaders.txt"]["as-of"]); err != nil {
-		return nil, fmt.Errorf("parse leaders as-of: %w", err)
-	}
-	return g, nil
+	return nil
 }

@@ -9,7 +9,7 @@ import (
 // TestDataIntegrity checks the embedded gazetteers: headers, codes, QIDs,
 // aliases claimed by two entities, term dates.
 func TestDataIntegrity(t *testing.T) {
-	g, err := loadGazetteer()
+	g, err := loadGazetteer(true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,10 +19,19 @@ func TestDataIntegrity(t *testing.T) {
 			t.Errorf("%s: header must name source and as-of date, got %v", f, h)
 		}
 	}
+	codes := checkCountries(t, g)
+	checkTreaties(t, g, codes)
+	checkAliasOwners(t, g)
+	checkLeaders(t, g, codes)
+}
+
+var okQID = func(q string) bool { return q == "-" || qidRe.MatchString(q) }
+
+// checkCountries checks codes, QIDs and names, and returns the codes.
+func checkCountries(t *testing.T, g *gazetteer) map[string]bool {
 	a2 := regexp.MustCompile(`^[A-Z]{2}$`)
 	a3 := regexp.MustCompile(`^([A-Z]{3}|-)$`)
 	num := regexp.MustCompile(`^([0-9]{3}|-)$`)
-	okQID := func(q string) bool { return q == "-" || qidRe.MatchString(q) }
 	codes := map[string]bool{}
 	seen3 := map[string]bool{}
 	seenNum := map[string]bool{}
@@ -49,7 +58,12 @@ func TestDataIntegrity(t *testing.T) {
 	if n := len(g.countries); n != 198 {
 		t.Errorf("countries: %d rows, want 193 members + VA, PS, TW, XK, EU = 198", n)
 	}
-	// No alias claimed by two entities unless it is listed in ambiguous.txt.
+	return codes
+}
+
+// checkAliasOwners checks that no alias is claimed by two entities unless
+// it is listed in ambiguous.txt.
+func checkAliasOwners(t *testing.T, g *gazetteer) {
 	ambiguous := map[string]bool{}
 	for _, a := range g.ambiguous {
 		ambiguous[normPhrase(a.alias)] = true
@@ -70,6 +84,15 @@ func TestDataIntegrity(t *testing.T) {
 		}
 	}
 	for _, tr := range g.treaties {
+		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
+			claim(a.text, "treaty "+tr.id)
+		}
+	}
+}
+
+// checkTreaties checks ids, QIDs and parties of the treaty catalogue.
+func checkTreaties(t *testing.T, g *gazetteer, codes map[string]bool) {
+	for _, tr := range g.treaties {
 		if !strings.HasPrefix(tr.id, "t-") && !qidRe.MatchString(tr.id) {
 			t.Errorf("treaty id %q must be t-slug or a QID", tr.id)
 		}
@@ -84,9 +107,6 @@ func TestDataIntegrity(t *testing.T) {
 				t.Errorf("treaty %s: party %q is not a known code", tr.id, p)
 			}
 		}
-		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
-			claim(a.text, "treaty "+tr.id)
-		}
 	}
 	if len(g.treaties) < 100 {
 		t.Errorf("treaty catalog has %d entries, want at least 100", len(g.treaties))
@@ -98,6 +118,11 @@ func TestDataIntegrity(t *testing.T) {
 		}
 		ids[tr.id] = true
 	}
+}
+
+// checkLeaders checks every term of office: QID, country, dates, role,
+// one id per name, and no overlapping terms of one person in one office.
+func checkLeaders(t *testing.T, g *gazetteer, codes map[string]bool) {
 	names := map[string]string{}
 	for i, tm := range g.terms {
 		if !okQID(tm.qid) {

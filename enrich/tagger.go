@@ -7,10 +7,13 @@
 //     files embedded in the binary (data/*.txt, each with its source and
 //     as-of date in a header) and are parsed once by New.
 //   - Tag is safe for concurrent use, deterministic (same article, same
-//     tags), never panics, and returns non-nil (possibly empty) slices.
+//     tags), and returns non-nil (possibly empty) slices. It must never
+//     panic (fuzzed); it does not hide one with recover either.
 //   - Every span is a byte range [start, end) of the named field (title,
 //     summary or body) that lies on UTF-8 boundaries.
 //   - Version changes whenever the data or the rules change.
+//   - Other packages reach the gazetteers only through the entity API
+//     (Lookup, Resolve, Closest, TagQuery), never through its tables.
 //
 // How it works: one pass splits each field into word tokens and looks each
 // lower-cased word up in a vocabulary; a token trie over word ids then finds
@@ -46,7 +49,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -64,12 +66,9 @@ type Options struct {
 	// Now is the clock TagLines passes to article.Normalize (it fills in a
 	// missing ingest time). Default time.Now; set it for reproducible output.
 	Now func() time.Time
-}
-
-// person is one leader across all their terms of office.
-type person struct {
-	id, name, country string
-	terms             []int // indexes into gazetteer.terms, oldest first
+	// v2 turns on the rules and output of the tagger v2 work while it is
+	// in progress; the golden files change once, when it becomes the default.
+	v2 bool
 }
 
 // Tagger tags articles. Build it with New; it is immutable afterwards.
@@ -88,6 +87,8 @@ type Tagger struct {
 	personCountry []int        // person index → country index (codeIdx of their latest country)
 	treatyWords   [][][]string // treaty index → its name and aliases, each split into lower-case words
 	w             words
+	ents          *entityIndex // the public entity view: Lookup, Resolve, Closest, TagQuery
+	v2            bool
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
@@ -98,6 +99,8 @@ type words struct {
 	the, a, an, of, between, and, or, with, former, by, among, to, on, this, these int32
 	in, into                                                                       int32
 	administration                                                                 int32
+	done, capital                                                                  int32
+	venueWord, meetWord                                                            map[int32]bool
 	stop, state, past, neg, pluralHead                                             map[int32]bool
 	langBefore, langAfter, langFollow, langName, listWord                          map[int32]bool
 	clauseConj                                                                     map[int32]bool
@@ -106,156 +109,52 @@ type words struct {
 	legislature                                                                    map[int32]string
 }
 
-// actionWords maps a written form to the treaty action it signals.
-var actionWords = map[string]string{
-	"signed": "signed", "sign": "signed", "signs": "signed", "signing": "signed", "inked": "signed", "signatories": "signed",
-	"ratified": "ratified", "ratify": "ratified", "ratifies": "ratified", "ratifying": "ratified", "ratification": "ratified",
-	"suspended": "suspended", "suspend": "suspended", "suspends": "suspended", "suspending": "suspended", "suspension": "suspended",
-	"withdrew": "withdrew", "withdraw": "withdrew", "withdraws": "withdrew", "withdrawing": "withdrew", "withdrawal": "withdrew",
-	"withdrawn": "withdrew", "pulled out": "withdrew", "pull out": "withdrew", "pulling out": "withdrew", "pulls out": "withdrew", "quit": "withdrew", "exited": "withdrew",
-	"extended": "extended", "extend": "extended", "extends": "extended", "extending": "extended", "extension": "extended", "renewed": "extended", "prolonged": "extended",
-	"negotiated": "negotiated", "negotiate": "negotiated", "negotiating": "negotiated", "negotiations": "negotiated", "negotiators": "negotiated", "negotiation": "negotiated",
-	"drafting": "negotiated", "drafted": "negotiated",
-	"initialled": "signed", "initialed": "signed",
-}
-
-// legislatures maps the one-word name of a national parliament to its
-// country: "the Bundestag ratified the treaty" makes Germany a party.
-var legislatures = map[string]string{
-	"bundestag": "DE", "bundesrat": "DE", "duma": "RU", "knesset": "IL", "sejm": "PL", "riksdag": "SE",
-	"storting": "NO", "folketing": "DK", "eduskunta": "FI", "rada": "UA", "majlis": "IR", "oireachtas": "IE",
-	"dail": "IE", "dáil": "IE", "saeima": "LV", "seimas": "LT", "riigikogu": "EE", "sabor": "HR", "skupstina": "RS",
-	"althing": "IS", "seanad": "IE", "stortinget": "NO", "nationalrat": "AT", "tbmm": "TR",
-}
-
-// treatyHeads are the words that make a phrase a treaty.
-var treatyHeads = []string{"treaty", "treaties", "pact", "pacts", "accord", "accords", "agreement", "agreements", "convention", "protocol"}
-
 // New builds the tagger from the embedded gazetteers.
 func New(opts Options) (*Tagger, error) {
-	g, err := loadGazetteer()
+	g, err := loadGazetteer(opts.v2)
 	if err != nil {
 		return nil, fmt.Errorf("load gazetteer: %w", err)
 	}
-	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, now: opts.Now}
+	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, now: opts.Now, v2: opts.v2}
 	if t.now == nil {
 		t.now = time.Now
 	}
-	m := t.m
-	for i, c := range g.countries {
-		t.codeIdx[c.code] = i
+	t.addCountryEntries()
+	t.addLeaderEntries()
+	t.addTreatyEntries()
+	extra := t.addKeywordEntries(opts.ExtraKeywords)
+	t.initWords()
+	for _, c := range g.cues {
+		t.cueCountry = append(t.cueCountry, t.codeIdx[c.code])
 	}
-	for i, c := range g.countries {
-		for _, al := range c.aliases {
-			for _, a := range al {
-				m.add(a.text, entry{kind: kCountry, exact: a.exact, weak: a.weak, seat: a.seat, dem: a.dem, target: int32(i)}, true)
-			}
-		}
-	}
-	for i, a := range g.ambiguous {
-		k := kAmbig
-		if len(a.candidates) == 0 {
-			k = kBlock
-		}
-		m.add(a.alias, entry{kind: k, target: int32(i)}, k == kAmbig)
-	}
-	for i, c := range g.cues {
-		for _, w := range c.confirm {
-			m.add(w, entry{kind: kCueConfirm, target: int32(i)}, true)
-		}
-		for _, w := range c.veto {
-			m.add(w, entry{kind: kCueVeto, target: int32(i)}, true)
-		}
-	}
-	// Leaders: group terms into persons.
-	byKey := map[string]int{}
-	snIdx := map[string]int{}
-	for ti, tm := range g.terms {
-		key := tm.qid
-		if key == "-" || key == "" {
-			key = "name:" + tm.name
-		}
-		pi, ok := byKey[key]
-		if !ok {
-			pi = len(t.persons)
-			byKey[key] = pi
-			id := tm.qid
-			if id == "-" || id == "" {
-				id = "l-" + slug(tm.name)
-			}
-			t.persons = append(t.persons, person{id: id, name: tm.name})
-		}
-		p := &t.persons[pi]
-		p.terms = append(p.terms, ti)
-		p.country = tm.country
-		for _, n := range append([]string{tm.name}, tm.aliases...) {
-			m.add(n, entry{kind: kLeaderName, target: int32(pi)}, true)
-		}
-		for _, sn := range tm.surnames {
-			si, ok := snIdx[sn.text]
-			if !ok {
-				si = len(t.surnames)
-				snIdx[sn.text] = si
-				t.surnames = append(t.surnames, nil)
-				t.strongSN = append(t.strongSN, false)
-				m.add(sn.text, entry{kind: kSurname, target: int32(si)}, true)
-			}
-			if !containsInt32(t.surnames[si], int32(pi)) {
-				t.surnames[si] = append(t.surnames[si], int32(pi))
-			}
-			t.strongSN[si] = t.strongSN[si] || sn.strong
-		}
-	}
-	t.byCountry = map[string][]int{}
 	for i := range t.persons {
-		p := &t.persons[i]
-		seen := map[string]bool{}
-		for _, ti := range p.terms {
-			if c := g.terms[ti].country; !seen[c] {
-				seen[c] = true
-				t.byCountry[c] = append(t.byCountry[c], i)
-			}
-		}
-		sort.SliceStable(p.terms, func(a, b int) bool { return g.terms[p.terms[a]].start.Before(g.terms[p.terms[b]].start) })
-		p.country = g.terms[p.terms[len(p.terms)-1]].country
+		t.personCountry = append(t.personCountry, t.codeIdx[t.persons[i].country])
 	}
-	for i, ti := range g.titles {
-		m.add(ti.text, entry{kind: kTitle, exact: ti.exact, target: int32(i)}, true)
+	t.treatyWords = treatyNameWords(g.treaties)
+	t.buildEntities()
+	h := sha256.New()
+	h.Write([]byte(rulesVersion))
+	for _, f := range dataFiles {
+		h.Write(g.rawByFile[f])
 	}
-	for i, tr := range g.treaties {
-		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
-			lower := isLowerPhrase(a.text)
-			m.add(a.text, entry{kind: kTreaty, exact: a.exact, weak: a.weak, generic: lower, target: int32(i)}, !lower)
+	if t.v2 {
+		for _, f := range v2DataFiles {
+			h.Write(g.rawByFile[f])
 		}
 	}
-	for _, h := range treatyHeads {
-		m.add(h, entry{kind: kHead}, false)
+	for _, e := range extra {
+		h.Write([]byte{0})
+		h.Write([]byte(e))
 	}
-	actionKeys := make([]string, 0, len(actionWords))
-	for w := range actionWords {
-		actionKeys = append(actionKeys, w)
-	}
-	sort.Strings(actionKeys)
-	for _, w := range actionKeys {
-		t.actions = append(t.actions, actionWords[w])
-		m.add(w, entry{kind: kAction, target: int32(len(t.actions) - 1)}, false)
-	}
-	kws := append([]keyword(nil), g.keywords...)
-	var extra []string
-	for _, w := range opts.ExtraKeywords {
-		w = strings.ToLower(strings.TrimSpace(w))
-		if w == "" {
-			continue
-		}
-		extra = append(extra, w)
-		kws = append(kws, keyword{base: w, forms: inflect(w)})
-	}
-	for _, k := range kws {
-		t.keywords = append(t.keywords, k.base)
-		for _, f := range append([]string{k.base}, k.forms...) {
-			m.add(f, entry{kind: kKeyword, target: int32(len(t.keywords) - 1)}, false)
-		}
-	}
+	t.version = rulesVersion + "+" + hex.EncodeToString(h.Sum(nil))[:10]
+	tab := newVocabTable(t.m.vocab)
+	t.pool.New = func() any { return &scratch{tz: tokenizer{vocab: t.m.vocab, tab: tab}} }
+	return t, nil
+}
+
+// initWords interns the function words the rules look at.
+func (t *Tagger) initWords() {
+	m := t.m
 	w := &t.w
 	w.the, w.a, w.an, w.of = m.word("the"), m.word("a"), m.word("an"), m.word("of")
 	w.between, w.and, w.or, w.with = m.word("between"), m.word("and"), m.word("or"), m.word("with")
@@ -288,33 +187,11 @@ func New(opts Options) (*Tagger, error) {
 	w.langName = idSet(m, "english", "arabic", "hebrew", "mandarin", "cantonese", "hindi", "urdu", "farsi", "swahili", "latin", "tamil", "bengali", "punjabi")
 	w.listWord = idSet(m, "both", "its", "their", "neighbours", "neighbors", "ally", "allies", "partner", "partners", "neighbour", "neighbor")
 	idSet(m, "neighbouring", "neighboring")
+	w.venueWord = idSet(m, "in", "at")
+	w.meetWord = idSet(m, "met", "meet", "meets", "meeting", "talks", "summit", "held", "hosted", "conference", "gathered", "negotiations", "signed", "convened")
+	w.done = m.word("done")
+	w.capital = m.word("capital")
 	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming")
-	for _, c := range g.cues {
-		t.cueCountry = append(t.cueCountry, t.codeIdx[c.code])
-	}
-	for i := range t.persons {
-		t.personCountry = append(t.personCountry, t.codeIdx[t.persons[i].country])
-	}
-	for _, tr := range g.treaties {
-		var names [][]string
-		for _, a := range append([]alias{{text: tr.name}}, tr.aliases...) {
-			names = append(names, strings.FieldsFunc(strings.ToLower(a.text), func(r rune) bool { return r == ' ' || r == '-' }))
-		}
-		t.treatyWords = append(t.treatyWords, names)
-	}
-	h := sha256.New()
-	h.Write([]byte(rulesVersion))
-	for _, f := range dataFiles {
-		h.Write(g.rawByFile[f])
-	}
-	for _, e := range extra {
-		h.Write([]byte{0})
-		h.Write([]byte(e))
-	}
-	t.version = rulesVersion + "+" + hex.EncodeToString(h.Sum(nil))[:10]
-	tab := newVocabTable(m.vocab)
-	t.pool.New = func() any { return &scratch{tz: tokenizer{vocab: m.vocab, tab: tab}} }
-	return t, nil
 }
 
 func idSet(m *matcher, ws ...string) map[int32]bool {
@@ -334,21 +211,6 @@ func containsInt32(s []int32, v int32) bool {
 		}
 	}
 	return false
-}
-
-// inflect returns regular English inflections of a lower-case word.
-func inflect(w string) []string {
-	if strings.Contains(w, " ") {
-		return []string{w + "s"}
-	}
-	out := []string{w + "s", w + "es", w + "ed", w + "ing"}
-	if strings.HasSuffix(w, "e") {
-		out = append(out, w+"d", strings.TrimSuffix(w, "e")+"ing")
-	}
-	if strings.HasSuffix(w, "y") && len(w) > 2 && !strings.ContainsRune("aeiou", rune(w[len(w)-2])) {
-		out = append(out, w[:len(w)-1]+"ies", w[:len(w)-1]+"ied")
-	}
-	return out
 }
 
 // slug makes a lower-case ASCII id fragment.

@@ -66,37 +66,7 @@ func (tz *tokenizer) run(s string) []token {
 		c := s[i]
 		// Fast path for ASCII separators.
 		if c < utf8.RuneSelf && !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
-			switch c {
-			case ' ', '\t', '\r':
-			case '-':
-				flags |= fHyphenPrev
-				if i+1 < n && s[i+1] == '-' && afterParen(s, i) {
-					flags |= fBreak | fSentStart
-				}
-			case '\n':
-				flags |= fBreak | fSentStart
-				if i+1 < n && (s[i+1] == '\n' || s[i+1] == '\r') || len(tz.toks) > 0 {
-					flags |= fParaStart
-				}
-			case '.', '!', '?':
-				flags |= fBreak
-				prevAbbrev := false
-				if c == '.' && len(tz.toks) > 0 && i == int(tz.toks[len(tz.toks)-1].end) {
-					last := s[tz.toks[len(tz.toks)-1].start:tz.toks[len(tz.toks)-1].end]
-					// A middle initial ("George W. Bush") does not end a sentence.
-					initial := len(last) == 1 && last[0] >= 'A' && last[0] <= 'Z' && len(tz.toks) > 1 &&
-						tz.toks[len(tz.toks)-2].flags&fCapFirst != 0 && tz.toks[len(tz.toks)-2].end+1 == tz.toks[len(tz.toks)-1].start
-					if initial || len(last) <= 4 && nonBreakingAbbrev[asciiLower(last)] {
-						prevAbbrev = true
-						flags &^= fBreak
-					}
-				}
-				if !prevAbbrev {
-					flags |= fSentStart
-				}
-			default:
-				flags |= fBreak
-			}
+			flags = tz.asciiSeparator(s, i, flags)
 			i++
 			continue
 		}
@@ -104,139 +74,178 @@ func (tz *tokenizer) run(s string) []token {
 		if c >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])
 			if !isWordRune(r) {
-				switch r {
-				case '\u2013', '\u2011', '\u2010': // dashes joining words
-					flags |= fHyphenPrev
-				case '\u00a0', '\u2009', '\u202f':
-				case '\u2014':
-					// A dash after a closing parenthesis ends a dateline
-					// ("MOSCOW (Newswire) — ..."): what follows is a new sentence.
-					flags |= fBreak
-					if afterParen(s, i) {
-						flags |= fSentStart
-					}
-				default:
-					flags |= fBreak
-				}
+				flags = runeSeparator(s, i, r, flags)
 				i += size
 				continue
 			}
 		}
-		// A word starts at i.
-		start := i
-		tz.buf = tz.buf[:0]
-		upper, lower := 0, 0
-		firstUpper := unicode.IsUpper(r)
-		digit := r >= '0' && r <= '9'
-		poss := false
-		end := i
-		for i < n {
-			c := s[i]
-			if c < utf8.RuneSelf {
-				switch {
-				case c >= 'a' && c <= 'z':
-					lower++
-					tz.buf = append(tz.buf, c)
-					i++
-					end = i
-					continue
-				case c >= 'A' && c <= 'Z':
-					upper++
-					tz.buf = append(tz.buf, c+('a'-'A'))
-					i++
-					end = i
-					continue
-				case c >= '0' && c <= '9':
-					tz.buf = append(tz.buf, c)
-					i++
-					end = i
-					continue
-				case c == '\'':
-					if tz.apostrophe(s, i, 1, &poss) {
-						i++
-						continue
-					}
-				case c == '.':
-					// Dotted abbreviation: single letters separated by dots (U.S., D.R.).
-					if end-start == 1 || (i >= 2 && s[i-2] == '.') {
-						if i+2 < n && isASCIILetter(s[i+1]) && (s[i+2] == '.' || (i+2 < n && !isASCIILetter(s[i+2]))) && s[i-1] >= 'A' && s[i-1] <= 'Z' && s[i+1] >= 'A' && s[i+1] <= 'Z' {
-							flags |= fDotted
-							i++
-							continue
-						}
-						if flags&fDotted != 0 && i >= 2 && s[i-2] == '.' {
-							// final dot of U.S. belongs to the token
-							i++
-							end = i
-							goto done
-						}
-					}
-				}
-				break
-			}
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == '\u2019' {
-				if tz.apostrophe(s, i, size, &poss) {
-					i += size
-					continue
-				}
-				break
-			}
-			if !isWordRune(r) {
-				break
-			}
-			if unicode.IsUpper(r) {
-				upper++
-			} else if unicode.IsLower(r) {
-				lower++
-			}
-			tz.buf = utf8.AppendRune(tz.buf, unicode.ToLower(r))
-			i += size
-			end = i
-		}
-	done:
-		if poss {
-			// skip the "'s" that ended the word
-			i = end
-			if i < n && s[i] == '\'' {
-				i += 2
-			} else if i+3 <= n && s[i:i+3] == "\u2019" {
-				i += 4
-			}
-		}
-		if firstUpper {
-			flags |= fCapFirst
-		}
-		if upper >= 2 && lower == 0 {
-			flags |= fAllUpper
-		}
-		if digit {
-			flags |= fDigit
-		}
-		if poss {
-			flags |= fPoss
-		}
-		if flags&fParaStart != 0 && len(tz.toks) > 0 {
-			para++
-		}
-		if flags&fSentStart != 0 && len(tz.toks) > 0 {
-			sent++
-		}
-		var id int32
-		if tz.tab != nil {
-			id = tz.tab.get(tz.buf)
-		} else if v, ok := tz.vocab[string(tz.buf)]; ok {
-			id = v
-		} else {
-			id = -1
-		}
-		if tz.norms != nil {
-			*tz.norms = append(*tz.norms, string(tz.buf))
-		}
-		tz.toks = append(tz.toks, token{start: int32(start), end: int32(end), id: id, flags: flags, para: para, sent: sent})
+		i = tz.word(s, i, r, flags, &para, &sent)
 		flags = 0
 	}
 	return tz.toks
+}
+
+// asciiSeparator returns the flags of the next token after the ASCII
+// separator s[i]: hyphens join, new lines and sentence ends break, an
+// abbreviation's dot ("Mr.", "George W. Bush") does not end a sentence.
+func (tz *tokenizer) asciiSeparator(s string, i int, flags uint16) uint16 {
+	c, n := s[i], len(s)
+	switch c {
+	case ' ', '\t', '\r':
+	case '-':
+		flags |= fHyphenPrev
+		if i+1 < n && s[i+1] == '-' && afterParen(s, i) {
+			flags |= fBreak | fSentStart
+		}
+	case '\n':
+		flags |= fBreak | fSentStart
+		if i+1 < n && (s[i+1] == '\n' || s[i+1] == '\r') || len(tz.toks) > 0 {
+			flags |= fParaStart
+		}
+	case '.', '!', '?':
+		flags |= fBreak
+		prevAbbrev := false
+		if c == '.' && len(tz.toks) > 0 && i == int(tz.toks[len(tz.toks)-1].end) {
+			last := s[tz.toks[len(tz.toks)-1].start:tz.toks[len(tz.toks)-1].end]
+			// A middle initial ("George W. Bush") does not end a sentence.
+			initial := len(last) == 1 && last[0] >= 'A' && last[0] <= 'Z' && len(tz.toks) > 1 &&
+				tz.toks[len(tz.toks)-2].flags&fCapFirst != 0 && tz.toks[len(tz.toks)-2].end+1 == tz.toks[len(tz.toks)-1].start
+			if initial || len(last) <= 4 && nonBreakingAbbrev[asciiLower(last)] {
+				prevAbbrev = true
+				flags &^= fBreak
+			}
+		}
+		if !prevAbbrev {
+			flags |= fSentStart
+		}
+	default:
+		flags |= fBreak
+	}
+	return flags
+}
+
+// runeSeparator is asciiSeparator for a non-ASCII separator rune r.
+func runeSeparator(s string, i int, r rune, flags uint16) uint16 {
+	switch r {
+	case '\u2013', '\u2011', '\u2010': // dashes joining words
+		flags |= fHyphenPrev
+	case '\u00a0', '\u2009', '\u202f':
+	case '\u2014':
+		// A dash after a closing parenthesis ends a dateline
+		// ("MOSCOW (Newswire) — ..."): what follows is a new sentence.
+		flags |= fBreak
+		if afterParen(s, i) {
+			flags |= fSentStart
+		}
+	default:
+		flags |= fBreak
+	}
+	return flags
+}
+
+// word reads the word starting at s[i] (first rune r), appends its token
+// and returns the index after it. flags are those the separators before
+// it set; para and sent count paragraphs and sentences. It is one loop
+// over the bytes of the word (about 90 lines) because it is the hottest
+// code of the tagger: split further, it would cost a call per byte.
+func (tz *tokenizer) word(s string, i int, r rune, flags uint16, para *uint16, sent *int32) int {
+	n := len(s)
+	// A word starts at i.
+	start := i
+	tz.buf = tz.buf[:0]
+	upper, lower := 0, 0
+	firstUpper := unicode.IsUpper(r)
+	digit := r >= '0' && r <= '9'
+	poss := false
+	end := i
+	for i < n {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c >= 'a' && c <= 'z':
+				lower++
+				tz.buf = append(tz.buf, c)
+				i++
+				end = i
+				continue
+			case c >= 'A' && c <= 'Z':
+				upper++
+				tz.buf = append(tz.buf, c+('a'-'A'))
+				i++
+				end = i
+				continue
+			case c >= '0' && c <= '9':
+				tz.buf = append(tz.buf, c)
+				i++
+				end = i
+				continue
+			case c == '\'':
+				if tz.apostrophe(s, i, 1, &poss) {
+					i++
+					continue
+				}
+			case c == '.':
+				// Dotted abbreviation: single letters separated by dots (U.S., D.R.).
+				if end-start == 1 || (i >= 2 && s[i-2] == '.') {
+					if i+2 < n && isASCIILetter(s[i+1]) && (s[i+2] == '.' || (i+2 < n && !isASCIILetter(s[i+2]))) && s[i-1] >= 'A' && s[i-1] <= 'Z' && s[i+1] >= 'A' && s[i+1] <= 'Z' {
+						flags |= fDotted
+						i++
+						continue
+					}
+					if flags&fDotted != 0 && i >= 2 && s[i-2] == '.' {
+						// final dot of U.S. belongs to the token
+						i++
+						end = i
+						goto done
+					}
+				}
+			}
+			break
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == '\u2019' {
+			if tz.apostrophe(s, i, size, &poss) {
+				i += size
+				continue
+			}
+			break
+		}
+		if !isWordRune(r) {
+			break
+		}
+		if unicode.IsUpper(r) {
+			upper++
+		} else if unicode.IsLower(r) {
+			lower++
+		}
+		tz.buf = utf8.AppendRune(tz.buf, unicode.ToLower(r))
+		i += size
+		end = i
+	}
+done:
+	if poss {
+		// skip the "'s" that ended the word
+		i = end
+		if i < n && s[i] == '\'' {
+			i += 2
+		} else if i+3 <= n && s[i:i+3] == "\u2019" {
+			i += 4
+		}
+	}
+	if firstUpper {
+		flags |= fCapFirst
+	}
+	if upper >= 2 && lower == 0 {
+		flags |= fAllUpper
+	}
+	if digit {
+		flags |= fDigit
+	}
+	if poss {
+		flags |= fPoss
+	}
+	tz.emit(start, end, flags, para, sent)
+	return i
 }
 
 // apostrophe decides what an apostrophe at s[i] (size bytes) means inside
@@ -342,4 +351,27 @@ func hashWord(b []byte) uint32 {
 	h *= 0x2c1b3c6d
 	h ^= h >> 12
 	return h
+}
+
+// emit appends the token [start, end) whose lower-cased form is in tz.buf,
+// counting a new paragraph or sentence it opens.
+func (tz *tokenizer) emit(start, end int, flags uint16, para *uint16, sent *int32) {
+	if flags&fParaStart != 0 && len(tz.toks) > 0 {
+		*para++
+	}
+	if flags&fSentStart != 0 && len(tz.toks) > 0 {
+		*sent++
+	}
+	var id int32
+	if tz.tab != nil {
+		id = tz.tab.get(tz.buf)
+	} else if v, ok := tz.vocab[string(tz.buf)]; ok {
+		id = v
+	} else {
+		id = -1
+	}
+	if tz.norms != nil {
+		*tz.norms = append(*tz.norms, string(tz.buf))
+	}
+	tz.toks = append(tz.toks, token{start: int32(start), end: int32(end), id: id, flags: flags, para: *para, sent: *sent})
 }

@@ -13,13 +13,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mmcdole/gofeed"
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/internal/fsutil"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.uber.org/zap"
@@ -711,46 +711,8 @@ func (p *FeedPoller) saveState() error {
 	if err != nil {
 		return fmt.Errorf("encode feed state: %w", err)
 	}
-	if err := writeFileAtomic(p.cfg.StatePath, b); err != nil {
+	if err := fsutil.WriteFileAtomic(p.cfg.StatePath, b); err != nil {
 		return fmt.Errorf("write feed state: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces path with data so that a reader (or a crash)
-// sees either the old or the new content, never a mix.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	// Make the rename itself durable; not every platform can sync a
-	// directory, so a failure here is not reported.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	return nil
 }

@@ -577,10 +577,6 @@ func TestFeedConfigValidate(t *testing.T) {
 	}
 }
 
-func TestPublisherIsArticlePublisher(t *testing.T) {
-	var _ ArticlePublisher = (*Publisher)(nil)
-}
-
 func TestParseFeedList(t *testing.T) {
 	in := "# regional desks\nhttps://a.example/rss\n\n   https://b.example/atom.xml   # weekly\n\t# indented comment\nhttps://c.example/feed\n"
 	got, err := ParseFeedList(strings.NewReader(in))

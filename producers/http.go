@@ -4,17 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/internal/httpjson"
 	"go.uber.org/zap"
 )
 
@@ -34,16 +33,17 @@ const (
 // IngestConfig configures the HTTP ingest endpoint. Zero fields take the
 // defaults above.
 type IngestConfig struct {
-	MaxBodyBytes int64          // default DefaultIngestMaxBodyBytes
-	MaxItems     int            // default DefaultIngestMaxItems
+	MaxBodyBytes int64          // default DefaultIngestMaxBodyBytes (10 MiB)
+	MaxItems     int            // default DefaultIngestMaxItems (1000)
 	Limits       article.Limits // per-article limits
-	Token        string         // bearer token required when set
-	Timeout      time.Duration  // default DefaultIngestTimeout
+	Timeout      time.Duration  // Kafka acknowledgement deadline (default DefaultIngestTimeout, 30s)
 }
 
 // Ingest is the handler of POST /api/v1/articles. A request carries one
 // article object, a JSON array of them, or JSON lines
-// (application/x-ndjson), at most MaxItems articles in MaxBodyBytes. The
+// (application/x-ndjson), at most MaxItems articles in MaxBodyBytes.
+// Authentication is the route table's (scope ingest in package api), not
+// the handler's. The
 // body is decoded one item at a time, so memory grows with the articles
 // kept, not with the body. A request is all-or-nothing: if any item is
 // invalid the answer is 400 listing the first MaxItemErrors item errors
@@ -90,39 +90,24 @@ type errorBody struct {
 	Invalid  int `json:"invalid,omitempty"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (h *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "use POST"})
+		httpjson.Write(w, http.StatusMethodNotAllowed, errorBody{Error: "use POST"})
 		return
-	}
-	if h.cfg.Token != "" {
-		got := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(h.cfg.Token)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="newswire ingest"`)
-			writeJSON(w, http.StatusUnauthorized, errorBody{Error: "missing or wrong bearer token"})
-			return
-		}
 	}
 	ndjson := false
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		switch {
 		case err != nil:
-			writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("content type %q: %v", ct, err)})
+			httpjson.Write(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("content type %q: %v", ct, err)})
 			return
 		case mt == "application/json":
 		case mt == "application/x-ndjson" || mt == "application/jsonl" || mt == "application/json-seq":
 			ndjson = true
 		default:
-			writeJSON(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("content type %q not supported: use application/json or application/x-ndjson", mt)})
+			httpjson.Write(w, http.StatusUnsupportedMediaType, errorBody{Error: fmt.Sprintf("content type %q not supported: use application/json or application/x-ndjson", mt)})
 			return
 		}
 	}
@@ -137,22 +122,22 @@ func (h *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var mbe *http.MaxBytesError
 	switch {
 	case errors.As(err, &mbe):
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("body over the limit of %d bytes", h.cfg.MaxBodyBytes)})
+		httpjson.Write(w, http.StatusRequestEntityTooLarge, errorBody{Error: fmt.Sprintf("body over the limit of %d bytes", h.cfg.MaxBodyBytes)})
 		return
 	case errors.Is(err, errTooManyItems):
-		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{
+		httpjson.Write(w, http.StatusRequestEntityTooLarge, errorBody{
 			Error: fmt.Sprintf("more than %d articles in one request (the limit); nothing was written", h.cfg.MaxItems),
 			Items: b.bad, Received: b.received, Invalid: b.invalid,
 		})
 		return
 	case err != nil:
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: err.Error(), Items: b.bad, Received: b.received, Invalid: b.invalid})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: err.Error(), Items: b.bad, Received: b.received, Invalid: b.invalid})
 		return
 	case b.received == 0:
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: "no articles in body"})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: "no articles in body"})
 		return
 	case b.invalid > 0:
-		writeJSON(w, http.StatusBadRequest, errorBody{
+		httpjson.Write(w, http.StatusBadRequest, errorBody{
 			Error: fmt.Sprintf("%d of %d articles invalid; nothing was written", b.invalid, b.received),
 			Items: b.bad, Received: b.received, Invalid: b.invalid,
 		})
@@ -163,14 +148,14 @@ func (h *Ingest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := h.pub.Publish(ctx, "http", arts); err != nil {
 		h.log.Warn("ingest not acknowledged", zap.Error(err), zap.Int("articles", len(arts)))
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: "articles not acknowledged by Kafka, retry: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, errorBody{Error: "articles not acknowledged by Kafka, retry: " + err.Error()})
 		return
 	}
 	ids := make([]string, len(arts))
 	for i := range arts {
 		ids[i] = arts[i].ID
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"accepted": len(arts), "ids": ids})
+	httpjson.Write(w, http.StatusAccepted, map[string]any{"accepted": len(arts), "ids": ids})
 }
 
 // errTooManyItems stops reading a body with more than MaxItems items.

@@ -32,8 +32,6 @@ const okArticle = `{"url":"https://h.example/a","title":"Summit","body":"Leaders
 func TestIngestHandler(t *testing.T) {
 	tests := []struct {
 		name        string
-		token       string
-		auth        string
 		contentType string
 		body        string
 		writerErr   error
@@ -41,30 +39,24 @@ func TestIngestHandler(t *testing.T) {
 		wantWritten int
 		wantInBody  string
 	}{
-		{"one object", "", "", "application/json", okArticle, nil, 202, 1, `"accepted":1`},
-		{"array", "", "", "application/json; charset=utf-8", "[" + okArticle + "," + strings.Replace(okArticle, "/a", "/b", 1) + "]", nil, 202, 2, `"accepted":2`},
-		{"ndjson", "", "", "application/x-ndjson", okArticle + "\n\n" + strings.Replace(okArticle, "/a", "/c", 1) + "\n", nil, 202, 2, `"accepted":2`},
-		{"ninjs", "", "", "application/json", `{"uri":"https://h.example/n1","type":"text","headline":"Treaty signed","body_text":"Text."}`, nil, 202, 1, `"accepted":1`},
-		{"one bad item writes nothing", "", "", "application/json", "[" + okArticle + `,{"title":"no url"}]`, nil, 400, 0, `"index":1`},
-		{"broken json", "", "", "application/json", `{"title":`, nil, 400, 0, "malformed JSON"},
-		{"empty", "", "", "application/json", "  ", nil, 400, 0, "no articles"},
-		{"wrong type", "", "", "text/plain", okArticle, nil, 415, 0, "not supported"},
-		{"too large", "", "", "application/json", `{"url":"https://h.example/big","title":"x","body":"` + strings.Repeat("y", 3000) + `"}`, nil, 413, 0, "over the limit"},
-		{"kafka down", "", "", "application/json", okArticle, errors.New("broker unreachable"), 503, 0, "not acknowledged"},
-		{"token missing", "s3cret", "", "application/json", okArticle, nil, 401, 0, "token"},
-		{"token wrong", "s3cret", "Bearer nope", "application/json", okArticle, nil, 401, 0, "token"},
-		{"token right", "s3cret", "Bearer s3cret", "application/json", okArticle, nil, 202, 1, `"accepted":1`},
+		{"one object", "application/json", okArticle, nil, 202, 1, `"accepted":1`},
+		{"array", "application/json; charset=utf-8", "[" + okArticle + "," + strings.Replace(okArticle, "/a", "/b", 1) + "]", nil, 202, 2, `"accepted":2`},
+		{"ndjson", "application/x-ndjson", okArticle + "\n\n" + strings.Replace(okArticle, "/a", "/c", 1) + "\n", nil, 202, 2, `"accepted":2`},
+		{"ninjs", "application/json", `{"uri":"https://h.example/n1","type":"text","headline":"Treaty signed","body_text":"Text."}`, nil, 202, 1, `"accepted":1`},
+		{"one bad item writes nothing", "application/json", "[" + okArticle + `,{"title":"no url"}]`, nil, 400, 0, `"index":1`},
+		{"broken json", "application/json", `{"title":`, nil, 400, 0, "malformed JSON"},
+		{"empty", "application/json", "  ", nil, 400, 0, "no articles"},
+		{"wrong type", "text/plain", okArticle, nil, 415, 0, "not supported"},
+		{"too large", "application/json", `{"url":"https://h.example/big","title":"x","body":"` + strings.Repeat("y", 3000) + `"}`, nil, 413, 0, "over the limit"},
+		{"kafka down", "application/json", okArticle, errors.New("broker unreachable"), 503, 0, "not acknowledged"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fw := &fakeWriter{err: tt.writerErr}
 			pub := NewPublisher(fw, "news.raw", prometheus.NewRegistry(), zap.NewNop())
-			h := NewIngest(IngestConfig{MaxBodyBytes: 2048, Token: tt.token}, pub, zap.NewNop())
+			h := NewIngest(IngestConfig{MaxBodyBytes: 2048}, pub, zap.NewNop())
 			req := httptest.NewRequest(http.MethodPost, "/api/v1/articles", strings.NewReader(tt.body))
 			req.Header.Set("Content-Type", tt.contentType)
-			if tt.auth != "" {
-				req.Header.Set("Authorization", tt.auth)
-			}
 			rec := httptest.NewRecorder()
 			h.ServeHTTP(rec, req)
 			if rec.Code != tt.wantStatus {

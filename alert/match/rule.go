@@ -13,7 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/newswire/newswire/index"
 )
@@ -34,12 +34,17 @@ type Rule struct {
 	// Throttle is a Go duration ("10m"): at most one pushed message per
 	// rule per Throttle, the rest sent later as one digest. Empty: none.
 	Throttle string `json:"throttle,omitempty" yaml:"throttle,omitempty"`
+	// Enabled pauses the rule when false; absent means enabled.
+	Enabled *bool `json:"enabled,omitempty" yaml:"enabled,omitempty"`
 
 	// Set by the rule store, ignored on input.
 	Origin  string    `json:"origin,omitempty" yaml:"-"` // OriginFile or OriginAPI
 	Created time.Time `json:"created,omitzero" yaml:"-"`
 	Updated time.Time `json:"updated,omitzero" yaml:"-"`
 }
+
+// IsEnabled reports whether the rule is in force (not paused).
+func (r *Rule) IsEnabled() bool { return r.Enabled == nil || *r.Enabled }
 
 // Where a rule comes from.
 const (

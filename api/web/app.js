@@ -1,5 +1,7 @@
 // newswire newsroom search page.
 //
+// auth.js, loaded first, adds the access token to every API call.
+//
 // Talks to GET /api/v1/search, POST /api/v1/alerts/rules and the event
 // stream /api/v1/alerts/stream. The search state lives in the URL query
 // string (same parameter names as the API), so every search is linkable and

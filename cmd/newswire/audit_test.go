@@ -60,8 +60,8 @@ func newAuditFixture(rawTopic, dlqTopic string) auditFixture {
 	f.fixLater = []article.Enriched{{Article: a[4]}, {Article: a[5]}}
 	at := time.Now()
 	f.dlq = []kafka.Message{
-		consumers.DeadLetter(kafka.Message{Topic: rawTopic, Key: []byte("poison-1"), Value: []byte(`{"title": "broken`)}, dlqTopic, "enrich", errors.New("malformed JSON"), 1, at),
-		consumers.DeadLetter(kafka.Message{Topic: "news.enriched", Key: []byte(a[3].ID), Value: []byte(`{}`)}, dlqTopic, "index", errors.New("mapping"), 1, at),
+		consumers.ToMessage(consumers.DeadLetter(consumers.FromMessage(kafka.Message{Topic: rawTopic, Key: []byte("poison-1"), Value: []byte(`{"title": "broken`)}), dlqTopic, "enrich", errors.New("malformed JSON"), 1, at, 0)),
+		consumers.ToMessage(consumers.DeadLetter(consumers.FromMessage(kafka.Message{Topic: "news.enriched", Key: []byte(a[3].ID), Value: []byte(`{}`)}), dlqTopic, "index", errors.New("mapping"), 1, at, 0)),
 	}
 	return f
 }

@@ -25,8 +25,8 @@ func TestDLQCommands(t *testing.T) {
 	tp := consumers.DefaultTopics
 	at := time.Date(2024, 6, 19, 10, 0, 0, 0, time.UTC)
 	f := auditFixture{dlq: []kafka.Message{
-		consumers.DeadLetter(kafka.Message{Topic: tp.Raw, Partition: 1, Offset: 7, Key: []byte("k1"), Value: []byte("not json\xff")}, tp.DLQ, "enrich", errors.New("malformed JSON\nat byte 0"), 1, at),
-		consumers.DeadLetter(kafka.Message{Topic: tp.Enriched, Partition: 2, Offset: 9, Key: []byte("k2"), Value: []byte(`{"id":"k2"}`)}, tp.DLQ, "index", errors.New("mapping"), 3, at.Add(time.Hour)),
+		consumers.ToMessage(consumers.DeadLetter(consumers.FromMessage(kafka.Message{Topic: tp.Raw, Partition: 1, Offset: 7, Key: []byte("k1"), Value: []byte("not json\xff")}), tp.DLQ, "enrich", errors.New("malformed JSON\nat byte 0"), 1, at, 0)),
+		consumers.ToMessage(consumers.DeadLetter(consumers.FromMessage(kafka.Message{Topic: tp.Enriched, Partition: 2, Offset: 9, Key: []byte("k2"), Value: []byte(`{"id":"k2"}`)}), tp.DLQ, "index", errors.New("mapping"), 3, at.Add(time.Hour), 0)),
 	}}
 	f.produce(t, b.Addrs(), tp)
 	bs := b.Addrs()[0]
@@ -79,7 +79,7 @@ func TestDLQCommands(t *testing.T) {
 		t.Fatalf("replay --stage indexer: %d %s", code, errs)
 	}
 	code, _, errs = cli("dlq", "replay", "--from", "0", "--stage", "index")
-	if code != 0 || !strings.Contains(errs, "replayed 1 of 2 dead letters read (1 skipped, 0 over --max-attempts 3)") {
+	if code != 0 || !strings.Contains(errs, "replayed 1 of 2 dead letters read (1 skipped, 0 over --max-attempts 3, 0 truncated)") {
 		t.Fatalf("replay --stage index: %d %s", code, errs)
 	}
 }

@@ -25,8 +25,8 @@ func (e *esFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&e.cfg.CACertFile, "es-ca-cert", "", "PEM file of certificate authorities to trust")
 	fs.StringVar(&e.cfg.Index, "es-index", elastic.DefaultIndex, "index alias base (template, indices and aliases derive from it)")
 	fs.BoolVar(&e.cfg.Compress, "es-compress", false, "gzip request bodies")
-	fs.IntVar(&e.cfg.MaxRetries, "es-max-retries", 3, "retries of a request on 429/502/503/504")
-	fs.IntVar(&e.replicas, "es-replicas", 1, "replicas of new indices (0 for a single-node cluster)")
+	fs.IntVar(&e.cfg.MaxRetries, "es-max-retries", elastic.DefaultMaxRetries, "retries of a request on 429/502/503/504")
+	fs.IntVar(&e.replicas, "es-replicas", elastic.DefaultReplicas, "replicas of new indices (0 for a single-node cluster)")
 }
 
 // opener returns how to open the Elasticsearch store, or nil when no URL

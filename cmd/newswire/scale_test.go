@@ -47,8 +47,8 @@ func startProc(t *testing.T, args ...string) *proc {
 	return p
 }
 
-// writeCorpus writes n articles as JSON lines plus poison lines
-// (broken JSON) every poisonEvery lines; it returns the valid ids.
+// writeCorpus writes n valid articles as JSON lines and returns their
+// ids.
 func writeCorpus(t *testing.T, path string, n int) map[string]bool {
 	t.Helper()
 	f, err := os.Create(path)

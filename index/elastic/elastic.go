@@ -48,8 +48,13 @@ import (
 	"github.com/newswire/newswire/index"
 )
 
-// DefaultIndex is the default alias base.
-const DefaultIndex = "newswire-articles"
+// Defaults of Config.
+const (
+	DefaultIndex      = "newswire-articles" // alias base
+	DefaultMaxRetries = 3
+	DefaultShards     = 1
+	DefaultReplicas   = 1
+)
 
 // NoReplicas asks for indices without replicas (Config.Replicas), for a
 // single-node cluster.
@@ -129,14 +134,14 @@ func (c Config) withDefaults() Config {
 		c.Index = DefaultIndex
 	}
 	if c.MaxRetries == 0 {
-		c.MaxRetries = 3
+		c.MaxRetries = DefaultMaxRetries
 	}
 	if c.Shards == 0 {
-		c.Shards = 1
+		c.Shards = DefaultShards
 	}
 	switch c.Replicas {
 	case 0:
-		c.Replicas = 1
+		c.Replicas = DefaultReplicas
 	case NoReplicas:
 		c.Replicas = 0
 	}
