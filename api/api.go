@@ -58,6 +58,7 @@ type Check struct {
 type Config struct {
 	Searcher Searcher     // required for /api/v1/search
 	Ingest   http.Handler // mounted at POST /api/v1/articles when set
+	Fetch    http.Handler // mounted at POST /api/v1/articles/fetch when set (ingest by URL)
 	Checks   []Check      // run by /readyz
 	Gatherer prometheus.Gatherer
 	Extra    []Route       // more routes (alert endpoints), each with its scope
@@ -103,6 +104,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 	}
 	if cfg.Ingest != nil {
 		routes = append(routes, Route{Pattern: "POST /api/v1/articles", Scope: scope.Ingest, Handler: cfg.Ingest})
+	}
+	if cfg.Fetch != nil {
+		routes = append(routes, Route{Pattern: "POST /api/v1/articles/fetch", Scope: scope.Ingest, Handler: cfg.Fetch})
 	}
 	if cfg.Gatherer != nil {
 		routes = append(routes, Route{Pattern: "GET /metrics", Scope: scope.Metrics, Handler: promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})})

@@ -90,9 +90,12 @@ type Config struct {
 	// AlertsAllowPrivate lets webhook targets be on loopback or private
 	// networks.
 	AlertsAllowPrivate bool
-	Tagger             consumers.Tagger // required with the enrich role
-	Limits             article.Limits
-	MaxBodyBytes       int64
+	// Email is the SMTP server of the email channel; empty Addr: email
+	// alerts are dead-lettered with "no mail server configured".
+	Email        alert.EmailConfig
+	Tagger       consumers.Tagger // required with the enrich role
+	Limits       article.Limits
+	MaxBodyBytes int64
 
 	// Tokens authenticate HTTP requests, each with its scopes (api.Auth,
 	// README "Authentication"). With none the HTTP API is open, which is
@@ -200,6 +203,7 @@ type App struct {
 	alertMet   *alert.Metrics
 	alertRules *alert.RuleStore
 	rulesTail  *consumers.Tailer
+	alertsTail *consumers.Tailer
 	alertHub   *alert.Hub
 	alertState *alert.State
 	follower   *alert.StateFollower
@@ -345,7 +349,9 @@ func (a *App) ensureTopics(ctx context.Context) error {
 	}
 }
 
-func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.Metrics) error {
+// startStage runs a stage's consumer loop; after, when set, runs once the
+// loop has stopped (a stage's own clean-up).
+func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.Metrics, after ...func()) error {
 	r, err := consumers.NewRunner(cfg, st, a.writer, m, a.log)
 	if err != nil {
 		return err
@@ -353,6 +359,9 @@ func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.
 	a.stages.Go(func() {
 		if err := r.Run(a.stagesCtx); err != nil {
 			a.stageErrs <- fmt.Errorf("stage %s: %w", cfg.Stage, err)
+		}
+		for _, f := range after {
+			f()
 		}
 	})
 	a.bg.Go(func() { consumers.WatchLag(a.stagesCtx, a.brokers, cfg.Group, cfg.Topic, 10*time.Second, m) })
@@ -380,7 +389,17 @@ func (a *App) startRules() error {
 		}
 	})
 	if slices.Contains(a.cfg.Roles, RoleServe) {
+		// The live stream: every serve follows the whole alerts topic, so
+		// a client can resume on any of them.
 		a.alertHub = alert.NewHub(alert.HubConfig{}, met, a.log)
+		if a.alertsTail, err = consumers.NewTailer(consumers.TailConfig{Brokers: a.brokers, Topic: a.cfg.Topics.Alerts}, a.log); err != nil {
+			return err
+		}
+		a.bg.Go(func() {
+			if err := a.alertHub.Follow(a.stagesCtx, a.alertsTail); err != nil {
+				a.stageErrs <- fmt.Errorf("follow alerts topic: %w", err)
+			}
+		})
 	}
 	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met}, a.log); err != nil {
 		return err
@@ -448,16 +467,22 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 	}, alerter, m); err != nil {
 		return err
 	}
-	deliver, err := alert.NewDeliveryStage(a.alertSvc, a.alertState, a.alertHub, alert.DeliveryConfig{
-		AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ,
-	}, met, a.log)
+	dcfg := alert.DeliveryConfig{AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ}
+	if a.cfg.Email.Addr != "" {
+		email := a.cfg.Email
+		dcfg.Email = &email
+	}
+	deliver, err := alert.NewDeliveryStage(a.alertSvc, a.alertState, nil, dcfg, met, a.log)
 	if err != nil {
 		return err
 	}
+	// Several batches in flight, so that a slow target never holds the
+	// others' alerts; Close lets the last deliveries finish at shutdown.
 	if err := a.startStage(consumers.Config{
 		Brokers: a.brokers, Group: a.cfg.AlertGroup + "-deliver", Topic: a.cfg.Topics.Alerts, DLQTopic: a.cfg.Topics.DLQ,
 		Stage: "alert-deliver", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
-	}, deliver, m); err != nil {
+		MaxInFlight: alert.DeliveryMaxInFlight,
+	}, deliver, m, deliver.Close); err != nil {
 		return err
 	}
 	a.bg.Go(func() {
@@ -520,6 +545,9 @@ func (a *App) startHTTP() error {
 	if a.follower != nil {
 		checks = append(checks, api.Check{Name: "alert-state", Fn: caughtUp("alert state topic", a.follower.CaughtUp())})
 	}
+	if a.alertsTail != nil {
+		checks = append(checks, api.Check{Name: "alert-stream", Fn: caughtUp("alerts topic", a.alertsTail.CaughtUp())})
+	}
 	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: a.auth}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
@@ -527,6 +555,11 @@ func (a *App) startHTTP() error {
 			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
 		}, a.pub, a.log)
 		cfg.Extra = a.alertSvc.Routes()
+		ing, err := producers.NewURLIngester(producers.URLConfig{Limits: a.cfg.Limits}, a.pub, a.log, a.reg)
+		if err != nil {
+			return fmt.Errorf("ingest by URL: %w", err)
+		}
+		cfg.Fetch = producers.NewFetchHandler(ing, a.log)
 	} else {
 		cfg.NoPage = true // stage processes answer health, readiness and metrics only
 	}

@@ -180,7 +180,7 @@ func TestAuditRealServices(t *testing.T) {
 	t.Cleanup(tr.CloseIdleConnections)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	st, err := elastic.Open(ctx, elastic.Config{Addresses: []string{esURL}, Index: prefix, Replicas: elastic.NoReplicas, Transport: testsvc.ESTransport(tr)}, zap.NewNop())
+	st, err := elastic.Open(ctx, elastic.Config{Addresses: []string{esURL}, Index: prefix, Replicas: elastic.NoReplicas, Transport: tr}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,12 +13,14 @@ import (
 // esFlags are the Elasticsearch client flags (NEWSWIRE_ES_* variables).
 type esFlags struct {
 	urls     string
+	engine   string
 	cfg      elastic.Config
 	replicas int
 }
 
 func (e *esFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&e.urls, "es-url", "", "Elasticsearch node URL(s), comma separated (empty: the embedded index under --data-dir)")
+	fs.StringVar(&e.urls, "es-url", "", "Elasticsearch or OpenSearch node URL(s), comma separated (empty: the embedded index under --data-dir)")
+	fs.StringVar(&e.engine, "es-engine", string(elastic.EngineAuto), "search engine behind --es-url: auto (read from GET /), elasticsearch (7.10+, 8, 9) or opensearch (1.x, 2.x)")
 	fs.StringVar(&e.cfg.Username, "es-username", "", "Elasticsearch basic-auth user")
 	fs.StringVar(&e.cfg.Password, "es-password", "", "Elasticsearch basic-auth password")
 	fs.StringVar(&e.cfg.APIKey, "es-api-key", "", "Elasticsearch API key (base64 id:key)")
@@ -32,17 +34,8 @@ func (e *esFlags) register(fs *flag.FlagSet) {
 // opener returns how to open the Elasticsearch store, or nil when no URL
 // is configured (the embedded index is used).
 func (e *esFlags) opener() (func(*zap.Logger) (index.Store, error), error) {
-	addrs := splitList(e.urls)
-	if len(addrs) == 0 {
-		return nil, nil
-	}
-	cfg := e.cfg
-	cfg.Addresses = addrs
-	cfg.Replicas = e.replicas
-	if e.replicas == 0 {
-		cfg.Replicas = elastic.NoReplicas
-	}
-	if err := cfg.Validate(); err != nil {
+	cfg, ok, err := e.config()
+	if err != nil || !ok {
 		return nil, err
 	}
 	return func(log *zap.Logger) (index.Store, error) {
@@ -50,4 +43,27 @@ func (e *esFlags) opener() (func(*zap.Logger) (index.Store, error), error) {
 		defer cancel()
 		return elastic.Open(ctx, cfg, log)
 	}, nil
+}
+
+// config returns the store configuration, and false when no URL is set.
+func (e *esFlags) config() (elastic.Config, bool, error) {
+	addrs := splitList(e.urls)
+	if len(addrs) == 0 {
+		return elastic.Config{}, false, nil
+	}
+	cfg := e.cfg
+	cfg.Addresses = addrs
+	cfg.Replicas = e.replicas
+	if e.replicas == 0 {
+		cfg.Replicas = elastic.NoReplicas
+	}
+	engine, err := elastic.ParseEngine(e.engine)
+	if err != nil {
+		return elastic.Config{}, false, err
+	}
+	cfg.Engine = engine
+	if err := cfg.Validate(); err != nil {
+		return elastic.Config{}, false, err
+	}
+	return cfg, true, nil
 }

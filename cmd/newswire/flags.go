@@ -45,13 +45,13 @@ func newCommand(name, synopsis, summary string, examples []string, out io.Writer
 
 // group starts a titled group: flags registered from now on belong to it.
 func (c *command) group(title string) {
-	c.close()
+	c.assignGroup()
 	c.groups = append(c.groups, flagGroup{title: title})
 }
 
-// close assigns the flags registered since the last group call to that
+// assignGroup assigns the flags registered since the last group call to that
 // group (or to "Other flags").
-func (c *command) close() {
+func (c *command) assignGroup() {
 	var names []string
 	c.fs.VisitAll(func(f *flag.Flag) {
 		if !c.assigned[f.Name] {
@@ -71,12 +71,12 @@ func (c *command) close() {
 
 // parse applies NEWSWIRE_* environment variables, then the command line.
 func (c *command) parse(args []string) error {
-	c.close()
+	c.assignGroup()
 	return parse(c.fs, args)
 }
 
 func (c *command) printUsage(w io.Writer) {
-	c.close()
+	c.assignGroup()
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: %s\n\n%s\n", c.synopsis, c.summary)
 	if len(c.examples) > 0 {

@@ -24,6 +24,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/newswire/newswire/alert"
 	"github.com/newswire/newswire/api"
 	"github.com/newswire/newswire/app"
 	"github.com/newswire/newswire/article"
@@ -44,13 +45,15 @@ Usage:
   newswire index      [flags]   indexer stage (news.enriched → search store)
   newswire serve      [flags]   search API, ingest endpoint and search page
   newswire alert      [flags]   alerter and alert delivery (news.enriched → news.alerts → channels), rules API, live stream
-  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin) or RSS/Atom feeds (--feed)
+  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin), RSS/Atom feeds (--feed) or article pages (--url)
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
   newswire dlq replay|list|show  re-drive dead letters into their source topics, or inspect them
   newswire audit      [flags]   check that every article on news.raw is searchable or dead-lettered
   newswire token new|hash [flags] make an API token and its tokens-file entry, or hash one from stdin
+  newswire index rollover [flags] new write generation on age/docs/size, delete generations past --retention
+  newswire reenrich   [flags]   re-tag every stored article with this build's tagger into a new index lineage, then swap the read alias
   newswire version
 
 Every flag can also be set by an environment variable: --data-dir is
@@ -92,20 +95,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	for _, sub := range []struct{ cmd, sub, synopsis string }{
-		{"topics", "ensure", ensureSynopsis},
-	} {
-		if cmd != sub.cmd {
-			continue
-		}
-		if len(rest) == 0 || rest[0] != sub.sub {
-			fmt.Fprintln(stderr, "usage:", sub.synopsis)
+	if cmd == "index" && len(rest) > 0 && rest[0] == "rollover" {
+		cmd, rest = "index rollover", rest[1:]
+	}
+	if cmd == "topics" {
+		if len(rest) == 0 || rest[0] != "ensure" {
+			fmt.Fprintln(stderr, "usage:", ensureSynopsis)
 			if len(rest) > 0 && isHelp(rest[0]) {
 				return 0
 			}
 			return 2
 		}
-		cmd, rest = cmd+" "+sub.sub, rest[1:]
+		cmd, rest = "topics ensure", rest[1:]
 	}
 	var err error
 	switch cmd {
@@ -125,6 +126,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTag(rest, stdin, stdout, stderr)
 	case "topics ensure":
 		err = cmdTopicsEnsure(rest, stdout, stderr)
+	case "reenrich":
+		err = cmdReenrich(rest, stdout, stderr)
+	case "index rollover":
+		err = cmdRollover(rest, stdout, stderr)
 	case "lag":
 		err = cmdLag(rest, stdout, stderr)
 	case "dlq":
@@ -374,6 +379,12 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		fs.StringVar(&cfg.RulesFile, "rules", "", "YAML file of standing alert rules (reloaded on change and on SIGHUP)")
 		fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
 	}
+	if has(app.RoleAlert) {
+		fs.StringVar(&cfg.Email.Addr, "smtp-addr", "", "SMTP server host:port of the email channel (password from "+alert.EnvSMTPPassword+")")
+		fs.StringVar(&cfg.Email.From, "smtp-from", "", "sender address of alert emails")
+		fs.StringVar(&cfg.Email.Username, "smtp-user", "", "SMTP user for AUTH PLAIN (empty: no authentication)")
+		fs.StringVar(&cfg.Email.TLS, "smtp-tls", alert.DefaultEmailTLS, "starttls, tls, or none (loopback servers only)")
+	}
 
 	cmd.group("Articles")
 	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", article.DefaultLimits.MaxBody, "largest article body in bytes")
@@ -420,6 +431,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		return err
 	}
 	_ = os.Unsetenv("NEWSWIRE_TOKENS") // hashed now; keep it from child processes
+	cfg.Email.Password = os.Getenv(alert.EnvSMTPPassword)
 	cfg.Roles = roles
 	cfg.Brokers = c.brokerList()
 	if name != "run" && len(cfg.Brokers) == 0 {
@@ -472,6 +484,12 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	fs.DurationVar(&fc.Timeout, "feed-timeout", producers.DefaultFeedTimeout, "timeout of one feed or page fetch")
 	fs.StringVar(&fc.UserAgent, "user-agent", "newswire/"+version, "User-Agent of feed requests")
 	once := fs.Bool("once", false, "poll every feed once and exit")
+	cmd.group("Ingest by URL")
+	var urls multiFlag
+	fs.Var(&urls, "url", "article page to fetch, extract and publish (repeatable)")
+	urlsFile := fs.String("urls-file", "", "file of article page URLs, one a line (# comments)")
+	fs.StringVar(&fc.Crawl.Contact, "contact", "", "URL or e-mail of whoever runs this crawler, sent in the User-Agent of page fetches")
+	fs.BoolVar(&fc.Crawl.AllowPrivate, "allow-private", false, "let page fetches reach loopback, private and link-local addresses")
 	cmd.group("Logging")
 	c.registerLog(fs)
 	if err := cmd.parse(args); err != nil {
@@ -489,8 +507,11 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 		}
 		feeds = append(feeds, more...)
 	}
-	if *file == "" && len(feeds) == 0 {
-		return errors.New("--file (- for stdin) or --feed/--feeds-file required")
+	if err := readURLList(*urlsFile, &urls); err != nil {
+		return err
+	}
+	if *file == "" && len(feeds) == 0 && len(urls) == 0 {
+		return errors.New("--file (- for stdin), --feed/--feeds-file or --url/--urls-file required")
 	}
 	if err := c.needBrokers(); err != nil {
 		return err
@@ -505,6 +526,8 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	pub := producers.NewPublisher(w, *topic, reg, log)
 	if *file != "" {
 		err = produceFile(ctx, *file, stdin, stderr, pub, *strict)
+	} else if len(urls) > 0 {
+		err = produceURLs(ctx, urls, fc, pub, log, reg, stderr)
 	} else {
 		fc.URLs = feeds
 		err = pollFeeds(ctx, fc, *once, pub, log, reg)

@@ -88,7 +88,8 @@ func scaleScenario(t *testing.T, brokers []string, n int) {
 	raw, enriched, dlq := prefix+".raw", prefix+".enriched", prefix+".dlq"
 	group := prefix + "-enrich"
 	bs := strings.Join(brokers, ",")
-	topicFlags := []string{"--brokers", bs, "--topic-raw", raw, "--topic-enriched", enriched, "--topic-alerts", prefix + ".alerts", "--topic-dlq", dlq}
+	topicFlags := []string{"--brokers", bs, "--topic-raw", raw, "--topic-enriched", enriched, "--topic-alerts", prefix + ".alerts", "--topic-dlq", dlq,
+		"--topic-rules", prefix + ".rules", "--topic-alert-state", prefix + ".alerts.state"}
 
 	var out bytes.Buffer
 	if code := run(append([]string{"topics", "ensure", "--partitions", "6"}, topicFlags...), nil, &out, &out); code != 0 {
@@ -233,6 +234,9 @@ func readIDs(t *testing.T, brokers []string, topic string) map[string]bool {
 }
 
 func TestScaleKillRestartEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 20 000 articles through three processes killed and restarted; skipped with -short")
+	}
 	b, err := broker.Start(broker.Config{}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
@@ -242,5 +246,8 @@ func TestScaleKillRestartEmbedded(t *testing.T) {
 }
 
 func TestScaleKillRestartRealKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 50 000 articles through three processes killed and restarted; skipped with -short")
+	}
 	scaleScenario(t, testsvc.KafkaBrokers(t), 50000)
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/index/indextest"
+	"github.com/newswire/newswire/testsvc"
 )
 
 const benchBatch = 500
@@ -26,8 +27,10 @@ func benchDocs(i int, base []article.Enriched) []article.Enriched {
 // BenchmarkElasticBulkPlain loads the prepared documents with a bare _bulk
 // request per batch (index actions, no versions, no item sorting): the
 // yardstick for BenchmarkElasticIndexBatch. One op is one batch of 500.
-func BenchmarkElasticBulkPlain(b *testing.B) {
-	s := newESStore(b)
+func BenchmarkElasticBulkPlain(b *testing.B) { benchEngines(b, benchBulkPlain) }
+
+func benchBulkPlain(b *testing.B, url string) {
+	s := newESStore(b, url)
 	ctx := context.Background()
 	base := indextest.Synthetic("x", benchBatch)
 	bodies := make([][]byte, b.N)
@@ -59,8 +62,10 @@ func BenchmarkElasticBulkPlain(b *testing.B) {
 
 // BenchmarkElasticIndexBatch loads the same documents through IndexBatch
 // (versioned actions, per-item result sorting). One op is one batch of 500.
-func BenchmarkElasticIndexBatch(b *testing.B) {
-	s := newESStore(b)
+func BenchmarkElasticIndexBatch(b *testing.B) { benchEngines(b, benchIndexBatch) }
+
+func benchIndexBatch(b *testing.B, url string) {
+	s := newESStore(b, url)
 	ctx := context.Background()
 	base := indextest.Synthetic("x", benchBatch)
 	batches := make([][]article.Enriched, b.N)
@@ -75,4 +80,11 @@ func BenchmarkElasticIndexBatch(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*benchBatch)/time.Since(start).Seconds(), "docs/s")
+}
+
+// benchEngines runs f as one sub-benchmark per search engine under test.
+func benchEngines(b *testing.B, f func(b *testing.B, url string)) {
+	for _, e := range testsvc.SearchEngines(b) {
+		b.Run(e.Name, func(b *testing.B) { f(b, e.URL) })
+	}
 }
