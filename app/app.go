@@ -96,6 +96,9 @@ type Config struct {
 	Tagger       consumers.Tagger // required with the enrich role
 	Limits       article.Limits
 	MaxBodyBytes int64
+	// MaxIngestItems caps the articles of one ingest request (default
+	// producers.DefaultIngestMaxItems).
+	MaxIngestItems int
 
 	// Tokens authenticate HTTP requests, each with its scopes (api.Auth,
 	// README "Authentication"). With none the HTTP API is open, which is
@@ -548,14 +551,14 @@ func (a *App) startHTTP() error {
 	if a.alertsTail != nil {
 		checks = append(checks, api.Check{Name: "alert-stream", Fn: caughtUp("alerts topic", a.alertsTail.CaughtUp())})
 	}
-	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: a.auth}
+	cfg := api.Config{Checks: checks, Gatherer: a.reg, Registerer: a.reg, Auth: a.auth}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
 		if qr, ok := a.cfg.Tagger.(api.QueryReader); ok {
 			cfg.Queries = qr // entity-aware search: "DPRK Russia treaty"
 		}
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
-			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
+			MaxBodyBytes: a.cfg.MaxBodyBytes, MaxItems: a.cfg.MaxIngestItems, Limits: a.cfg.Limits,
 		}, a.pub, a.log)
 		cfg.Extra = a.alertSvc.Routes()
 		ing, err := producers.NewURLIngester(producers.URLConfig{Limits: a.cfg.Limits}, a.pub, a.log, a.reg)

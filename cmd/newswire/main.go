@@ -372,6 +372,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	if has(app.RoleServe) {
 		fs.StringVar(&cfg.IngestToken, "ingest-token", "", "deprecated: a token with the ingest scope (see --tokens-file); setting it turns authentication on for every route")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", producers.DefaultIngestMaxBodyBytes, "largest ingest request body")
+		fs.IntVar(&cfg.MaxIngestItems, "max-ingest-items", producers.DefaultIngestMaxItems, "most articles one ingest request may carry (more: 413)")
 	}
 
 	if has(app.RoleAlert) || has(app.RoleServe) {
