@@ -42,7 +42,7 @@ func Sign(secret string, body []byte) string {
 // redirects followed, and unless allowPrivate a dialer that refuses
 // loopback, private and link-local addresses after name resolution, so a
 // name that resolves to an internal address is refused too.
-func newHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
+func newHTTPClient(timeout time.Duration, allowPrivate bool, perHost int) *http.Client {
 	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
 		d.Control = func(network, address string, _ syscall.RawConn) error {
@@ -61,7 +61,7 @@ func newHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
 		DialContext:           d.DialContext,
 		ForceAttemptHTTP2:     true,
 		MaxIdleConns:          32,
-		MaxIdleConnsPerHost:   4,
+		MaxIdleConnsPerHost:   perHost,
 		IdleConnTimeout:       60 * time.Second,
 		TLSHandshakeTimeout:   timeout,
 		ResponseHeaderTimeout: timeout,
@@ -75,21 +75,13 @@ func newHTTPClient(timeout time.Duration, allowPrivate bool) *http.Client {
 	}
 }
 
-// postError is the outcome of one failed POST; permanent when a retry
-// cannot help (4xx other than 408, 425 and 429; a refused target).
-type postError struct {
-	err       error
-	permanent bool
-}
-
-func (e *postError) Error() string { return e.err.Error() }
-func (e *postError) Unwrap() error { return e.err }
-
-// post sends one JSON body and sorts the outcome.
+// post sends one JSON body and sorts the outcome: a *permanentError
+// when a retry cannot help (4xx other than 408, 425 and 429; a refused
+// target), any other error is transient.
 func post(ctx context.Context, c *http.Client, url string, body []byte, headers map[string]string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
-		return &postError{err: fmt.Errorf("build request: %w", err), permanent: true}
+		return &permanentError{fmt.Errorf("build request: %w", err)}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "newswire-alerts/1")
@@ -98,7 +90,11 @@ func post(ctx context.Context, c *http.Client, url string, body []byte, headers 
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return &postError{err: fmt.Errorf("post: %w", err), permanent: errors.Is(err, ErrPrivateTarget)}
+		err = fmt.Errorf("post: %w", err)
+		if errors.Is(err, ErrPrivateTarget) {
+			return &permanentError{err}
+		}
+		return err
 	}
 	snippet, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -106,7 +102,10 @@ func post(ctx context.Context, c *http.Client, url string, body []byte, headers 
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	perm := resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout &&
-		resp.StatusCode != http.StatusTooEarly && resp.StatusCode != http.StatusTooManyRequests
-	return &postError{err: fmt.Errorf("post: status %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet))), permanent: perm}
+	err = fmt.Errorf("post: status %d: %s", resp.StatusCode, strings.TrimSpace(string(snippet)))
+	if resp.StatusCode < 500 && resp.StatusCode != http.StatusRequestTimeout &&
+		resp.StatusCode != http.StatusTooEarly && resp.StatusCode != http.StatusTooManyRequests {
+		return &permanentError{err}
+	}
+	return err
 }

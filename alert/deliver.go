@@ -7,8 +7,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"net/http"
@@ -17,7 +19,6 @@ import (
 
 	"github.com/newswire/newswire/alert/match"
 	"github.com/newswire/newswire/consumers"
-	"github.com/newswire/newswire/internal/workpool"
 )
 
 // RuleSource looks rules up by id. *Service implements it.
@@ -30,16 +31,54 @@ type RecordWriter interface {
 	Write(ctx context.Context, recs ...consumers.Record) error
 }
 
+// Defaults of DeliveryConfig.
+const (
+	DefaultDeliveryTimeout    = 5 * time.Second
+	DefaultDeliveryAttempts   = 4
+	DefaultDeliveryBackoffMin = 500 * time.Millisecond
+	DefaultDeliveryBackoffMax = 10 * time.Second
+	DefaultTargetConcurrency  = 4
+	DefaultTargetQueue        = 1000
+	DefaultSlowAfter          = time.Second
+	DefaultMaxHold            = 30 * time.Second
+	DefaultBreakerFailures    = 5
+	DefaultBreakerCooldown    = 30 * time.Second
+	DefaultFlushEvery         = time.Second
+)
+
+// DeliveryMaxInFlight is the consumers.Config MaxInFlight to run the
+// delivery stage with: batches overlap, so one batch waiting (at most
+// SlowAfter) for a target that has just turned slow does not hold the
+// next ones; commits stay in order. Alerts are independent of each
+// other, so their order across batches does not matter.
+const DeliveryMaxInFlight = 8
+
 // DeliveryConfig configures the delivery stage. Zero fields take the
-// defaults.
+// Default* constants.
 type DeliveryConfig struct {
 	// AllowPrivate lets webhooks reach loopback and private networks.
 	AllowPrivate bool
-	Timeout      time.Duration     // per HTTP attempt (default 5s)
-	Attempts     int               // tries per channel, and digest flushes before giving up (default 4)
-	Backoff      consumers.Backoff // between tries (default 500ms to 10s)
-	Workers      int               // alerts delivered at once within a batch (default 8)
-	FlushEvery   time.Duration     // how often due digests are sent (default 1s)
+	Timeout      time.Duration     // per HTTP attempt
+	Attempts     int               // tries per target, and digest flushes before giving up
+	Backoff      consumers.Backoff // between tries
+	// Concurrency is how many deliveries to one target run at once, and
+	// QueueSize how many may wait for it; a full queue dead-letters.
+	Concurrency int
+	QueueSize   int
+	// SlowAfter: a target with an attempt in flight for longer is slow,
+	// and batches stop waiting for its alerts (handed off, see the package
+	// doc) until one of its attempts succeeds. MaxHold bounds how long a
+	// batch waits for any one alert.
+	SlowAfter time.Duration
+	MaxHold   time.Duration
+	// BreakerFailures transient failures in a row open a target's circuit
+	// for BreakerCooldown; then one probe decides.
+	BreakerFailures int
+	BreakerCooldown time.Duration
+	FlushEvery      time.Duration // how often due digests are sent
+	// Email is the mail server for email channels; nil: email channels
+	// fail (and are dead-lettered) with a clear reason.
+	Email *EmailConfig
 	// DeadLetters and DLQTopic, when set, receive digests that could not
 	// be delivered (failed alerts go to the dead-letter topic through the
 	// runner).
@@ -48,104 +87,161 @@ type DeliveryConfig struct {
 	Now         func() time.Time
 }
 
-func (c *DeliveryConfig) defaults() {
-	if c.Timeout <= 0 {
-		c.Timeout = 5 * time.Second
+// WithDefaults returns c with every zero field set to its default.
+func (c DeliveryConfig) WithDefaults() DeliveryConfig {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if c.Attempts <= 0 {
-		c.Attempts = 4
+	defInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
 	}
-	if c.Backoff.Min <= 0 {
-		c.Backoff.Min = 500 * time.Millisecond
-	}
-	if c.Backoff.Max <= 0 {
-		c.Backoff.Max = 10 * time.Second
-	}
-	if c.Workers <= 0 {
-		c.Workers = 8
-	}
-	if c.FlushEvery <= 0 {
-		c.FlushEvery = time.Second
-	}
+	def(&c.Timeout, DefaultDeliveryTimeout)
+	defInt(&c.Attempts, DefaultDeliveryAttempts)
+	def(&c.Backoff.Min, DefaultDeliveryBackoffMin)
+	def(&c.Backoff.Max, DefaultDeliveryBackoffMax)
+	defInt(&c.Concurrency, DefaultTargetConcurrency)
+	defInt(&c.QueueSize, DefaultTargetQueue)
+	def(&c.SlowAfter, DefaultSlowAfter)
+	def(&c.MaxHold, DefaultMaxHold)
+	defInt(&c.BreakerFailures, DefaultBreakerFailures)
+	def(&c.BreakerCooldown, DefaultBreakerCooldown)
+	def(&c.FlushEvery, DefaultFlushEvery)
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Email != nil {
+		e := c.Email.WithDefaults()
+		c.Email = &e
+	}
+	return c
 }
 
-// Delivery is the stage news.alerts → channels: it posts each alert to
-// its rule's webhook and Slack channels and publishes it to the browser
-// stream. Run it with its own consumer group ("newswire-alert-deliver").
-//
-// Each (alert, channel) delivery is recorded in State once made, so a
-// redelivered or replayed alert record is not sent again to channels that
-// already have it. A webhook is tried Attempts times with backoff; if a
-// channel still fails, the record is poison (consumers.ErrPoison) and the
-// runner copies it to the dead-letter topic; replaying it later retries
-// only the channels that failed. Webhook receivers should dedup on the
-// X-Newswire-Delivery header, because a crash between a successful POST
-// and its record repeats that one POST.
-//
-// A rule with a throttle pushes at most one message per throttle period
-// to its webhook and Slack channels; alerts inside the period are held
-// (durably, in State) and sent as one Digest when it ends, by Run. The
-// stream always gets every alert at once.
+// Validate reports every problem of a configuration with defaults
+// applied.
+func (c DeliveryConfig) Validate() error {
+	var errs []error
+	if c.Backoff.Max < c.Backoff.Min {
+		errs = append(errs, fmt.Errorf("backoff max %s is below backoff min %s", c.Backoff.Max, c.Backoff.Min))
+	}
+	if c.SlowAfter > c.MaxHold {
+		errs = append(errs, fmt.Errorf("slow-after %s is over max hold %s", c.SlowAfter, c.MaxHold))
+	}
+	if (c.DeadLetters == nil) != (c.DLQTopic == "") {
+		errs = append(errs, errors.New("dead letters and dlq topic go together"))
+	}
+	if c.Email != nil {
+		if err := c.Email.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("delivery config: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// Delivery is the stage news.alerts → webhook, Slack and email targets.
+// Run it with its own consumer group and MaxInFlight =
+// DeliveryMaxInFlight; see the package doc for its guarantee. Start Run
+// next to its runner (digests), and call Close after the runner has
+// stopped (idle target workers exit on their own; Close also ends the
+// background deliveries of handed-off alerts, which are dead-lettered
+// already).
 type Delivery struct {
 	rules  RuleSource
 	st     *State
-	hub    *Hub
 	cfg    DeliveryConfig
 	client *http.Client
+	mail   *mailer
+	pool   *pool
 	m      *Metrics
 	log    *zap.Logger
+
+	digestMu   sync.Mutex
+	digestBusy map[string]bool // rules whose digest is being sent
+	digestWG   sync.WaitGroup
+	closeOnce  sync.Once
 }
 
-// NewDeliveryStage builds the delivery stage. hub may be nil (no stream in
-// this process); m may be nil.
-func NewDeliveryStage(rules RuleSource, st *State, hub *Hub, cfg DeliveryConfig, m *Metrics, log *zap.Logger) (*Delivery, error) {
+// NewDeliveryStage builds the delivery stage; m may be nil. The *Hub
+// argument is ignored: the live stream is fed from the alerts topic by
+// Hub.Follow, not by this stage (the parameter stays until callers stop
+// passing it).
+func NewDeliveryStage(rules RuleSource, st *State, _ *Hub, cfg DeliveryConfig, m *Metrics, log *zap.Logger) (*Delivery, error) {
 	if rules == nil || st == nil {
 		return nil, errors.New("delivery stage needs rules and state")
 	}
-	cfg.defaults()
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Delivery{rules: rules, st: st, hub: hub, cfg: cfg, client: newHTTPClient(cfg.Timeout, cfg.AllowPrivate), m: m,
-		log: log.With(zap.String("component", "alert-deliver"))}, nil
+	log = log.With(zap.String("component", "alert-deliver"))
+	d := &Delivery{rules: rules, st: st, cfg: cfg, client: newHTTPClient(cfg.Timeout, cfg.AllowPrivate, cfg.Concurrency), m: m, log: log,
+		pool: newPool(cfg, st, m, log), digestBusy: map[string]bool{}}
+	if cfg.Email != nil {
+		d.mail = newMailer(*cfg.Email)
+	}
+	return d, nil
 }
 
-// pushChannel reports whether a channel type is pushed over HTTP.
-func pushChannel(t string) bool { return t == match.ChannelWebhook || t == match.ChannelSlack }
+// Close stops the target queues and waits for their workers and for
+// digests being sent. Alerts handed off and not yet delivered stay in
+// the dead-letter topic; Process fails (transient) after Close.
+func (d *Delivery) Close() {
+	d.closeOnce.Do(func() {
+		d.pool.stop()
+		d.digestWG.Wait()
+	})
+}
 
-func hasChannel(r match.Rule, t string) bool {
-	for _, c := range r.Channels {
-		if c.Type == t {
-			return true
-		}
-	}
-	return false
+// pushChannel reports whether a channel type is delivered by this stage.
+func pushChannel(t string) bool {
+	return t == match.ChannelWebhook || t == match.ChannelSlack || t == match.ChannelEmail
 }
 
 func hasPush(r match.Rule) bool {
-	return hasChannel(r, match.ChannelWebhook) || hasChannel(r, match.ChannelSlack)
+	return slices.ContainsFunc(r.Channels, func(c match.Channel) bool { return pushChannel(c.Type) })
+}
+
+// targetName names a channel's target for its queue and breaker: the URL,
+// or the sorted recipient list. It never appears in metrics.
+func targetName(c match.Channel) string {
+	if c.Type == match.ChannelEmail {
+		to := slices.Clone(c.To)
+		slices.Sort(to)
+		return strings.Join(to, ",")
+	}
+	return c.URL
 }
 
 // channelKey names one delivery of one event to one channel.
 func channelKey(eventID string, c match.Channel) string {
-	sum := sha256.Sum256([]byte(c.Type + "\x00" + c.URL))
+	sum := sha256.Sum256([]byte(c.Type + "\x00" + targetName(c)))
 	return eventID + "#" + c.Type + ":" + hex.EncodeToString(sum[:8])
 }
 
-type deliveryJob struct {
-	i    int
-	a    Alert
-	raw  []byte
-	rule match.Rule
+// waiting is one job a batch waits for.
+type waiting struct {
+	i   int
+	ch  match.Channel
+	j   *job
+	tgt *target
 }
 
-// Process implements consumers.Stage.
+// Process implements consumers.Stage. It hands every push delivery of
+// the batch to its target's queue and returns once each is delivered,
+// failed, or handed off; a record with any channel not delivered is
+// poison (dead-lettered by the runner, with the reasons).
 func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]consumers.Result, error) {
 	res := make([]consumers.Result, len(batch))
-	var jobs []deliveryJob
+	var waits []waiting
 	for i, msg := range batch {
 		var a Alert
 		if err := json.Unmarshal(msg.Value, &a); err != nil || a.Type != TypeAlert || a.ID == "" || a.RuleID == "" {
@@ -160,15 +256,6 @@ func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]con
 			d.log.Debug("alert of a rule that no longer exists", zap.String("rule_id", a.RuleID), zap.String("article_id", a.ArticleID))
 			continue
 		}
-		if d.hub != nil && hasChannel(rule, match.ChannelStream) {
-			if err := d.once(a.ID+"#stream", func() error {
-				d.hub.Publish(TypeAlert, msg.Value)
-				d.m.deliveries.WithLabelValues(match.ChannelStream, "ok").Inc()
-				return nil
-			}); err != nil {
-				return nil, err
-			}
-		}
 		if !hasPush(rule) {
 			continue
 		}
@@ -176,53 +263,75 @@ func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]con
 		if err != nil {
 			return nil, err
 		}
-		if send {
-			jobs = append(jobs, deliveryJob{i: i, a: a, raw: msg.Value, rule: rule})
-		}
-	}
-	if len(jobs) == 0 {
-		return res, nil
-	}
-	errs := make([]error, len(jobs))
-	workpool.Run(len(jobs), d.cfg.Workers, func(j int) { errs[j] = d.deliverAlert(ctx, jobs[j]) })
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("deliver alerts: %w", err)
-	}
-	for j, err := range errs {
-		if err == nil {
+		if !send {
 			continue
 		}
-		var se *stateError
-		if errors.As(err, &se) {
-			return nil, err // the state store failed: retry the batch
+		for _, c := range rule.Channels {
+			if !pushChannel(c.Type) {
+				continue
+			}
+			key := channelKey(a.ID, c)
+			done, err := d.st.delivered(key)
+			if err != nil {
+				return nil, err
+			}
+			if done {
+				continue
+			}
+			j, tgt := d.pool.submit(c.Type, targetName(c), &job{key: key, id: a.ID, kind: c.Type, send: d.alertSender(c, a, msg.Value)})
+			waits = append(waits, waiting{i: i, ch: c, j: j, tgt: tgt})
 		}
-		res[jobs[j].i].Err = fmt.Errorf("%w: deliver alert %s: %w", consumers.ErrPoison, jobs[j].a.ID, err)
+	}
+	if len(waits) == 0 {
+		return res, nil
+	}
+	hold, cancel := context.WithTimeout(context.Background(), d.cfg.MaxHold)
+	defer cancel()
+	failed := map[int][]error{}
+	for _, w := range waits {
+		err := waitJob(ctx, w.j, w.tgt, hold.Done())
+		switch {
+		case err == nil:
+		case errors.Is(err, errStopping):
+			return nil, fmt.Errorf("deliver alerts: %w", err)
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("deliver alerts: %w", ctx.Err())
+		default:
+			if errors.Is(err, ErrHandedOff) {
+				d.m.deliveries.WithLabelValues(w.ch.Type, "handed_off").Inc()
+				err = fmt.Errorf("%w: no outcome within %s; delivery goes on in the background and a replay skips it once made", err, min(d.cfg.SlowAfter, d.cfg.MaxHold))
+			}
+			failed[w.i] = append(failed[w.i], fmt.Errorf("%s channel: %w", w.ch.Type, err))
+		}
+	}
+	for i, errs := range failed {
+		res[i].Err = fmt.Errorf("%w: deliver alert: %w", consumers.ErrPoison, errors.Join(errs...))
 	}
 	return res, nil
 }
 
-// stateError marks a failure of the state store (transient for the batch).
-type stateError struct{ err error }
+// alertSender returns one attempt of delivering alert a to channel c.
+func (d *Delivery) alertSender(c match.Channel, a Alert, raw []byte) func(context.Context) error {
+	switch c.Type {
+	case match.ChannelSlack:
+		body := slackAlert(a)
+		return func(ctx context.Context) error { return post(ctx, d.client, c.URL, body, nil) }
+	case match.ChannelEmail:
+		return func(ctx context.Context) error { return d.sendMail(ctx, c.To, alertMail(a)) }
+	default:
+		headers := map[string]string{HeaderDelivery: a.ID, HeaderEvent: TypeAlert}
+		if c.Secret != "" {
+			headers[HeaderSignature] = Sign(c.Secret, raw)
+		}
+		return func(ctx context.Context) error { return post(ctx, d.client, c.URL, raw, headers) }
+	}
+}
 
-func (e *stateError) Error() string { return e.err.Error() }
-func (e *stateError) Unwrap() error { return e.err }
-
-// once runs fn unless key is recorded, and records it after fn succeeds.
-func (d *Delivery) once(key string, fn func() error) error {
-	done, err := d.st.delivered(key)
-	if err != nil {
-		return &stateError{err}
+func (d *Delivery) sendMail(ctx context.Context, to []string, msg mailMessage) error {
+	if d.mail == nil {
+		return &permanentError{errors.New("no mail server configured for email channels")}
 	}
-	if done {
-		return nil
-	}
-	if err := fn(); err != nil {
-		return err
-	}
-	if err := d.st.markDelivered(key, d.cfg.Now()); err != nil {
-		return &stateError{err}
-	}
-	return nil
+	return d.mail.send(ctx, to, msg)
 }
 
 // decide applies the rule's throttle: it reports whether to push the
@@ -261,66 +370,10 @@ func (d *Delivery) decide(rule match.Rule, a Alert) (bool, error) {
 	return send, nil
 }
 
-func (d *Delivery) deliverAlert(ctx context.Context, j deliveryJob) error {
-	var errs []error
-	for _, c := range j.rule.Channels {
-		if !pushChannel(c.Type) {
-			continue
-		}
-		err := d.once(channelKey(j.a.ID, c), func() error {
-			body := j.raw
-			if c.Type == match.ChannelSlack {
-				body = slackAlert(j.a)
-			}
-			return d.send(ctx, c, j.a.ID, TypeAlert, body)
-		})
-		if err != nil {
-			var se *stateError
-			if errors.As(err, &se) || ctx.Err() != nil {
-				return err
-			}
-			errs = append(errs, fmt.Errorf("%s channel: %w", c.Type, err))
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// send posts body to one channel, retrying transient failures with
-// backoff up to Attempts tries.
-func (d *Delivery) send(ctx context.Context, c match.Channel, id, typ string, body []byte) error {
-	headers := map[string]string{HeaderDelivery: id, HeaderEvent: typ}
-	if c.Type == match.ChannelWebhook && c.Secret != "" {
-		headers[HeaderSignature] = Sign(c.Secret, body)
-	}
-	if c.Type == match.ChannelSlack {
-		headers = nil
-	}
-	for attempt := 1; ; attempt++ {
-		err := post(ctx, d.client, c.URL, body, headers)
-		if err == nil {
-			d.m.deliveries.WithLabelValues(c.Type, "ok").Inc()
-			return nil
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		var pe *postError
-		permanent := errors.As(err, &pe) && pe.permanent
-		if permanent || attempt >= d.cfg.Attempts {
-			d.m.deliveries.WithLabelValues(c.Type, "failed").Inc()
-			d.log.Warn("delivery failed", zap.String("channel", c.Type), zap.String("event_id", id),
-				zap.Int("attempts", attempt), zap.Bool("permanent", permanent), zap.Error(err))
-			return fmt.Errorf("after %d tries: %w", attempt, err)
-		}
-		d.m.deliveries.WithLabelValues(c.Type, "retry").Inc()
-		if !d.cfg.Backoff.Sleep(ctx, attempt) {
-			return ctx.Err()
-		}
-	}
-}
-
-// Run sends due digests every FlushEvery until ctx is done. Run it next
-// to the delivery runner when any rule may have a throttle.
+// Run sends due digests every FlushEvery until ctx is done, each rule's
+// on its own so that a slow target delays no other rule's digest. It
+// leaves the target queues running, so that the runner's last batches
+// can finish during shutdown; call Close once the runner has stopped.
 func (d *Delivery) Run(ctx context.Context) error {
 	t := time.NewTicker(d.cfg.FlushEvery)
 	defer t.Stop()
@@ -329,8 +382,8 @@ func (d *Delivery) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
-			if err := d.FlushDigests(ctx); err != nil && ctx.Err() == nil {
-				d.log.Warn("digest flush failed", zap.Error(err))
+			if err := d.flush(ctx, false); err != nil && ctx.Err() == nil {
+				d.log.Warn("read digest state", zap.Error(err))
 			}
 		}
 	}
@@ -365,16 +418,20 @@ type Digest struct {
 }
 
 // FlushDigests sends the digest of every throttled rule whose period has
-// ended. A digest that fails Attempts flushes in a row goes to the
-// dead-letter topic when one is configured, else it is logged and
-// dropped.
-func (d *Delivery) FlushDigests(ctx context.Context) error {
+// ended and waits for them. A digest that fails Attempts flushes in a row
+// goes to the dead-letter topic when one is configured, else it is logged
+// and dropped.
+func (d *Delivery) FlushDigests(ctx context.Context) error { return d.flush(ctx, true) }
+
+func (d *Delivery) flush(ctx context.Context, wait bool) error {
 	pending, err := d.st.throttled()
 	if err != nil {
 		return err
 	}
 	now := d.cfg.Now()
+	var mu sync.Mutex
 	var errs []error
+	var wg sync.WaitGroup
 	for ruleID, ts := range pending {
 		rule, ok := d.rules.Rule(ruleID)
 		if ok && hasPush(rule) {
@@ -382,73 +439,128 @@ func (d *Delivery) FlushDigests(ctx context.Context) error {
 				continue
 			}
 		}
-		dg := Digest{Schema: EventSchema, Type: TypeDigest, ID: ruleID + "/digest/" + strconv.FormatInt(ts.LastSent.UnixNano(), 10),
-			RuleID: ruleID, RuleName: rule.Name, Count: len(ts.Pending) + ts.More, Alerts: ts.Pending, Since: ts.LastSent.UTC(), At: now.UTC()}
-		var sendErr error
-		if !ok || !hasPush(rule) {
-			d.log.Info("digest dropped: rule gone or without push channels", zap.String("rule_id", ruleID), zap.Int("alerts", dg.Count))
-		} else {
-			sendErr = d.sendDigest(ctx, rule, dg)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		sent := len(ts.Pending)
-		giveUp := false
-		err := d.st.updateThrottle(ruleID, now, func(st *throttleState, _ func(string) bool) []string {
-			if sendErr != nil {
-				st.Failures++
-				if st.Failures < d.cfg.Attempts {
-					return nil
-				}
-				giveUp = true
-			}
-			// Drop what this digest listed; alerts held meanwhile stay.
-			st.Pending = st.Pending[min(sent, len(st.Pending)):]
-			st.More = max(0, st.More-ts.More)
-			st.Failures = 0
-			st.LastSent = now
-			return nil
-		})
-		if err != nil {
-			errs = append(errs, err)
+		d.digestMu.Lock()
+		busy := d.digestBusy[ruleID]
+		d.digestBusy[ruleID] = true
+		d.digestMu.Unlock()
+		if busy {
 			continue
 		}
-		switch {
-		case sendErr == nil:
-			d.m.digests.WithLabelValues("sent").Inc()
-		case giveUp:
-			d.m.digests.WithLabelValues("failed").Inc()
-			errs = append(errs, d.deadLetterDigest(ctx, dg, sendErr))
-		default:
-			errs = append(errs, sendErr)
-		}
+		d.digestWG.Add(1)
+		wg.Go(func() {
+			defer d.digestWG.Done()
+			defer func() { d.digestMu.Lock(); delete(d.digestBusy, ruleID); d.digestMu.Unlock() }()
+			if err := d.flushRule(ctx, ruleID, rule, ok, ts, now); err != nil {
+				if !wait {
+					d.log.Warn("digest flush failed", zap.String("rule_id", ruleID), zap.Error(err))
+					return
+				}
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
+	}
+	if wait {
+		wg.Wait()
 	}
 	return errors.Join(errs...)
 }
 
+func (d *Delivery) flushRule(ctx context.Context, ruleID string, rule match.Rule, ok bool, ts throttleState, now time.Time) error {
+	dg := Digest{Schema: EventSchema, Type: TypeDigest, ID: ruleID + "/digest/" + strconv.FormatInt(ts.LastSent.UnixNano(), 10),
+		RuleID: ruleID, RuleName: rule.Name, Count: len(ts.Pending) + ts.More, Alerts: ts.Pending, Since: ts.LastSent.UTC(), At: now.UTC()}
+	var sendErr error
+	if !ok || !hasPush(rule) {
+		d.log.Info("digest dropped: rule gone or without push channels", zap.String("rule_id", ruleID), zap.Int("alerts", dg.Count))
+	} else {
+		sendErr = d.sendDigest(ctx, rule, dg)
+	}
+	if ctx.Err() != nil || errors.Is(sendErr, errStopping) {
+		return nil // the digest stays pending for the next start
+	}
+	sent := len(ts.Pending)
+	giveUp := false
+	err := d.st.updateThrottle(ruleID, now, func(st *throttleState, _ func(string) bool) []string {
+		if sendErr != nil {
+			st.Failures++
+			if st.Failures < d.cfg.Attempts {
+				return nil
+			}
+			giveUp = true
+		}
+		// Drop what this digest listed; alerts held meanwhile stay.
+		st.Pending = st.Pending[min(sent, len(st.Pending)):]
+		st.More = max(0, st.More-ts.More)
+		st.Failures = 0
+		st.LastSent = now
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case sendErr == nil:
+		d.m.digests.WithLabelValues("sent").Inc()
+		return nil
+	case giveUp:
+		d.m.digests.WithLabelValues("failed").Inc()
+		return d.deadLetterDigest(ctx, dg, sendErr)
+	default:
+		return sendErr
+	}
+}
+
+// sendDigest delivers one digest to every push channel of its rule,
+// through the channels' target queues, and waits for the outcomes.
 func (d *Delivery) sendDigest(ctx context.Context, rule match.Rule, dg Digest) error {
 	body, err := json.Marshal(&dg)
 	if err != nil {
 		return fmt.Errorf("encode digest: %w", err)
 	}
-	var errs []error
+	var waits []waiting
 	for _, c := range rule.Channels {
 		if !pushChannel(c.Type) {
 			continue
 		}
-		err := d.once(channelKey(dg.ID, c), func() error {
-			b := body
-			if c.Type == match.ChannelSlack {
-				b = slackDigest(dg)
-			}
-			return d.send(ctx, c, dg.ID, TypeDigest, b)
-		})
+		key := channelKey(dg.ID, c)
+		done, err := d.st.delivered(key)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("digest %s to %s channel: %w", dg.ID, c.Type, err))
+			return err
+		}
+		if done {
+			continue
+		}
+		j, tgt := d.pool.submit(c.Type, targetName(c), &job{key: key, id: dg.ID, kind: c.Type, send: d.digestSender(c, dg, body)})
+		waits = append(waits, waiting{ch: c, j: j, tgt: tgt})
+	}
+	var errs []error
+	for _, w := range waits {
+		select {
+		case <-w.j.finished:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		if w.j.err != nil {
+			errs = append(errs, fmt.Errorf("digest %s to %s channel: %w", dg.ID, w.ch.Type, w.j.err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+func (d *Delivery) digestSender(c match.Channel, dg Digest, raw []byte) func(context.Context) error {
+	switch c.Type {
+	case match.ChannelSlack:
+		body := slackDigest(dg)
+		return func(ctx context.Context) error { return post(ctx, d.client, c.URL, body, nil) }
+	case match.ChannelEmail:
+		return func(ctx context.Context) error { return d.sendMail(ctx, c.To, digestMail(dg)) }
+	default:
+		headers := map[string]string{HeaderDelivery: dg.ID, HeaderEvent: TypeDigest}
+		if c.Secret != "" {
+			headers[HeaderSignature] = Sign(c.Secret, raw)
+		}
+		return func(ctx context.Context) error { return post(ctx, d.client, c.URL, raw, headers) }
+	}
 }
 
 func (d *Delivery) deadLetterDigest(ctx context.Context, dg Digest, reason error) error {
@@ -467,75 +579,4 @@ func (d *Delivery) deadLetterDigest(ctx context.Context, dg Digest, reason error
 	}
 	d.log.Warn("digest dead-lettered", zap.String("rule_id", dg.RuleID), zap.Int("alerts", dg.Count), zap.Error(reason))
 	return nil
-}
-
-// Slack-compatible messages: mrkdwn text, with &, < and > escaped and
-// links written <url|text>.
-
-func slackEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
-}
-
-func slackLink(url, text string) string {
-	if url == "" {
-		return "*" + slackEscape(text) + "*"
-	}
-	u := strings.NewReplacer("|", "%7C", ">", "%3E", "<", "%3C", " ", "%20").Replace(url)
-	return "<" + u + "|" + slackEscape(text) + ">"
-}
-
-func slackAlert(a Alert) []byte {
-	var b strings.Builder
-	title := a.Title
-	if title == "" {
-		title = "(untitled)"
-	}
-	b.WriteString("*" + slackLink(a.URL, title) + "*\n")
-	b.WriteString("Alert “" + slackEscape(a.RuleName) + "”")
-	if a.Source != "" {
-		b.WriteString(" · " + slackEscape(a.Source))
-	}
-	var tags []string
-	for _, e := range a.Entities {
-		v := e.ID
-		if e.Name != "" && e.Name != e.ID {
-			v = e.Name
-		}
-		tags = append(tags, e.Kind+": "+v)
-	}
-	for _, t := range a.Terms {
-		tags = append(tags, "“"+t.Text+"”")
-	}
-	if len(tags) > 0 {
-		b.WriteString("\nMatched: " + slackEscape(strings.Join(tags, ", ")))
-	}
-	if a.Snippet != "" {
-		b.WriteString("\n> " + slackEscape(a.Snippet))
-	}
-	out, _ := json.Marshal(map[string]any{"text": b.String(), "unfurl_links": false})
-	return out
-}
-
-func slackDigest(dg Digest) []byte {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Alert “%s”: %d more %s since %s\n", slackEscape(dg.RuleName), dg.Count, plural(dg.Count, "article", "articles"), dg.Since.Format("15:04 MST"))
-	for _, e := range dg.Alerts {
-		title := e.Title
-		if title == "" {
-			title = "(untitled)"
-		}
-		b.WriteString("• " + slackLink(e.URL, title) + "\n")
-	}
-	if more := dg.Count - len(dg.Alerts); more > 0 {
-		fmt.Fprintf(&b, "…and %d more\n", more)
-	}
-	out, _ := json.Marshal(map[string]any{"text": strings.TrimRight(b.String(), "\n"), "unfurl_links": false})
-	return out
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
 }

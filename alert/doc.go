@@ -1,7 +1,7 @@
 // Package alert is newswire's alerting: standing queries (rules) matched
 // against every enriched article as it flows past, one alert per (rule,
 // article) ever, delivered to webhooks, Slack-compatible incoming
-// webhooks, the alerts topic and a live browser stream.
+// webhooks, email, the alerts topic and a live browser stream.
 //
 // The pieces, and how they fit:
 //
@@ -16,11 +16,57 @@
 //     one Alert record per new (rule, article) pair, keyed
 //     "<rule id>/<article id>", and records the pair in State once the
 //     record is acknowledged.
-//   - Delivery: the consumer stage news.alerts → webhook, Slack and
-//     stream, with per-channel delivery records in State, retries with
-//     backoff, dead-lettering after the last try, and per-rule throttles
-//     with digests.
-//   - Hub: the Server-Sent Events stream with Last-Event-ID resume.
+//   - Delivery: the consumer stage news.alerts → webhook, Slack and email
+//     targets, with per-target queues, concurrency limits and circuit
+//     breakers, retries with backoff, dead-lettering, and per-rule
+//     throttles with digests.
+//   - Hub: the Server-Sent Events stream, fed from news.alerts by Follow
+//     in every serve process, with Last-Event-ID resume on any of them
+//     (wire format in the Hub doc).
+//
+// # Delivery guarantee
+//
+// Every alert record read by the delivery stage ends, for each of its
+// rule's webhook, Slack and email channels, in exactly one of these
+// before its offset is committed:
+//
+//   - delivered: the target answered 2xx (the mail server accepted the
+//     message), recorded in State;
+//   - dead-lettered: the record is copied to the dead-letter topic with
+//     the reason in its newswire.error header, naming the channel type
+//     and why: failed after the last try or permanently (a 4xx, a refused
+//     recipient), ErrCircuitOpen, ErrQueueFull, or ErrHandedOff.
+//
+// So no alert is lost: `newswire dlq replay --stage alert-deliver`
+// re-drives dead letters, and a replayed record skips the channels State
+// records as delivered. A repeat is possible in two cases, and each
+// carries the same X-Newswire-Delivery id (the alert id, or the digest
+// id), so receivers drop it: a crash between a delivery and its record
+// in State (or before the batch's commit), and a replay of an alert that
+// was handed off and then delivered by the background attempt after the
+// replay read State.
+//
+// One exception, to be aware of: an alert held back by a rule's
+// throttle is committed once it is recorded for the rule's next digest
+// in State, a local file; losing that file before the digest is sent
+// loses the digest (the alerts themselves stay in news.alerts). A digest
+// that fails Attempts flushes in a row is dead-lettered (stage
+// "alert-digest").
+//
+// Isolation. Each target (a webhook URL, a Slack URL, an email recipient
+// list) has its own bounded queue (QueueSize), at most Concurrency
+// deliveries at once, and a circuit breaker: BreakerFailures transient
+// failures in a row open it, alerts for it are then dead-lettered at
+// once, and after BreakerCooldown one probe decides. A batch waits for
+// its deliveries only while their targets answer: once a target has an
+// attempt in flight for longer than SlowAfter it is slow, and batches
+// stop waiting for its alerts (ErrHandedOff: the dead letter is the
+// durable copy, and the delivery goes on in the background, with its
+// retries). MaxHold bounds the wait for any one alert. A slow or dead
+// target therefore holds a batch for at most SlowAfter, once; run the
+// stage with consumers.Config.MaxInFlight = DeliveryMaxInFlight so that
+// even that wait does not hold later batches. Metrics carry the channel
+// type and outcome or breaker state, never a URL.
 //
 // Webhook targets on loopback, private and link-local networks are
 // refused (at rule validation for address literals, and at dial time

@@ -15,6 +15,7 @@ import (
 	"github.com/newswire/newswire/alert/match"
 	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/internal/httpjson"
 )
 
 // Service owns the rules in force: the rule store, the compiled Matcher
@@ -178,31 +179,24 @@ type errorBody struct {
 	ExistingID string          `json:"existing_id,omitempty"` // on a duplicate rule
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func writeErr(w http.ResponseWriter, err error) {
 	var ve *match.ValidationError
 	var de *DuplicateError
 	switch {
 	case errors.As(err, &de):
-		writeJSON(w, http.StatusConflict, errorBody{Error: err.Error(), ExistingID: de.ExistingID})
+		httpjson.Write(w, http.StatusConflict, errorBody{Error: err.Error(), ExistingID: de.ExistingID})
 	case errors.Is(err, ErrTooMany):
-		writeJSON(w, http.StatusConflict, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusConflict, errorBody{Error: err.Error()})
 	case errors.Is(err, ErrNoLog):
-		writeJSON(w, http.StatusServiceUnavailable, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, errorBody{Error: err.Error()})
 	case errors.As(err, &ve):
-		writeJSON(w, http.StatusBadRequest, errorBody{Error: ve.Error(), Problems: ve.Problems})
+		httpjson.Write(w, http.StatusBadRequest, errorBody{Error: ve.Error(), Problems: ve.Problems})
 	case errors.Is(err, ErrNotFound):
-		writeJSON(w, http.StatusNotFound, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusNotFound, errorBody{Error: err.Error()})
 	case errors.Is(err, ErrReadOnly), errors.Is(err, ErrConflict):
-		writeJSON(w, http.StatusConflict, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusConflict, errorBody{Error: err.Error()})
 	default:
-		writeJSON(w, http.StatusInternalServerError, errorBody{Error: err.Error()})
+		httpjson.Write(w, http.StatusInternalServerError, errorBody{Error: err.Error()})
 	}
 }
 
@@ -245,7 +239,7 @@ func (s *Service) list(w http.ResponseWriter, _ *http.Request) {
 			out.File.Error = err.Error()
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	httpjson.Write(w, http.StatusOK, out)
 }
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request) {
@@ -254,7 +248,7 @@ func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, redact(rule))
+	httpjson.Write(w, http.StatusOK, redact(rule))
 }
 
 func (s *Service) readRule(r *http.Request) (match.Rule, error) {
@@ -280,7 +274,7 @@ func (s *Service) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/v1/alerts/rules/"+saved.ID)
-	writeJSON(w, http.StatusCreated, redact(saved))
+	httpjson.Write(w, http.StatusCreated, redact(saved))
 }
 
 func (s *Service) put(w http.ResponseWriter, r *http.Request) {
@@ -333,7 +327,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, redact(saved))
+	httpjson.Write(w, http.StatusOK, redact(saved))
 }
 
 func (s *Service) delete(w http.ResponseWriter, r *http.Request) {

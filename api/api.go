@@ -25,7 +25,6 @@ package api
 import (
 	"context"
 	"embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -40,6 +39,7 @@ import (
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/enrich"
 	"github.com/newswire/newswire/index"
+	"github.com/newswire/newswire/internal/httpjson"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"go.uber.org/zap"
@@ -84,10 +84,14 @@ type Config struct {
 	Articles  ArticleReader
 	Timelines TimelineReader
 	Ingest    http.Handler // mounted at POST /api/v1/articles when set
+	Fetch     http.Handler // mounted at POST /api/v1/articles/fetch when set (ingest by URL)
 	Checks    []Check      // run by /readyz
 	Gatherer  prometheus.Gatherer
-	Extra     []Route       // more routes (alert endpoints), each with its scope
-	Timeout   time.Duration // per search (default 10s)
+	// Registerer, when set, receives the request-duration and
+	// search-duration metrics of every route.
+	Registerer prometheus.Registerer
+	Extra      []Route       // more routes (alert endpoints), each with its scope
+	Timeout    time.Duration // per search (default 10s)
 	// Auth checks bearer tokens; nil (or no tokens) leaves every route
 	// open, which app allows only on loopback.
 	Auth *Auth
@@ -95,6 +99,9 @@ type Config struct {
 	// answers health, readiness and metrics only.
 	NoPage bool
 }
+
+// DefaultSearchTimeout bounds one search unless Config.Timeout is set.
+const DefaultSearchTimeout = 10 * time.Second
 
 // Server holds the handlers and the readiness state.
 type Server struct {
@@ -110,7 +117,7 @@ type Server struct {
 // matrix test also catches.
 func New(cfg Config, log *zap.Logger) *Server {
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 10 * time.Second
+		cfg.Timeout = DefaultSearchTimeout
 	}
 	if r, ok := cfg.Searcher.(ArticleReader); ok && cfg.Articles == nil {
 		cfg.Articles = r
@@ -121,12 +128,15 @@ func New(cfg Config, log *zap.Logger) *Server {
 	if c, ok := cfg.Queries.(Catalogue); ok && cfg.Catalogue == nil {
 		cfg.Catalogue = c
 	}
+	if cfg.Registerer != nil && cfg.Searcher != nil {
+		cfg.Searcher = InstrumentSearcher(cfg.Registerer, cfg.Searcher)
+	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	// The route table: add routes here or through Config.Extra, never on
 	// s.mux directly, so each is guarded and the auth matrix sees it.
 	routes := []Route{
 		{Pattern: "GET /healthz", Scope: scope.Public, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+			httpjson.Write(w, http.StatusOK, map[string]string{"status": "ok"})
 		})},
 		{Pattern: "GET /readyz", Scope: scope.Public, Handler: http.HandlerFunc(s.ready)},
 	}
@@ -142,6 +152,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 	if cfg.Ingest != nil {
 		routes = append(routes, Route{Pattern: "POST /api/v1/articles", Scope: scope.Ingest, Handler: cfg.Ingest})
 	}
+	if cfg.Fetch != nil {
+		routes = append(routes, Route{Pattern: "POST /api/v1/articles/fetch", Scope: scope.Ingest, Handler: cfg.Fetch})
+	}
 	if cfg.Gatherer != nil {
 		routes = append(routes, Route{Pattern: "GET /metrics", Scope: scope.Metrics, Handler: promhttp.HandlerFor(cfg.Gatherer, promhttp.HandlerOpts{})})
 	}
@@ -153,7 +166,11 @@ func New(cfg Config, log *zap.Logger) *Server {
 		if !rt.Scope.Valid() {
 			panic(fmt.Sprintf("api: route %q has no valid scope (%q)", rt.Pattern, rt.Scope))
 		}
-		s.mux.Handle(rt.Pattern, cfg.Auth.guard(rt.Scope, rt.Handler))
+		h := cfg.Auth.guard(rt.Scope, rt.Handler)
+		if cfg.Registerer != nil {
+			h = InstrumentHandler(cfg.Registerer, rt.Pattern, h)
+		}
+		s.mux.Handle(rt.Pattern, h)
 	}
 	s.routes = routes
 	return s
@@ -186,7 +203,7 @@ func (s *Server) Drain() { s.draining.Store(true) }
 
 func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "draining"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
@@ -198,17 +215,10 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if len(reasons) > 0 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]any{"status": "not ready", "reasons": reasons})
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": "ready"})
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	httpjson.Write(w, http.StatusOK, map[string]any{"status": "ready"})
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
@@ -293,10 +303,16 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		errs = append(errs, errors.New(`sort must be "relevance" or "newest"`))
 	}
 	var err error
-	if q.From, err = parseDate(get("from"), false); err != nil {
+	if q.From, err = parseDate(get("from"), false); err == nil {
+		err = checkDateRange(q.From)
+	}
+	if err != nil {
 		errs = append(errs, errors.New("from: "+err.Error()))
 	}
-	if q.To, err = parseDate(get("to"), true); err != nil {
+	if q.To, err = parseDate(get("to"), true); err == nil {
+		err = checkDateRange(q.To)
+	}
+	if err != nil {
 		errs = append(errs, errors.New("to: "+err.Error()))
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From) {
@@ -322,14 +338,23 @@ func parseDate(s string, endOfDay bool) (time.Time, error) {
 	return t, nil
 }
 
+// checkDateRange refuses a bound the search stores cannot hold.
+func checkDateRange(t time.Time) error {
+	if t.IsZero() || article.TimeInRange(t) {
+		return nil
+	}
+	return fmt.Errorf("%s is outside the range the search stores hold (%s to %s)",
+		t.Format(time.RFC3339), article.MinTime.Format(time.DateOnly), article.MaxTime.Format(time.DateOnly))
+}
+
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Searcher == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
 		return
 	}
 	q, err := ParseQuery(r.URL.Query())
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	u := understand(s.cfg.Queries, &q, r.URL.Query(), time.Now())
@@ -338,22 +363,22 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Searcher.Search(ctx, q)
 	if err != nil {
 		if errors.Is(err, index.ErrBadQuery) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
 		s.log.Warn("search failed", zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
 		return
 	}
 	if res.Hits == nil {
 		res.Hits = []index.Hit{}
 	}
-	writeJSON(w, http.StatusOK, searchAnswer{Result: res, Understood: u})
+	httpjson.Write(w, http.StatusOK, searchAnswer{Result: res, Understood: u})
 }
 
 func (s *Server) article(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Articles == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
@@ -362,27 +387,27 @@ func (s *Server) article(w http.ResponseWriter, r *http.Request) {
 	e, err := s.cfg.Articles.Get(ctx, id)
 	switch {
 	case errors.Is(err, index.ErrNotFound):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no article " + strconv.Quote(id)})
+		httpjson.Write(w, http.StatusNotFound, map[string]string{"error": "no article " + strconv.Quote(id)})
 	case err != nil:
 		s.log.Warn("get article failed", zap.String("article_id", id), zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
 	default:
-		writeJSON(w, http.StatusOK, &e)
+		httpjson.Write(w, http.StatusOK, &e)
 	}
 }
 
 func (s *Server) treaty(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Catalogue == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no treaty catalogue configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no treaty catalogue configured"})
 		return
 	}
 	id := r.PathValue("id")
 	e, ok := s.cfg.Catalogue.Resolve(enrich.KindTreaty, id)
 	if !ok || e.ID != id {
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no treaty " + strconv.Quote(id) + " in the catalogue"})
+		httpjson.Write(w, http.StatusNotFound, map[string]string{"error": "no treaty " + strconv.Quote(id) + " in the catalogue"})
 		return
 	}
-	writeJSON(w, http.StatusOK, treatyAnswer(e))
+	httpjson.Write(w, http.StatusOK, treatyAnswer(e))
 }
 
 // TimelineAnswer is the body of GET /api/v1/treaties/{id}/timeline.
@@ -393,7 +418,7 @@ type TimelineAnswer struct {
 
 func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Timelines == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
@@ -402,8 +427,8 @@ func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
 	entries, err := s.cfg.Timelines.Timeline(ctx, id)
 	if err != nil {
 		s.log.Warn("treaty timeline failed", zap.String("treaty", id), zap.Error(err))
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
 		return
 	}
-	writeJSON(w, http.StatusOK, TimelineAnswer{Treaty: id, Actions: entries})
+	httpjson.Write(w, http.StatusOK, TimelineAnswer{Treaty: id, Actions: entries})
 }

@@ -10,6 +10,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/newswire/newswire/internal/httpjson"
 	"io"
 	"mime"
 	"net"
@@ -20,7 +21,7 @@ import (
 	"strings"
 
 	"go.uber.org/zap"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/newswire/newswire/api/scope"
 )
@@ -316,20 +317,20 @@ func (a *Auth) guard(need scope.Scope, h http.Handler) http.Handler {
 			secret, ok := bearer(r)
 			if !ok {
 				w.Header().Set("WWW-Authenticate", realm)
-				writeJSON(w, http.StatusUnauthorized, authError{Error: fmt.Sprintf("this endpoint needs a bearer token with the %s scope", need), Scope: need})
+				httpjson.Write(w, http.StatusUnauthorized, authError{Error: fmt.Sprintf("this endpoint needs a bearer token with the %s scope", need), Scope: need})
 				return
 			}
 			t := a.lookup(secret)
 			if t == nil {
 				a.log.Debug("unknown bearer token", zap.String("method", r.Method), zap.String("path", r.URL.Path), zap.String("remote", r.RemoteAddr))
 				w.Header().Set("WWW-Authenticate", realm+`, error="invalid_token"`)
-				writeJSON(w, http.StatusUnauthorized, authError{Error: "unknown bearer token", Scope: need})
+				httpjson.Write(w, http.StatusUnauthorized, authError{Error: "unknown bearer token", Scope: need})
 				return
 			}
 			if !slices.ContainsFunc(t.scopes, func(s scope.Scope) bool { return s.Satisfies(need) }) {
 				a.log.Debug("token lacks scope", zap.String("token", t.name), zap.String("scope", string(need)), zap.String("path", r.URL.Path))
 				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`%s, error="insufficient_scope", scope="%s"`, realm, need))
-				writeJSON(w, http.StatusForbidden, authError{Error: fmt.Sprintf("token %q lacks the %s scope", t.name, need), Scope: need})
+				httpjson.Write(w, http.StatusForbidden, authError{Error: fmt.Sprintf("token %q lacks the %s scope", t.name, need), Scope: need})
 				return
 			}
 			r = r.WithContext(context.WithValue(r.Context(), callerKey{}, t.name))
@@ -337,7 +338,7 @@ func (a *Auth) guard(need scope.Scope, h http.Handler) http.Handler {
 		if need == scope.Admin && (r.Method == http.MethodPost || r.Method == http.MethodPut || r.Method == http.MethodPatch) {
 			mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 			if err != nil || mt != "application/json" {
-				writeJSON(w, http.StatusUnsupportedMediaType, authError{Error: "send the body as Content-Type: application/json"})
+				httpjson.Write(w, http.StatusUnsupportedMediaType, authError{Error: "send the body as Content-Type: application/json"})
 				return
 			}
 		}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"errors"
+	"github.com/newswire/newswire/internal/httpjson"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,7 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/newswire/newswire/alert"
 	"github.com/newswire/newswire/api/authtest"
@@ -264,7 +265,7 @@ func matrixServer(t *testing.T, tokens []Token) (*Server, *alert.Hub) {
 		t.Fatal(err)
 	}
 	ingest := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusAccepted, map[string]int{"accepted": 0})
+		httpjson.Write(w, http.StatusAccepted, map[string]int{"accepted": 0})
 	})
 	s := New(Config{
 		Searcher: &fakeSearcher{}, Ingest: ingest, Gatherer: prometheus.NewRegistry(),

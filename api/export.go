@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"github.com/newswire/newswire/internal/httpjson"
 	"net/http"
 	"strconv"
 	"strings"
@@ -31,21 +32,21 @@ var csvHeader = []string{"id", "published", "source", "title", "url", "countries
 // Snippets are left out; the rows are the hits in search order.
 func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	if s.cfg.Searcher == nil {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
 		return
 	}
 	format := r.URL.Query().Get("format")
 	if format != "csv" && format != "jsonl" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": `format must be "csv" or "jsonl"`})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": `format must be "csv" or "jsonl"`})
 		return
 	}
 	q, err := ParseQuery(r.URL.Query())
 	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
 	if q.Cursor != "" {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "an export starts at the first page: drop cursor"})
+		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": "an export starts at the first page: drop cursor"})
 		return
 	}
 	understand(s.cfg.Queries, &q, r.URL.Query(), time.Now())
@@ -55,10 +56,10 @@ func (s *Server) export(w http.ResponseWriter, r *http.Request) {
 	res, err := s.cfg.Searcher.Search(ctx, q)
 	if err != nil {
 		if errors.Is(err, index.ErrBadQuery) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 			return
 		}
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
 		return
 	}
 	name := "newswire-search." + format

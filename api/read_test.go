@@ -51,13 +51,13 @@ func TestArticleAndTimelineOnSamples(t *testing.T) {
 	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &tl) != nil {
 		t.Fatalf("timeline: %d %s", rec.Code, rec.Body)
 	}
-	// The tagger reports the Duma vote, both ratifications and the entry
-	// into force as "ratified" (it has no "in force" action).
+	// The tagger reports the Duma vote and both ratifications as
+	// "ratified", and the exchange of instruments as "entered into force".
 	var got2 []string
 	for _, a := range tl.Actions {
 		got2 = append(got2, fmt.Sprintf("%s %s %d/%d", a.Action, a.First.Published.Format("2006-01-02"), a.Articles, a.Sources))
 	}
-	if want := []string{"signed 2024-06-19 2/2", "ratified 2024-10-24 5/4"}; !reflect.DeepEqual(got2, want) {
+	if want := []string{"signed 2024-06-19 2/2", "ratified 2024-10-24 4/4", "entered into force 2024-12-04 1/1"}; !reflect.DeepEqual(got2, want) {
 		t.Errorf("timeline %v, want %v", got2, want)
 	}
 }

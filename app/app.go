@@ -55,8 +55,8 @@ const (
 // AllRoles is what `newswire run` starts.
 var AllRoles = []string{RoleEnrich, RoleIndex, RoleAlert, RoleServe}
 
-// Config is everything a process needs. Zero values take the documented
-// defaults in Validate.
+// Config is everything a process needs. Zero values take the defaults
+// (the Default constants; see WithDefaults).
 type Config struct {
 	Roles []string // default AllRoles
 
@@ -90,9 +90,15 @@ type Config struct {
 	// AlertsAllowPrivate lets webhook targets be on loopback or private
 	// networks.
 	AlertsAllowPrivate bool
-	Tagger             consumers.Tagger // required with the enrich role
-	Limits             article.Limits
-	MaxBodyBytes       int64
+	// Email is the SMTP server of the email channel; empty Addr: email
+	// alerts are dead-lettered with "no mail server configured".
+	Email        alert.EmailConfig
+	Tagger       consumers.Tagger // required with the enrich role
+	Limits       article.Limits
+	MaxBodyBytes int64
+	// MaxIngestItems caps the articles of one ingest request (default
+	// producers.DefaultIngestMaxItems).
+	MaxIngestItems int
 
 	// Tokens authenticate HTTP requests, each with its scopes (api.Auth,
 	// README "Authentication"). With none the HTTP API is open, which is
@@ -110,54 +116,95 @@ type Config struct {
 	Samples string
 
 	ShutdownTimeout time.Duration // default 30s
+	// DrainDelay is how long the process stays up, not ready, before it
+	// stops accepting requests at shutdown (default 0; a few seconds
+	// behind a load balancer).
+	DrainDelay time.Duration
 	// FlushInterval is how long a stage waits to fill a batch (default 20ms).
 	FlushInterval time.Duration
 }
 
-// Validate fills in defaults and checks the configuration.
-func (c *Config) Validate() error {
+// Defaults of Config, also the defaults of the command-line flags.
+const (
+	DefaultEmbeddedBrokerAddr = "127.0.0.1:19092"
+	DefaultDataDir            = "data"
+	DefaultHTTPAddr           = "127.0.0.1:8080"
+	DefaultPartitions         = 6
+	DefaultReplication        = 1
+	DefaultEnrichGroup        = "newswire-enrich"
+	DefaultIndexGroup         = "newswire-index"
+	DefaultAlertGroup         = "newswire-alert"
+	DefaultShutdownTimeout    = 30 * time.Second
+)
+
+// Timeouts of the HTTP server.
+const (
+	HTTPReadHeaderTimeout = 10 * time.Second
+	// HTTPReadTimeout bounds reading a whole request, body included (an
+	// ingest of --max-body-bytes over a slow link).
+	HTTPReadTimeout = 60 * time.Second
+	// HTTPWriteTimeout bounds writing a response (an export streams for
+	// at most this long; the live stream extends it per event).
+	HTTPWriteTimeout = 120 * time.Second
+	HTTPIdleTimeout  = 120 * time.Second
+	// HTTPShutdownTimeout is how long open requests may finish at
+	// shutdown before their connections are closed.
+	HTTPShutdownTimeout = 5 * time.Second
+)
+
+// WithDefaults returns c with every unset field at its default. New
+// applies it before Validate.
+func (c Config) WithDefaults() Config {
 	if len(c.Roles) == 0 {
 		c.Roles = AllRoles
 	}
 	if c.EmbeddedBrokerAddr == "" {
-		c.EmbeddedBrokerAddr = "127.0.0.1:19092"
+		c.EmbeddedBrokerAddr = DefaultEmbeddedBrokerAddr
 	}
 	if c.DataDir == "" {
-		c.DataDir = "data"
+		c.DataDir = DefaultDataDir
 	}
 	if c.HTTPAddr == "" && slices.Contains(c.Roles, RoleServe) {
-		c.HTTPAddr = "127.0.0.1:8080"
+		c.HTTPAddr = DefaultHTTPAddr
 	}
 	c.Topics = c.Topics.WithDefaults()
 	if c.Partitions <= 0 {
-		c.Partitions = 6
+		c.Partitions = DefaultPartitions
 	}
 	if c.Replication <= 0 {
-		c.Replication = 1
+		c.Replication = DefaultReplication
 	}
 	if c.EnrichGroup == "" {
-		c.EnrichGroup = "newswire-enrich"
+		c.EnrichGroup = DefaultEnrichGroup
 	}
 	if c.IndexGroup == "" {
-		c.IndexGroup = "newswire-index"
+		c.IndexGroup = DefaultIndexGroup
 	}
 	if c.AlertGroup == "" {
-		c.AlertGroup = "newswire-alert"
+		c.AlertGroup = DefaultAlertGroup
 	}
 	if c.ShutdownTimeout <= 0 {
-		c.ShutdownTimeout = 30 * time.Second
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
+	return c
+}
+
+// Validate reports every problem with the configuration (after defaults)
+// at once. It changes nothing.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	var errs []error
 	for _, r := range c.Roles {
 		switch r {
 		case RoleEnrich, RoleIndex, RoleAlert, RoleServe:
 		default:
-			return fmt.Errorf("unknown role %q", r)
+			errs = append(errs, fmt.Errorf("unknown role %q", r))
 		}
 	}
 	if slices.Contains(c.Roles, RoleEnrich) && c.Tagger == nil {
-		return errors.New("the enrich role needs a tagger")
+		errs = append(errs, errors.New("the enrich role needs a tagger"))
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // App is a running process.
@@ -178,6 +225,7 @@ type App struct {
 	alertMet   *alert.Metrics
 	alertRules *alert.RuleStore
 	rulesTail  *consumers.Tailer
+	alertsTail *consumers.Tailer
 	alertHub   *alert.Hub
 	alertState *alert.State
 	follower   *alert.StateFollower
@@ -193,6 +241,7 @@ type App struct {
 
 // New builds an app; Start starts it.
 func New(cfg Config, log *zap.Logger, reg *prometheus.Registry) (*App, error) {
+	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -322,7 +371,9 @@ func (a *App) ensureTopics(ctx context.Context) error {
 	}
 }
 
-func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.Metrics) error {
+// startStage runs a stage's consumer loop; after, when set, runs once the
+// loop has stopped (a stage's own clean-up).
+func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.Metrics, after ...func()) error {
 	r, err := consumers.NewRunner(cfg, st, a.writer, m, a.log)
 	if err != nil {
 		return err
@@ -330,6 +381,9 @@ func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.
 	a.stages.Go(func() {
 		if err := r.Run(a.stagesCtx); err != nil {
 			a.stageErrs <- fmt.Errorf("stage %s: %w", cfg.Stage, err)
+		}
+		for _, f := range after {
+			f()
 		}
 	})
 	a.bg.Go(func() { consumers.WatchLag(a.stagesCtx, a.brokers, cfg.Group, cfg.Topic, 10*time.Second, m) })
@@ -357,7 +411,17 @@ func (a *App) startRules() error {
 		}
 	})
 	if slices.Contains(a.cfg.Roles, RoleServe) {
+		// The live stream: every serve follows the whole alerts topic, so
+		// a client can resume on any of them.
 		a.alertHub = alert.NewHub(alert.HubConfig{}, met, a.log)
+		if a.alertsTail, err = consumers.NewTailer(consumers.TailConfig{Brokers: a.brokers, Topic: a.cfg.Topics.Alerts}, a.log); err != nil {
+			return err
+		}
+		a.bg.Go(func() {
+			if err := a.alertHub.Follow(a.stagesCtx, a.alertsTail); err != nil {
+				a.stageErrs <- fmt.Errorf("follow alerts topic: %w", err)
+			}
+		})
 	}
 	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met}, a.log); err != nil {
 		return err
@@ -425,16 +489,22 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 	}, alerter, m); err != nil {
 		return err
 	}
-	deliver, err := alert.NewDeliveryStage(a.alertSvc, a.alertState, a.alertHub, alert.DeliveryConfig{
-		AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ,
-	}, met, a.log)
+	dcfg := alert.DeliveryConfig{AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ}
+	if a.cfg.Email.Addr != "" {
+		email := a.cfg.Email
+		dcfg.Email = &email
+	}
+	deliver, err := alert.NewDeliveryStage(a.alertSvc, a.alertState, nil, dcfg, met, a.log)
 	if err != nil {
 		return err
 	}
+	// Several batches in flight, so that a slow target never holds the
+	// others' alerts; Close lets the last deliveries finish at shutdown.
 	if err := a.startStage(consumers.Config{
 		Brokers: a.brokers, Group: a.cfg.AlertGroup + "-deliver", Topic: a.cfg.Topics.Alerts, DLQTopic: a.cfg.Topics.DLQ,
 		Stage: "alert-deliver", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
-	}, deliver, m); err != nil {
+		MaxInFlight: alert.DeliveryMaxInFlight,
+	}, deliver, m, deliver.Close); err != nil {
 		return err
 	}
 	a.bg.Go(func() {
@@ -497,16 +567,24 @@ func (a *App) startHTTP() error {
 	if a.follower != nil {
 		checks = append(checks, api.Check{Name: "alert-state", Fn: caughtUp("alert state topic", a.follower.CaughtUp())})
 	}
-	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: a.auth}
+	if a.alertsTail != nil {
+		checks = append(checks, api.Check{Name: "alert-stream", Fn: caughtUp("alerts topic", a.alertsTail.CaughtUp())})
+	}
+	cfg := api.Config{Checks: checks, Gatherer: a.reg, Registerer: a.reg, Auth: a.auth}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
 		if qr, ok := a.cfg.Tagger.(api.QueryReader); ok {
 			cfg.Queries = qr // entity-aware search: "DPRK Russia treaty"
 		}
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
-			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
+			MaxBodyBytes: a.cfg.MaxBodyBytes, MaxItems: a.cfg.MaxIngestItems, Limits: a.cfg.Limits,
 		}, a.pub, a.log)
 		cfg.Extra = a.alertSvc.Routes()
+		ing, err := producers.NewURLIngester(producers.URLConfig{Limits: a.cfg.Limits}, a.pub, a.log, a.reg)
+		if err != nil {
+			return fmt.Errorf("ingest by URL: %w", err)
+		}
+		cfg.Fetch = producers.NewFetchHandler(ing, a.log)
 	} else {
 		cfg.NoPage = true // stage processes answer health, readiness and metrics only
 	}
@@ -516,7 +594,12 @@ func (a *App) startHTTP() error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
 	}
 	a.ln = ln
-	a.http = &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts keep a slow or stalled client from holding a connection
+	// (and shutdown) for ever. The write timeout is the whole response's;
+	// the live stream extends it per event.
+	a.http = &http.Server{Handler: a.server.Handler(),
+		ReadHeaderTimeout: HTTPReadHeaderTimeout, ReadTimeout: HTTPReadTimeout,
+		WriteTimeout: HTTPWriteTimeout, IdleTimeout: HTTPIdleTimeout}
 	a.bg.Go(func() {
 		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.stageErrs <- fmt.Errorf("http server: %w", err)
@@ -560,20 +643,35 @@ func (a *App) publishSamples(ctx context.Context) {
 // Errors delivers fatal errors of running components.
 func (a *App) Errors() <-chan error { return a.stageErrs }
 
-// Shutdown stops everything in order under ctx's deadline.
+// Shutdown stops everything in order under ctx's deadline: not ready
+// (/readyz 503), the drain delay (load balancers notice), stop accepting
+// and finish requests within HTTPShutdownTimeout (then close what is
+// left: a slow client never eats the stages' deadline), then the stages
+// finish their in-flight work and commit.
 func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if a.server != nil {
 		a.server.Drain()
+		if a.cfg.DrainDelay > 0 {
+			select {
+			case <-time.After(a.cfg.DrainDelay):
+			case <-ctx.Done():
+			}
+		}
 	}
 	if a.alertHub != nil {
 		// Open event streams never go idle by themselves.
 		a.alertHub.Close()
 	}
 	if a.http != nil {
-		if err := a.http.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop http: %w", err))
+		hctx, cancel := context.WithTimeout(ctx, HTTPShutdownTimeout)
+		if err := a.http.Shutdown(hctx); err != nil {
+			a.log.Warn("requests still open at shutdown were cut off", zap.Error(err))
+			if err := a.http.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close http: %w", err))
+			}
 		}
+		cancel()
 	}
 	if a.stopStages != nil {
 		a.stopStages()

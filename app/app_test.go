@@ -246,7 +246,7 @@ func TestEndToEndRealKafka(t *testing.T) {
 	prefix := testsvc.UniqueName(t, "e2e")
 	cfg := Config{
 		DataDir: t.TempDir(), Brokers: brokers,
-		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq"},
+		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq", Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"},
 		EnrichGroup: prefix + "-enrich", IndexGroup: prefix + "-index",
 	}
 	a := newTestApp(t, cfg)

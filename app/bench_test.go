@@ -180,7 +180,7 @@ func BenchmarkProduceToSearchable(b *testing.B) {
 		prefix := testsvc.UniqueName(b, "blat")
 		b.Cleanup(func() { dropIndex(b, esURL, prefix) })
 		latencyBench(b, Config{DataDir: b.TempDir(), Brokers: brokers, OpenStore: esOpener(b, esURL, prefix),
-			Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq"},
+			Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq", Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"},
 			EnrichGroup: prefix + "-enrich", IndexGroup: prefix + "-index"})
 	})
 }

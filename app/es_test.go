@@ -19,7 +19,7 @@ import (
 )
 
 // esOpener opens the Elasticsearch store at esURL under a unique alias
-// base. Only tests add the product header the test engine lacks.
+// base, with the client exactly as the binary builds it.
 func esOpener(t testing.TB, esURL, base string) func(*zap.Logger) (index.Store, error) {
 	tr := &http.Transport{}
 	t.Cleanup(tr.CloseIdleConnections)
@@ -28,7 +28,7 @@ func esOpener(t testing.TB, esURL, base string) func(*zap.Logger) (index.Store, 
 		defer cancel()
 		return elastic.Open(ctx, elastic.Config{
 			Addresses: []string{esURL}, Index: base, Replicas: elastic.NoReplicas,
-			Transport: testsvc.ESTransport(tr),
+			Transport: tr,
 		}, log)
 	}
 }
@@ -49,12 +49,17 @@ func dropIndex(t testing.TB, esURL, base string) {
 // same scenario as the embedded run, on real Kafka and the real engine.
 func TestEndToEndRealServices(t *testing.T) {
 	brokers := testsvc.KafkaBrokers(t)
-	esURL := testsvc.ESURL(t)
+	for _, e := range testsvc.SearchEngines(t) {
+		t.Run(e.Name, func(t *testing.T) { endToEndRealServices(t, brokers, e.URL) })
+	}
+}
+
+func endToEndRealServices(t *testing.T, brokers []string, esURL string) {
 	prefix := testsvc.UniqueName(t, "e2ees")
 	t.Cleanup(func() { dropIndex(t, esURL, prefix) })
 	a := newTestApp(t, Config{
 		DataDir: t.TempDir(), Brokers: brokers, OpenStore: esOpener(t, esURL, prefix),
-		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq"},
+		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq", Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"},
 		EnrichGroup: prefix + "-enrich", IndexGroup: prefix + "-index",
 	})
 	defer stopApp(t, a)
@@ -135,6 +140,9 @@ func (p *proxy) up(t *testing.T) {
 // indexer holds its offsets and retries, and when the engine is back every
 // article is indexed exactly once and nothing is dead-lettered.
 func TestIndexerSurvivesEngineOutage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: waits out an engine outage; skipped with -short")
+	}
 	brokers := testsvc.KafkaBrokers(t)
 	esURL := testsvc.ESURL(t)
 	prefix := testsvc.UniqueName(t, "outage")
@@ -143,7 +151,7 @@ func TestIndexerSurvivesEngineOutage(t *testing.T) {
 	direct := esOpener(t, esURL, prefix)
 	a := newTestApp(t, Config{
 		DataDir: t.TempDir(), Brokers: brokers, OpenStore: esOpener(t, "http://"+px.addr, prefix),
-		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq"},
+		Topics:      consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq", Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"},
 		EnrichGroup: prefix + "-enrich", IndexGroup: prefix + "-index",
 	})
 	defer stopApp(t, a)

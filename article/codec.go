@@ -208,12 +208,17 @@ func Validate(a *Article, lim Limits) error {
 	if a.ID == "" && a.URL == "" {
 		ve.add("id", "absent and cannot be derived: url, or source and guid, required")
 	}
-	if len(a.ID) > 128 {
-		ve.add("id", "is %d bytes, over the limit of 128", len(a.ID))
+	if len(a.ID) > MaxIDBytes {
+		ve.add("id", "is %d bytes, over the limit of %d", len(a.ID), MaxIDBytes)
+	}
+	if msg := checkID(a.ID); msg != "" {
+		ve.add("id", "%s", msg)
 	}
 	if a.URL != "" {
 		if _, err := CanonicalURL(a.URL); err != nil {
 			ve.add("url", "%v", err)
+		} else if msg := checkScheme(a.URL); msg != "" {
+			ve.add("url", "%s", msg)
 		}
 	}
 	if strings.TrimSpace(a.Title) == "" && strings.TrimSpace(a.Body) == "" {
@@ -238,6 +243,15 @@ func Validate(a *Article, lim Limits) error {
 	}
 	if a.Ingested.IsZero() {
 		ve.add("ingested", "required (set by the producer)")
+	}
+	for _, f := range []struct {
+		name string
+		t    time.Time
+	}{{"published", a.Published}, {"updated", a.Updated}, {"ingested", a.Ingested}} {
+		if !f.t.IsZero() && !TimeInRange(f.t) {
+			ve.add(f.name, "%s is outside the range the search stores hold (%s to %s)",
+				f.t.Format(time.RFC3339Nano), MinTime.Format(time.DateOnly), MaxTime.Format(time.DateOnly))
+		}
 	}
 	if !a.Updated.IsZero() && !a.Published.IsZero() && a.Updated.Before(a.Published) {
 		ve.add("updated", "is before published")

@@ -213,6 +213,12 @@ type PartitionLag struct {
 	Committed int64  `json:"committed"` // -1 when the group has committed nothing
 	End       int64  `json:"end"`
 	Lag       int64  `json:"lag"`
+	// The group member that owns the partition now, when the group is
+	// stable and has one: its member id, client id and host as the
+	// coordinator reports them.
+	MemberID string `json:"member_id,omitempty"`
+	ClientID string `json:"client_id,omitempty"`
+	Host     string `json:"host,omitempty"`
 }
 
 // Lag computes a group's lag per partition from its committed offsets and
@@ -269,9 +275,16 @@ func Lag(ctx context.Context, brokers []string, group, topic string) ([]Partitio
 		first[p.Partition] = p.FirstOffset
 		end[p.Partition] = p.LastOffset
 	}
+	owners, err := partitionOwners(ctx, c, group, topic)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]PartitionLag, 0, len(ids))
 	for _, id := range ids {
 		pl := PartitionLag{Topic: topic, Partition: id, Committed: -1, End: end[id]}
+		if m, ok := owners[id]; ok {
+			pl.MemberID, pl.ClientID, pl.Host = m.MemberID, m.ClientID, m.ClientHost
+		}
 		if c, ok := committed[id]; ok && c >= 0 {
 			pl.Committed = c
 			pl.Lag = max(0, end[id]-c)
@@ -281,6 +294,36 @@ func Lag(ctx context.Context, brokers []string, group, topic string) ([]Partitio
 		out = append(out, pl)
 	}
 	return out, nil
+}
+
+// partitionOwners asks the group coordinator which member owns each
+// partition of topic. A group without members (or one being rebalanced)
+// owns nothing: the map is empty, not an error.
+func partitionOwners(ctx context.Context, c *kafka.Client, group, topic string) (map[int]kafka.DescribeGroupsResponseMember, error) {
+	res, err := c.DescribeGroups(ctx, &kafka.DescribeGroupsRequest{GroupIDs: []string{group}})
+	if err != nil {
+		return nil, fmt.Errorf("describe group %s: %w", group, err)
+	}
+	owners := map[int]kafka.DescribeGroupsResponseMember{}
+	for _, g := range res.Groups {
+		if g.GroupID != group {
+			continue
+		}
+		if g.Error != nil {
+			return nil, fmt.Errorf("describe group %s: %w", group, g.Error)
+		}
+		for _, m := range g.Members {
+			for _, t := range m.MemberAssignments.Topics {
+				if t.Topic != topic {
+					continue
+				}
+				for _, p := range t.Partitions {
+					owners[p] = m
+				}
+			}
+		}
+	}
+	return owners, nil
 }
 
 // SumLag is the total lag over partitions.

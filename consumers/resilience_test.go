@@ -17,6 +17,9 @@ import (
 // the enricher is working and starts it again on the same port and data
 // dir: the stage reconnects and every article is enriched.
 func TestBrokerRestartMidStream(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: restarts the broker mid-stream; skipped with -short")
+	}
 	dir := t.TempDir()
 	b, err := broker.Start(broker.Config{DataDir: dir}, zap.NewNop())
 	if err != nil {

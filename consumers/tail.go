@@ -120,7 +120,7 @@ func (t *Tailer) Run(ctx context.Context, fn func(Record) error) error {
 			break
 		}
 		t.log.Warn("read partitions, will retry", zap.Error(err), zap.Int("attempt", attempt))
-		if !(Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}).Sleep(ctx, attempt) {
+		if !(Backoff{Min: 50 * time.Millisecond, Max: 2 * time.Second}).Sleep(ctx, attempt) {
 			return nil
 		}
 	}

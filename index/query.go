@@ -6,7 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
+
+	"github.com/newswire/newswire/article"
 )
 
 // Text is a parsed free-text query. Every slice holds lower-cased,
@@ -115,6 +118,15 @@ func (q *Query) Normalize() error {
 		q.Size = DefaultSize
 	case q.Size > MaxSize:
 		q.Size = MaxSize
+	}
+	for _, b := range []struct {
+		name string
+		t    time.Time
+	}{{"from", q.From}, {"to", q.To}} {
+		if !b.t.IsZero() && !article.TimeInRange(b.t) {
+			return fmt.Errorf("%s %s is outside the range the stores hold (%s to %s): %w", b.name,
+				b.t.Format(time.RFC3339Nano), article.MinTime.Format(time.DateOnly), article.MaxTime.Format(time.DateOnly), ErrBadQuery)
+		}
 	}
 	if !q.From.IsZero() && !q.To.IsZero() && q.From.After(q.To) {
 		return fmt.Errorf("from %s is after to %s: %w", q.From.Format("2006-01-02T15:04:05Z07:00"), q.To.Format("2006-01-02T15:04:05Z07:00"), ErrBadQuery)

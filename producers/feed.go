@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,13 +15,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/mmcdole/gofeed"
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/internal/fsutil"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"go.uber.org/zap"
@@ -46,8 +48,12 @@ type FeedConfig struct {
 	// file + rename). Empty keeps the state in memory only.
 	StatePath string
 	// FetchFull fetches each new item's page and uses its article text as
-	// the body (keeping the feed's text when that fails).
+	// the body (keeping the feed's text when that fails), and its metadata
+	// for the fields the feed left empty.
 	FetchFull bool
+	// Crawl configures the page fetches of FetchFull; its UserAgent,
+	// Timeout and MaxBodyBytes default to the feed's.
+	Crawl CrawlConfig
 	// Timeout bounds each HTTP request, feed or page (default 20s).
 	Timeout time.Duration
 	// UserAgent is sent with every request (default "newswire-feed/1").
@@ -183,7 +189,7 @@ type FeedPoller struct {
 	cfg   FeedConfig
 	pub   ArticlePublisher
 	feedC *http.Client
-	pageC *http.Client
+	full  *fullText // set when FetchFull
 	log   *zap.Logger
 	now   func() time.Time
 	rnd   func() float64
@@ -224,7 +230,7 @@ const feedStateVersion = 1
 // nil (a client without its own timeout is used; every request carries
 // cfg.Timeout). reg may be nil (metrics are then not registered).
 func NewFeedPoller(cfg FeedConfig, pub ArticlePublisher, client *http.Client, log *zap.Logger, reg prometheus.Registerer) (*FeedPoller, error) {
-	if err := cfg.Validate(); err != nil {
+	if err := errors.Join(cfg.Validate(), cfg.Crawl.Validate()); err != nil {
 		return nil, err
 	}
 	if pub == nil {
@@ -242,7 +248,6 @@ func NewFeedPoller(cfg FeedConfig, pub ArticlePublisher, client *http.Client, lo
 		cfg:   cfg,
 		pub:   pub,
 		feedC: client,
-		pageC: pageClient(client),
 		log:   log.With(zap.String("component", "feed")),
 		now:   time.Now,
 		rnd:   rand.Float64,
@@ -263,6 +268,21 @@ func NewFeedPoller(cfg FeedConfig, pub ArticlePublisher, client *http.Client, lo
 	}
 	for _, r := range []string{"new", "seen", "invalid"} {
 		p.items.WithLabelValues(r)
+	}
+	if cfg.FetchFull {
+		cc := cfg.Crawl
+		cc.UserAgent = first(cc.UserAgent, cfg.UserAgent)
+		if cc.Timeout == 0 {
+			cc.Timeout = cfg.Timeout
+		}
+		if cc.MaxBodyBytes == 0 {
+			cc.MaxBodyBytes = cfg.MaxBodyBytes
+		}
+		full, err := newFullText(cc, p.log, reg)
+		if err != nil {
+			return nil, err
+		}
+		p.full = full
 	}
 	if err := p.loadState(); err != nil {
 		return nil, err
@@ -431,7 +451,7 @@ func (p *FeedPoller) poll(ctx context.Context, feedURL string) (int, string, err
 		if it == nil {
 			continue
 		}
-		a := itemArticle(feed, it, doc.base)
+		a := itemArticle(feed, it, doc.base, feedURL)
 		if err := article.Normalize(&a, now); err != nil {
 			nInvalid++
 			p.log.Warn("feed item invalid", zap.String("feed", feedURL), zap.String("title", a.Title), zap.Error(err))
@@ -443,7 +463,19 @@ func (p *FeedPoller) poll(ctx context.Context, feedURL string) (int, string, err
 		}
 		inBatch[a.ID] = true
 		if p.cfg.FetchFull {
+			linkID := a.ID
 			p.fillFullText(ctx, feedURL, &a)
+			if a.ID != linkID {
+				// The page named its canonical URL: remember the link's
+				// id too, so that the link is not fetched again, and skip
+				// the story if it came already through another link.
+				remember = append(remember, linkID)
+				if inBatch[a.ID] || p.seen(feedURL, a.ID) {
+					nSeen++
+					continue
+				}
+				inBatch[a.ID] = true
+			}
 		}
 		if err := article.Validate(&a, p.cfg.Limits); err != nil {
 			nInvalid++
@@ -540,7 +572,7 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 }
 
 // itemArticle maps a feed item to an article (not yet normalised).
-func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL) article.Article {
+func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL, feedURL string) article.Article {
 	a := article.Article{
 		URL:      resolveLink(base, it.Link),
 		GUID:     strings.TrimSpace(it.GUID),
@@ -552,6 +584,9 @@ func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL) article.Arti
 	}
 	if a.GUID == "" {
 		a.GUID = a.URL
+	}
+	if a.GUID == "" {
+		a.ID = contentItemID(feedURL, it)
 	}
 	if a.Source == "" && base != nil {
 		a.Source = base.Hostname()
@@ -588,6 +623,23 @@ func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL) article.Arti
 		a.Updated = time.Time{}
 	}
 	return a
+}
+
+// contentItemID is the id of an item with neither link nor guid: derived
+// from the feed's URL and a hash of the item's title and content (its
+// description when it has no content), so that the same item seen at
+// the next poll gets the same id, and an edited one a new id.
+func contentItemID(feedURL string, it *gofeed.Item) string {
+	content := it.Content
+	if strings.TrimSpace(content) == "" {
+		content = it.Description
+	}
+	sum := sha256.Sum256([]byte(strings.TrimSpace(it.Title) + "\x00" + strings.TrimSpace(content)))
+	id, err := article.DeriveID("", feedURL, "content:"+hex.EncodeToString(sum[:16]))
+	if err != nil {
+		return "" // unreachable: the guid is never empty
+	}
+	return id
 }
 
 // resolveLink makes an item link absolute against the feed's URL and
@@ -711,46 +763,8 @@ func (p *FeedPoller) saveState() error {
 	if err != nil {
 		return fmt.Errorf("encode feed state: %w", err)
 	}
-	if err := writeFileAtomic(p.cfg.StatePath, b); err != nil {
+	if err := fsutil.WriteFileAtomic(p.cfg.StatePath, b); err != nil {
 		return fmt.Errorf("write feed state: %w", err)
-	}
-	return nil
-}
-
-// writeFileAtomic replaces path with data so that a reader (or a crash)
-// sees either the old or the new content, never a mix.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		_ = os.Remove(tmp)
-		return err
-	}
-	// Make the rename itself durable; not every platform can sync a
-	// directory, so a failure here is not reported.
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync()
-		_ = d.Close()
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mmcdole/gofeed"
 	"github.com/newswire/newswire/article"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -577,10 +578,6 @@ func TestFeedConfigValidate(t *testing.T) {
 	}
 }
 
-func TestPublisherIsArticlePublisher(t *testing.T) {
-	var _ ArticlePublisher = (*Publisher)(nil)
-}
-
 func TestParseFeedList(t *testing.T) {
 	in := "# regional desks\nhttps://a.example/rss\n\n   https://b.example/atom.xml   # weekly\n\t# indented comment\nhttps://c.example/feed\n"
 	got, err := ParseFeedList(strings.NewReader(in))
@@ -601,5 +598,51 @@ func TestFeedPollAll(t *testing.T) {
 	var se *FeedStatusError
 	if n != 4 || !errors.As(err, &se) || se.Status != http.StatusNotFound {
 		t.Fatalf("PollAll = %d, %v; want 4 and the 404 of one feed", n, err)
+	}
+}
+
+func TestItemWithoutLinkOrGUIDGetsContentID(t *testing.T) {
+	feed := &gofeed.Feed{Title: "Wire Desk"}
+	item := func(title, desc, content string) *gofeed.Item {
+		return &gofeed.Item{Title: title, Description: desc, Content: content}
+	}
+	id := func(feedURL string, it *gofeed.Item) string {
+		t.Helper()
+		a := itemArticle(feed, it, nil, feedURL)
+		if err := article.Normalize(&a, time.Now()); err != nil {
+			t.Fatalf("normalize: %v", err)
+		}
+		if err := article.Validate(&a, article.Limits{}); err != nil {
+			t.Fatalf("validate: %v", err)
+		}
+		return a.ID
+	}
+	const f1, f2 = "https://one.example/feed.xml", "https://two.example/feed.xml"
+	base := id(f1, item("Port strike ends", "Dockers return to work.", ""))
+	if again := id(f1, item("Port strike ends", "Dockers return to work.", "")); again != base {
+		t.Errorf("same item, new id: %s then %s", base, again)
+	}
+	// Derived ids follow the same form as every other article id.
+	if len(base) != 32 {
+		t.Errorf("id %q is not 32 hex digits", base)
+	}
+	for name, other := range map[string]string{
+		"other feed":               id(f2, item("Port strike ends", "Dockers return to work.", "")),
+		"other title":              id(f1, item("Port strike over", "Dockers return to work.", "")),
+		"other description":        id(f1, item("Port strike ends", "Dockers went back.", "")),
+		"content wins over teaser": id(f1, item("Port strike ends", "Dockers return to work.", "<p>Full story.</p>")),
+	} {
+		if other == base {
+			t.Errorf("%s: same id %s", name, base)
+		}
+	}
+	// A feed that trims or re-wraps the same text keeps the id.
+	if got := id(f1, item("  Port strike ends ", "\nDockers return to work.\n", "")); got != base {
+		t.Errorf("surrounding white space changed the id")
+	}
+	// Items with a guid keep the guid-derived id.
+	withGUID := itemArticle(feed, &gofeed.Item{Title: "x", GUID: "tag:desk,2026:1"}, nil, f1)
+	if withGUID.ID != "" || withGUID.GUID != "tag:desk,2026:1" {
+		t.Errorf("item with guid: id %q guid %q", withGUID.ID, withGUID.GUID)
 	}
 }

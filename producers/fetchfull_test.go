@@ -3,16 +3,19 @@ package producers
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/newswire/newswire/article"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.uber.org/zap/zaptest"
 	"go.uber.org/zap/zaptest/observer"
-	"golang.org/x/net/html"
 )
 
 const (
@@ -30,7 +33,7 @@ func TestFeedFetchFull(t *testing.T) {
 	feedURL := fs.url("/full.xml")
 	core, logs := observer.New(zapcore.DebugLevel)
 	pub := &fakePublisher{}
-	p, _ := newTestPoller(t, fs, FeedConfig{URLs: []string{feedURL}, FetchFull: true}, pub, zap.New(core))
+	p, reg := newTestPoller(t, fs, FeedConfig{URLs: []string{feedURL}, FetchFull: true, Crawl: loopbackCrawl()}, pub, zap.New(core))
 
 	n, err := p.PollOnce(context.Background(), feedURL)
 	if err != nil || n != 4 {
@@ -41,43 +44,57 @@ func TestFeedFetchFull(t *testing.T) {
 		bodies[a.Title] = a.Body
 	}
 	want := map[string]string{
-		"Page with an article element":    withArticleText,
-		"Page without an article element": withoutArticleText,
-		"Page that is missing":            "Short teaser three.",
-		"Page behind too many redirects":  "Short teaser four.",
+		"Page with an article element":   withArticleText,
+		"Page that is missing":           "Short teaser three.",
+		"Page behind too many redirects": "Short teaser four.",
 	}
 	for title, w := range want {
 		if bodies[title] != w {
 			t.Errorf("%s: body\n got %q\nwant %q", title, bodies[title], w)
 		}
 	}
+	// On a page this small the extractor keeps the sidebar line too; the
+	// story must be there whole, the script's text never.
+	if b := bodies["Page without an article element"]; !strings.Contains(b, withoutArticleText) || strings.Contains(b, "injected") {
+		t.Errorf("page without an article element: body %q", b)
+	}
 	if got := logs.FilterMessage("full text not used").Len(); got != 2 {
 		t.Errorf("fallback logs = %d, want 2", got)
 	}
+	for result, want := range map[string]float64{ftOK: 2, ftHTTPError: 1, ftFetchError: 1, ftNoText: 0} {
+		if got := metricValue(t, reg, "newswire_fulltext_total", result); got != want {
+			t.Errorf("newswire_fulltext_total{result=%q} = %v, want %v", result, got, want)
+		}
+	}
 }
 
-func TestExtractArticleText(t *testing.T) {
-	tests := []struct {
-		name, page, want string
-	}{
-		{"article element", readFixture(t, "with-article.html"), withArticleText},
-		{"densest paragraphs", readFixture(t, "without-article.html"), withoutArticleText},
-		{"too little text", "<html><body><p>Only a short line.</p></body></html>", ""},
-		{"teaser articles lose to the densest one", "<article><p>" + strings.Repeat("teaser words ", 3) + "</p></article><article><p>" + strings.Repeat("long story words ", 20) + "</p></article>", strings.TrimSpace(strings.Repeat("long story words ", 20))},
-		{"empty article element falls back", "<article><p>tiny</p></article><div><p>" + strings.Repeat("body text here ", 12) + "</p></div>", strings.TrimSpace(strings.Repeat("body text here ", 12))},
-		{"commentary class is not boilerplate", `<div class="commentary-body"><p>` + strings.Repeat("opinion words ", 12) + `</p></div>`, strings.TrimSpace(strings.Repeat("opinion words ", 12))},
+// loopbackCrawl is a crawl configuration for servers the tests start:
+// private targets allowed, a short host interval.
+func loopbackCrawl() CrawlConfig {
+	return CrawlConfig{AllowPrivate: true, HostInterval: time.Millisecond, HostConcurrency: 4}
+}
+
+// metricValue reads one labelled series of a counter vector.
+func metricValue(t *testing.T, g prometheus.Gatherer, name, result string) float64 {
+	t.Helper()
+	mfs, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			doc, err := html.Parse(strings.NewReader(tc.page))
-			if err != nil {
-				t.Fatal(err)
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "result" && l.GetValue() == result {
+					return m.GetCounter().GetValue()
+				}
 			}
-			if got := extractArticleText(doc); got != tc.want {
-				t.Errorf("got  %q\nwant %q", got, tc.want)
-			}
-		})
+		}
 	}
+	t.Fatalf("no series %s{result=%q}", name, result)
+	return 0
 }
 
 func readFixture(t *testing.T, name string) string {
@@ -89,48 +106,46 @@ func readFixture(t *testing.T, name string) string {
 	return string(b)
 }
 
-func TestFetchFullTextRefusals(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/to-ftp", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "ftp://files.example/story", http.StatusFound)
+// Two feed items reach one story through two tracking links; the page
+// names its canonical URL, so they make one article with the canonical
+// id, and neither link is fetched again at the next poll.
+func TestFeedFetchFullCanonicalID(t *testing.T) {
+	s := newURLSite(t)
+	s.handle("/r/2", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/story/harbour-bridge?utm_medium=email", http.StatusMovedPermanently)
 	})
-	mux.HandleFunc("/json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write([]byte(`{"p":"` + strings.Repeat("x", 500) + `"}`))
+	s.handle("/feed.xml", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/rss+xml")
+		_, _ = w.Write([]byte(`<?xml version="1.0"?><rss version="2.0"><channel><title>Courier</title>
+<item><title>Bridge reopens</title><link>` + s.srv.URL + `/r/1</link><description>Teaser.</description></item>
+<item><title>Bridge reopens (newsletter)</title><link>` + s.srv.URL + `/r/2</link><description>Teaser.</description></item>
+</channel></rss>`))
 	})
-	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html")
-		_, _ = w.Write([]byte("<p>" + strings.Repeat("word ", 1000) + "</p>"))
-	})
-	mux.HandleFunc("/latin1", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=iso-8859-1")
-		// "Café" and "été" in Latin-1 bytes.
-		_, _ = w.Write([]byte("<article><p>Caf\xe9 owners expect a busy \xe9t\xe9 season, the chamber of commerce said in its report on Monday morning.</p></article>"))
-	})
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
-	p, err := NewFeedPoller(FeedConfig{URLs: []string{srv.URL}, MaxBodyBytes: 2000}, &fakePublisher{}, srv.Client(), zap.NewNop(), nil)
+	pub := &fakePublisher{}
+	reg := prometheus.NewRegistry()
+	p, err := NewFeedPoller(FeedConfig{URLs: []string{s.srv.URL + "/feed.xml"}, FetchFull: true, Crawl: loopbackCrawl(), Jitter: -1},
+		pub, s.srv.Client(), zaptest.NewLogger(t), reg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, tc := range []struct{ name, link, wantErr string }{
-		{"not http", "mailto:desk@example.org", "not an http"},
-		{"redirect to ftp", srv.URL + "/to-ftp", "redirect to ftp"},
-		{"not html", srv.URL + "/json", "not HTML"},
-		{"too big", srv.URL + "/big", "size limit"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := p.fetchFullText(ctx, tc.link)
-			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("err = %v, want %q", err, tc.wantErr)
-			}
-		})
+	if n, err := p.PollOnce(ctx, s.srv.URL+"/feed.xml"); err != nil || n != 1 {
+		t.Fatalf("first poll = %d, %v", n, err)
 	}
-	t.Run("declared charset decoded", func(t *testing.T) {
-		got, err := p.fetchFullText(ctx, srv.URL+"/latin1")
-		if err != nil || !strings.HasPrefix(got, "Café owners expect a busy été season") {
-			t.Errorf("got %q, %v", got, err)
-		}
-	})
+	a := pub.published()[0][0]
+	canonical := s.srv.URL + "/story/harbour-bridge"
+	wantID, _ := article.DeriveID(canonical, "", "")
+	if a.URL != canonical || a.ID != wantID || a.Title != "Bridge reopens" || len(a.Authors) != 1 {
+		t.Errorf("article url %q id %q title %q authors %v", a.URL, a.ID, a.Title, a.Authors)
+	}
+	pages := s.hits("/story/harbour-bridge")
+	if n, err := p.PollOnce(ctx, s.srv.URL+"/feed.xml"); err != nil || n != 0 {
+		t.Fatalf("second poll = %d, %v", n, err)
+	}
+	if s.hits("/story/harbour-bridge") != pages || s.hits("/r/1") != 1 || s.hits("/r/2") != 1 {
+		t.Errorf("links fetched again at the second poll")
+	}
+	if got := counter(t, p, "items", "seen"); got != 3 {
+		t.Errorf("seen items = %v, want 3 (one at the first poll, two at the second)", got)
+	}
 }

@@ -20,6 +20,12 @@ import (
 // trailing whitespace. Text inside <pre> keeps its line breaks. Malformed
 // HTML is repaired the way a browser would (HTML5 parsing rules); text
 // that is not HTML at all comes back with its whitespace collapsed.
+//
+// Feed fragments are converted here rather than by the article
+// extractor: a fragment is all text, with nothing to discard, and on the
+// HTML fragments of our and gofeed's test feeds the extractor kept 98% of
+// this text, lost the list and paragraph layout, and took 60 times as
+// long.
 func HTMLToText(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return ""
@@ -54,14 +60,6 @@ func HTMLToText(s string) string {
 func isDocument(s string) bool {
 	head := strings.ToLower(s[:min(len(s), 512)])
 	return strings.Contains(head, "<!doctype") || strings.Contains(head, "<html")
-}
-
-// nodeText renders the subtree of n as HTMLToText would, also dropping
-// the elements for which skip (may be nil) returns true.
-func nodeText(n *html.Node, skip func(*html.Node) bool) string {
-	w := &textWriter{skip: skip}
-	w.node(n)
-	return w.String()
 }
 
 // dropAlways lists the elements whose content is never prose.
@@ -105,7 +103,12 @@ type textWriter struct {
 	prefix  string
 	lists   []list
 	preDeep int
-	skip    func(*html.Node) bool
+	// softInline asks for a space at the edges of inline elements when a
+	// letter or digit meets another there, for trees that lost the white
+	// space between elements (the output of an extractor).
+	softInline bool
+	soft       bool // an inline edge was passed since the last character
+	last       rune // the last character written
 }
 
 func (w *textWriter) String() string {
@@ -163,10 +166,17 @@ func (w *textWriter) text(s string) {
 			w.space = true
 			continue
 		}
+		if w.soft && w.brk == 0 && wordRune(w.last) && wordRune(r) {
+			w.space = true
+		}
+		w.soft = false
 		w.flush()
 		w.b.WriteRune(r)
+		w.last = r
 	}
 }
+
+func wordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 func (w *textWriter) node(n *html.Node) {
 	switch n.Type {
@@ -183,7 +193,7 @@ func (w *textWriter) node(n *html.Node) {
 		return
 	}
 	a := n.DataAtom
-	if dropAlways[a] || (a == 0 && n.Namespace != "") || (w.skip != nil && w.skip(n)) {
+	if dropAlways[a] || (a == 0 && n.Namespace != "") {
 		return
 	}
 	switch {
@@ -237,6 +247,12 @@ func (w *textWriter) node(n *html.Node) {
 		w.lineBreak(1)
 		w.children(n)
 		w.lineBreak(1)
+		return
+	}
+	if w.softInline {
+		w.soft = true
+		w.children(n)
+		w.soft = true
 		return
 	}
 	w.children(n)

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 func TestHTMLToText(t *testing.T) {
@@ -74,5 +77,31 @@ func BenchmarkHTMLToText(b *testing.B) {
 	b.SetBytes(int64(len(page)))
 	for b.Loop() {
 		_ = HTMLToText(page)
+	}
+}
+
+// The extractor's tree can lose the white space between elements; the
+// soft inline edges put a space back only between two word characters.
+func TestTextWriterSoftInline(t *testing.T) {
+	for in, want := range map[string]string{
+		"<p><strong>Summary</strong>Studies show</p>": "Summary Studies show",
+		"<p>said <a>Reuters</a>, adding</p>":          "said Reuters, adding",
+		"<p>(<em>Reuters</em>) A fire</p>":            "(Reuters) A fire",
+		"<p>one</p><p>two</p>":                        "one\n\ntwo",
+	} {
+		nodes, err := html.ParseFragment(strings.NewReader(in), &html.Node{Type: html.ElementNode, Data: "body", DataAtom: atom.Body})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &textWriter{softInline: true}
+		for _, n := range nodes {
+			w.node(n)
+		}
+		if got := w.String(); got != want {
+			t.Errorf("%s: got %q, want %q", in, got, want)
+		}
+	}
+	if got := HTMLToText("<p><strong>Summary</strong>Studies</p>"); got != "SummaryStudies" {
+		t.Errorf("HTMLToText must keep feed text as written: %q", got)
 	}
 }

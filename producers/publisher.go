@@ -26,6 +26,10 @@ type Publisher struct {
 	sent  *prometheus.CounterVec
 }
 
+// The feed poller and the file producer take any ArticlePublisher; this is
+// the one that writes to Kafka.
+var _ ArticlePublisher = (*Publisher)(nil)
+
 // NewPublisher builds a publisher writing to topic.
 func NewPublisher(w MessageWriter, topic string, reg prometheus.Registerer, log *zap.Logger) *Publisher {
 	return &Publisher{

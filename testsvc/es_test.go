@@ -6,10 +6,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"testing"
 	"time"
 
-	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esapi"
 
 	"github.com/newswire/newswire/testsvc"
@@ -17,7 +17,7 @@ import (
 
 // do runs one API request and returns its body; it fails the test on a
 // transport error or a status other than want.
-func do(ctx context.Context, t *testing.T, es *elasticsearch.Client, req esapi.Request, want int) []byte {
+func do(ctx context.Context, t *testing.T, es esapi.Transport, req esapi.Request, want int) []byte {
 	t.Helper()
 	res, err := req.Do(ctx, es)
 	if err != nil {
@@ -34,23 +34,28 @@ func do(ctx context.Context, t *testing.T, es *elasticsearch.Client, req esapi.R
 	return body
 }
 
-// TestESIndexGetDelete proves that go-elasticsearch v8, wrapped with
-// ESTransport, can create an index, write a document, read it back and
-// delete the index on the real node.
+// TestESIndexGetDelete proves that the real node of each engine answers
+// the plain API the services are started for: create an index, write a
+// document, read it back, delete the index. It sends the client
+// library's request types over plain HTTP, without the client's product
+// check, so it checks the services, not the store.
 func TestESIndexGetDelete(t *testing.T) {
-	url := testsvc.ESURL(t)
+	for _, e := range testsvc.SearchEngines(t) {
+		t.Run(e.Name, func(t *testing.T) { indexGetDelete(t, e.URL) })
+	}
+}
+
+func indexGetDelete(t *testing.T, url string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
 	tr := &http.Transport{}
 	defer tr.CloseIdleConnections()
-	es, err := elasticsearch.NewClient(elasticsearch.Config{
-		Addresses: []string{url},
-		Transport: testsvc.ESTransport(tr),
-	})
+	base, err := neturl.Parse(url)
 	if err != nil {
-		t.Fatalf("new client: %v", err)
+		t.Fatalf("parse %s: %v", url, err)
 	}
+	es := plainHTTP{base: base, tr: tr}
 
 	index := testsvc.UniqueName(t, "articles")
 	do(ctx, t, es, esapi.IndicesCreateRequest{
@@ -68,7 +73,7 @@ func TestESIndexGetDelete(t *testing.T) {
 		if deleted {
 			return
 		}
-		res, err := es.Indices.Delete([]string{index})
+		res, err := esapi.IndicesDeleteRequest{Index: []string{index}}.Do(context.Background(), es)
 		if err != nil {
 			t.Errorf("clean up index %s: %v", index, err)
 			return
@@ -109,4 +114,18 @@ func TestESIndexGetDelete(t *testing.T) {
 	do(ctx, t, es, esapi.IndicesDeleteRequest{Index: []string{index}}, http.StatusOK)
 	deleted = true
 	do(ctx, t, es, esapi.IndicesExistsRequest{Index: []string{index}}, http.StatusNotFound)
+}
+
+// plainHTTP sends API requests to one node over HTTP.
+type plainHTTP struct {
+	base *neturl.URL
+	tr   http.RoundTripper
+}
+
+func (p plainHTTP) Perform(req *http.Request) (*http.Response, error) {
+	req.URL.Scheme, req.URL.Host = p.base.Scheme, p.base.Host
+	if req.Body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	return p.tr.RoundTrip(req)
 }

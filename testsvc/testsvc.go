@@ -1,9 +1,10 @@
 // Package testsvc holds helpers for integration tests against the real
-// services started by deploy/local: a Kafka broker and an Elasticsearch
-// node listening on loopback.
+// services started by deploy/local: a Kafka broker, an Elasticsearch node
+// and an OpenSearch node listening on loopback.
 //
-// Contract: a test asks for an address with KafkaBrokers or ESURL. When the
-// matching environment variable (EnvKafka, EnvES) is unset or empty, the
+// Contract: a test asks for an address with KafkaBrokers, ESURL,
+// OpenSearchURL or SearchEngines. When the matching environment variable
+// (EnvKafka, EnvES, EnvOpenSearch) is unset or empty, the
 // test is skipped with a note on how to run it (`make test` starts the
 // services and sets the variables). When the variable is set but the
 // service does not answer within DialTimeout, the test fails: a broken
@@ -38,6 +39,9 @@ const (
 	// EnvES names the variable holding the Elasticsearch base URL, for
 	// example "http://127.0.0.1:9200".
 	EnvES = "NEWSWIRE_TEST_ES"
+	// EnvOpenSearch names the variable holding the OpenSearch base URL,
+	// for example "http://127.0.0.1:9201".
+	EnvOpenSearch = "NEWSWIRE_TEST_OPENSEARCH"
 
 	// DialTimeout bounds the reachability check of KafkaBrokers and ESURL.
 	DialTimeout = 5 * time.Second
@@ -92,20 +96,59 @@ func KafkaBrokers(t testing.TB) []string {
 // green or yellow within DialTimeout.
 func ESURL(t testing.TB) string {
 	t.Helper()
-	raw := os.Getenv(EnvES)
+	return engineURL(t, EnvES, "Elasticsearch")
+}
+
+// OpenSearchURL is ESURL for the OpenSearch node named by EnvOpenSearch.
+func OpenSearchURL(t testing.TB) string {
+	t.Helper()
+	return engineURL(t, EnvOpenSearch, "OpenSearch")
+}
+
+// Engine is one search engine under test.
+type Engine struct {
+	Name string // "elasticsearch" or "opensearch", usable as a subtest name
+	URL  string
+}
+
+// SearchEngines returns every search engine whose variable (EnvES,
+// EnvOpenSearch) is set, checked like ESURL. It skips the test when none
+// is set and fails it when a named engine is not usable. Run the engine
+// cases as subtests named by Engine.Name.
+func SearchEngines(t testing.TB) []Engine {
+	t.Helper()
+	var out []Engine
+	for _, e := range []struct{ env, name, label string }{
+		{EnvES, "elasticsearch", "Elasticsearch"},
+		{EnvOpenSearch, "opensearch", "OpenSearch"},
+	} {
+		if strings.TrimSpace(os.Getenv(e.env)) == "" {
+			continue
+		}
+		out = append(out, Engine{Name: e.name, URL: engineURL(t, e.env, e.label)})
+	}
+	if len(out) == 0 {
+		t.Skipf("neither %s nor %s is set; this test needs a real search engine: %s", EnvES, EnvOpenSearch, howToRun)
+	}
+	return out
+}
+
+func engineURL(t testing.TB, env, product string) string {
+	t.Helper()
+	raw := os.Getenv(env)
 	base := strings.TrimRight(strings.TrimSpace(raw), "/")
 	if base == "" {
-		t.Skipf("%s is not set; this test needs a real Elasticsearch node: %s", EnvES, howToRun)
+		t.Skipf("%s is not set; this test needs a real %s node: %s", env, product, howToRun)
 		return ""
 	}
 	status, err := clusterHealth(base)
 	if err != nil {
-		t.Fatalf("%s=%q is set but Elasticsearch is not usable: %v "+
+		t.Fatalf("%s=%q is set but %s is not usable: %v "+
 			"(is deploy/local running? check deploy/local/services.sh status)",
-			EnvES, raw, err)
+			env, raw, product, err)
 	}
 	if status != "green" && status != "yellow" {
-		t.Fatalf("%s=%q: cluster health is %q, want green or yellow", EnvES, raw, status)
+		t.Fatalf("%s=%q: cluster health is %q, want green or yellow", env, raw, status)
 	}
 	return base
 }
@@ -138,36 +181,6 @@ func clusterHealth(base string) (string, error) {
 		return "", fmt.Errorf("decode %s: %w", url, err)
 	}
 	return health.Status, nil
-}
-
-// ESTransport wraps base (http.DefaultTransport when nil) so that every
-// response carries the header "X-Elastic-Product: Elasticsearch".
-//
-// It exists for tests only. go-elasticsearch v8 refuses to talk to a server
-// whose responses lack that header, and the Elasticsearch 7.10 node of
-// deploy/local predates it. Production code must not use it: against a real
-// cluster the check is there to catch a wrong endpoint.
-func ESTransport(base http.RoundTripper) http.RoundTripper {
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	return productHeader{base: base}
-}
-
-type productHeader struct {
-	base http.RoundTripper
-}
-
-func (p productHeader) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := p.base.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	if resp.Header == nil {
-		resp.Header = make(http.Header)
-	}
-	resp.Header.Set("X-Elastic-Product", "Elasticsearch")
-	return resp, nil
 }
 
 // maxNameLen keeps names well under both limits: 249 bytes for a Kafka

@@ -165,55 +165,6 @@ func TestESURL(t *testing.T) {
 	}
 }
 
-func TestESTransportAddsProductHeader(t *testing.T) {
-	tests := []struct {
-		name   string
-		header string // what the server sends, "" for nothing
-	}{
-		{name: "header missing", header: ""},
-		{name: "other product", header: "Something"},
-		{name: "already present", header: "Elasticsearch"},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				if tc.header != "" {
-					w.Header().Set("X-Elastic-Product", tc.header)
-				}
-				w.Header().Set("X-Other", "kept")
-				fmt.Fprint(w, "{}")
-			}))
-			defer srv.Close()
-			tr := &http.Transport{}
-			defer tr.CloseIdleConnections()
-
-			client := &http.Client{Transport: testsvc.ESTransport(tr)}
-			resp, err := client.Get(srv.URL)
-			if err != nil {
-				t.Fatalf("get: %v", err)
-			}
-			resp.Body.Close()
-			if got := resp.Header.Values("X-Elastic-Product"); len(got) != 1 || got[0] != "Elasticsearch" {
-				t.Errorf("X-Elastic-Product = %q, want exactly [Elasticsearch]", got)
-			}
-			if got := resp.Header.Get("X-Other"); got != "kept" {
-				t.Errorf("X-Other = %q, want the server's header kept", got)
-			}
-		})
-	}
-}
-
-func TestESTransportPassesErrors(t *testing.T) {
-	tr := &http.Transport{}
-	defer tr.CloseIdleConnections()
-	client := &http.Client{Transport: testsvc.ESTransport(tr)}
-	resp, err := client.Get("http://" + closedAddr(t))
-	if err == nil {
-		resp.Body.Close()
-		t.Fatal("get on a closed port succeeded, want the dial error")
-	}
-}
-
 var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
 
 func TestUniqueName(t *testing.T) {

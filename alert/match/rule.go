@@ -6,14 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/newswire/newswire/index"
 )
@@ -79,9 +81,12 @@ type Near struct {
 
 // Channel is one delivery target of a rule's alerts.
 type Channel struct {
-	Type   string `json:"type" yaml:"type"` // ChannelWebhook, ChannelSlack, ChannelKafka, ChannelStream
+	Type   string `json:"type" yaml:"type"` // ChannelWebhook, ChannelSlack, ChannelEmail, ChannelKafka, ChannelStream
 	URL    string `json:"url,omitempty" yaml:"url,omitempty"`
 	Secret string `json:"secret,omitempty" yaml:"secret,omitempty"` // webhook HMAC key
+	// To lists the recipients of an email channel: bare addresses
+	// ("desk@example.org"), 1 to MaxRecipients.
+	To []string `json:"to,omitempty" yaml:"to,omitempty"`
 }
 
 // Channel types.
@@ -90,6 +95,7 @@ const (
 	ChannelSlack   = "slack"
 	ChannelKafka   = "kafka"
 	ChannelStream  = "stream"
+	ChannelEmail   = "email"
 )
 
 // DefaultChannels are given to a rule that names none: the alerts topic
@@ -108,6 +114,7 @@ const (
 	MaxConditions = 200
 	MaxWithin     = 50
 	MaxChannels   = 8
+	MaxRecipients = 10 // per email channel
 	MinThrottle   = 10 * time.Second
 	MaxThrottle   = 24 * time.Hour
 )
@@ -295,6 +302,13 @@ func Normalize(r *Rule) {
 		c := &r.Channels[i]
 		c.Type = strings.ToLower(strings.TrimSpace(c.Type))
 		c.URL = strings.TrimSpace(c.URL)
+		var to []string
+		for _, a := range c.To {
+			if a = strings.TrimSpace(a); a != "" && !slices.Contains(to, a) {
+				to = append(to, a)
+			}
+		}
+		c.To = to
 	}
 }
 
@@ -479,16 +493,22 @@ func isCountryCode(s string) bool {
 func validateChannel(ve *ValidationError, path string, c Channel, opt ValidateOptions) {
 	switch c.Type {
 	case ChannelKafka, ChannelStream:
-		if c.URL != "" || c.Secret != "" {
-			ve.add(path, "a %s channel takes no url or secret", c.Type)
+		if c.URL != "" || c.Secret != "" || len(c.To) > 0 {
+			ve.add(path, "a %s channel takes no url, secret or to", c.Type)
 		}
 		return
+	case ChannelEmail:
+		validateEmail(ve, path, c)
+		return
 	case ChannelWebhook, ChannelSlack:
+		if len(c.To) > 0 {
+			ve.add(path+".to", "a %s channel takes no recipients", c.Type)
+		}
 	case "":
-		ve.add(path+".type", "required: webhook, slack, kafka or stream")
+		ve.add(path+".type", "required: webhook, slack, email, kafka or stream")
 		return
 	default:
-		ve.add(path+".type", "%q is not webhook, slack, kafka or stream", c.Type)
+		ve.add(path+".type", "%q is not webhook, slack, email, kafka or stream", c.Type)
 		return
 	}
 	if c.URL == "" {
@@ -502,6 +522,43 @@ func validateChannel(ve *ValidationError, path string, c Channel, opt ValidateOp
 	if c.Type == ChannelSlack && c.Secret != "" {
 		ve.add(path+".secret", "a slack channel takes no secret")
 	}
+}
+
+func validateEmail(ve *ValidationError, path string, c Channel) {
+	if c.URL != "" || c.Secret != "" {
+		ve.add(path, "an email channel takes no url or secret")
+	}
+	switch {
+	case len(c.To) == 0:
+		ve.add(path+".to", "required for an email channel: one or more addresses")
+	case len(c.To) > MaxRecipients:
+		ve.add(path+".to", "has %d addresses, over the limit of %d", len(c.To), MaxRecipients)
+	}
+	for i, a := range c.To {
+		if err := CheckMailAddress(a); err != nil {
+			ve.add(fmt.Sprintf("%s.to[%d]", path, i), "%v", err)
+		}
+	}
+}
+
+// CheckMailAddress checks one email recipient: a bare address
+// (local@domain, no display name, no line breaks), at most 254 bytes.
+func CheckMailAddress(a string) error {
+	if len(a) > 254 {
+		return fmt.Errorf("is %d bytes, over the limit of 254", len(a))
+	}
+	if strings.ContainsAny(a, "\r\n<>,;\"") {
+		return fmt.Errorf("%q is not a bare address such as desk@example.org", a)
+	}
+	p, err := mail.ParseAddress(a)
+	if err != nil || p.Address != a || p.Name != "" {
+		return fmt.Errorf("%q is not a bare address such as desk@example.org", a)
+	}
+	at := strings.LastIndexByte(a, '@')
+	if at <= 0 || at == len(a)-1 || strings.HasPrefix(a[at+1:], ".") || strings.HasSuffix(a, ".") {
+		return fmt.Errorf("%q has no valid domain", a)
+	}
+	return nil
 }
 
 // CheckTargetURL checks a webhook URL: absolute http or https, no user

@@ -18,15 +18,17 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/newswire/newswire/alert"
 	"github.com/newswire/newswire/api"
 	"github.com/newswire/newswire/app"
+	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/consumers"
 	"github.com/newswire/newswire/enrich"
 	"github.com/newswire/newswire/producers"
@@ -44,18 +46,30 @@ Usage:
   newswire index      [flags]   indexer stage (news.enriched → search store)
   newswire serve      [flags]   search API, ingest endpoint and search page
   newswire alert      [flags]   alerter and alert delivery (news.enriched → news.alerts → channels), rules API, live stream
-  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin) or RSS/Atom feeds (--feed)
+  newswire produce    [flags]   publish articles from JSON lines or ninjs (--file, - for stdin), RSS/Atom feeds (--feed) or article pages (--url)
   newswire tag                  tag JSON-lines articles from stdin to stdout, no Kafka, no store
   newswire topics ensure [flags] create the topics, report mismatches
   newswire lag        [flags]   per-partition lag of a consumer group
-  newswire dlq replay [flags]   re-drive dead letters into their source topics
+  newswire dlq replay|list|show  re-drive dead letters into their source topics, or inspect them
+  newswire audit      [flags]   check that every article on news.raw is searchable or dead-lettered
   newswire token new|hash [flags] make an API token and its tokens-file entry, or hash one from stdin
+  newswire index rollover [flags] new write generation on age/docs/size, delete generations past --retention
+  newswire reenrich   [flags]   re-tag every stored article with this build's tagger into a new index lineage, then swap the read alias
   newswire version
 
 Every flag can also be set by an environment variable: --data-dir is
 NEWSWIRE_DATA_DIR, --brokers is NEWSWIRE_BROKERS, and so on.
-Run "newswire <command> -h" for the flags of a command.
+Run "newswire help <command>" (or "newswire <command> -h") for the flags
+of a command and an example.
 `
+
+// buildInfo is newswire_build_info{version, goversion} = 1.
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "newswire", Name: "build_info",
+		Help: "Always 1; the labels name the build."}, []string{"version", "goversion"})
+	g.WithLabelValues(version, runtime.Version()).Set(1)
+	return g
+}
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
@@ -64,25 +78,41 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
+// adminTimeout bounds the broker calls of topics ensure and lag.
+const adminTimeout = 30 * time.Second
+
+// Synopses of the commands with a sub-command.
+const (
+	ensureSynopsis = "newswire topics ensure [flags]"
+)
+
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		fmt.Fprint(stderr, usage)
-		if len(args) == 0 {
+	if len(args) > 0 && args[0] == "help" && len(args) > 1 {
+		// newswire help <command>: the command's own -h, on stdout.
+		return run(append(slices.Clone(args[1:]), "-h"), stdin, stdout, stdout)
+	}
+	if len(args) == 0 || isHelp(args[0]) {
+		switch {
+		case len(args) == 0:
+			fmt.Fprint(stderr, usage)
 			return 2
+		case args[0] == "help":
+			fmt.Fprint(stdout, usage)
+		default:
+			fmt.Fprint(stderr, usage)
 		}
 		return 0
 	}
 	cmd, rest := args[0], args[1:]
-	if cmd == "dlq" {
-		if len(rest) == 0 || rest[0] != "replay" {
-			fmt.Fprintln(stderr, `usage: newswire dlq replay --from <offset|RFC 3339 time> [--stage S] [flags]`)
-			return 2
-		}
-		cmd, rest = "dlq replay", rest[1:]
+	if cmd == "index" && len(rest) > 0 && rest[0] == "rollover" {
+		cmd, rest = "index rollover", rest[1:]
 	}
 	if cmd == "topics" {
 		if len(rest) == 0 || rest[0] != "ensure" {
-			fmt.Fprintln(stderr, `usage: newswire topics ensure [flags]`)
+			fmt.Fprintln(stderr, "usage:", ensureSynopsis)
+			if len(rest) > 0 && isHelp(rest[0]) {
+				return 0
+			}
 			return 2
 		}
 		cmd, rest = "topics ensure", rest[1:]
@@ -105,14 +135,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return cmdTag(rest, stdin, stdout, stderr)
 	case "topics ensure":
 		err = cmdTopicsEnsure(rest, stdout, stderr)
+	case "reenrich":
+		err = cmdReenrich(rest, stdout, stderr)
+	case "index rollover":
+		err = cmdRollover(rest, stdout, stderr)
 	case "lag":
 		err = cmdLag(rest, stdout, stderr)
-	case "dlq replay":
-		err = cmdReplay(rest, stdout, stderr)
+	case "dlq":
+		err = cmdDLQ(rest, stdout, stderr)
+	case "audit":
+		err = cmdAudit(rest, stdout, stderr)
 	case "token":
 		err = cmdToken(rest, stdin, stdout, stderr)
 	case "version":
-		fmt.Fprintln(stdout, "newswire", version)
+		err = cmdVersion(rest, stdout, stderr)
 	default:
 		fmt.Fprintf(stderr, "newswire: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -127,6 +163,19 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return 0
 }
 
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
+func cmdVersion(args []string, stdout, stderr io.Writer) error {
+	cmd := newCommand("newswire version", "newswire version", "Prints the version of this binary.", nil, stderr)
+	if err := cmd.parse(args); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "newswire", version)
+	return nil
+}
+
 // common flags ------------------------------------------------------------
 
 type common struct {
@@ -135,11 +184,21 @@ type common struct {
 	logLevel  string
 }
 
-func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.brokers, "brokers", "", "Kafka bootstrap brokers host:port,… (empty: start the embedded broker)")
+// registerBrokers adds --brokers; usage says what an empty list means.
+func (c *common) registerBrokers(fs *flag.FlagSet, usage string) {
+	fs.StringVar(&c.brokers, "brokers", "", usage)
+}
+
+func (c *common) registerLog(fs *flag.FlagSet) {
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 }
+
+// Usages of --brokers.
+const (
+	brokersEmbedded = "Kafka bootstrap brokers host:port,… (empty: start the embedded broker)"
+	brokersRequired = "Kafka bootstrap brokers host:port,… (required)"
+)
 
 func (c *common) brokerList() []string { return splitList(c.brokers) }
 
@@ -174,7 +233,7 @@ func splitList(s string) []string {
 func parse(fs *flag.FlagSet, args []string) error {
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
-		name := "NEWSWIRE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		name := envName(f.Name)
 		if v, ok := os.LookupEnv(name); ok {
 			if err := f.Value.Set(v); err != nil && envErr == nil {
 				envErr = fmt.Errorf("environment %s=%q: %w", name, v, err)
@@ -214,48 +273,150 @@ func signalContext() (context.Context, context.CancelFunc) {
 
 // run / enrich / index / serve ------------------------------------------------
 
+// Help of the stage commands.
+var stageHelp = map[string]struct {
+	summary  string
+	examples []string
+}{
+	"run": {
+		"The whole pipeline in one process: enricher, indexer, alerter and delivery,\n" +
+			"search API, ingest endpoint and page. With no --brokers it starts the\n" +
+			"embedded Kafka broker; with no --es-url it uses the embedded index.",
+		[]string{
+			"newswire run --samples samples/articles.jsonl",
+			"newswire run --brokers kafka-1:9092,kafka-2:9092 --es-url https://es.example:9200",
+		},
+	},
+	"enrich": {
+		"Enricher stage: reads raw articles, tags countries, leaders, treaties and\n" +
+			"alert keywords, writes enriched articles. Start more processes with the\n" +
+			"same --group to scale, up to the partition count.",
+		[]string{"newswire enrich --brokers kafka-1:9092,kafka-2:9092"},
+	},
+	"index": {
+		"Indexer stage: reads enriched articles and writes them to the search store\n" +
+			"(Elasticsearch with --es-url, else the embedded index under --data-dir).",
+		[]string{
+			"newswire index --brokers kafka-1:9092 --es-url https://es.example:9200 --es-api-key \"$ES_API_KEY\"",
+			"newswire index --setup --es-url https://es.example:9200   # template, index and aliases only",
+		},
+	},
+	"serve": {
+		"Search API, ingest endpoint (POST /api/v1/articles) and search page.",
+		[]string{"newswire serve --brokers kafka-1:9092 --es-url https://es.example:9200 --http :8080 --ingest-token \"$TOKEN\""},
+	},
+	"alert": {
+		"Alerter and alert delivery: matches enriched articles against the standing\n" +
+			"rules, writes alerts and delivers them to their channels; rules API and\n" +
+			"live stream.",
+		[]string{"newswire alert --brokers kafka-1:9092 --rules rules.yaml --http :8081"},
+	},
+}
+
+// groupUsage documents --group for a stage command.
+func groupUsage(roles []string) string {
+	switch {
+	case len(roles) > 1:
+		return fmt.Sprintf("consumer group id of every stage (default %s, %s, %s by stage)", app.DefaultEnrichGroup, app.DefaultIndexGroup, app.DefaultAlertGroup)
+	case roles[0] == app.RoleEnrich:
+		return "consumer group id (default " + app.DefaultEnrichGroup + ")"
+	case roles[0] == app.RoleIndex:
+		return "consumer group id (default " + app.DefaultIndexGroup + ")"
+	default:
+		return "consumer group id (default " + app.DefaultAlertGroup + "; delivery uses <group>-deliver)"
+	}
+}
+
+// cmdStage runs the process roles of run, enrich, index, serve or alert.
+// Each registers only the flags its roles use.
 func cmdStage(args []string, stderr io.Writer, roles []string, name string) error {
-	fs := flag.NewFlagSet("newswire "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	has := func(r string) bool { return slices.Contains(roles, r) }
+	all := name == "run"
+	consumes := has(app.RoleEnrich) || has(app.RoleIndex) || has(app.RoleAlert)
+	store := has(app.RoleIndex) || has(app.RoleServe)
+	h := stageHelp[name]
+	cmd := newCommand("newswire "+name, "newswire "+name+" [flags]", h.summary, h.examples, stderr)
+	fs := cmd.fs
 	var c common
-	c.register(fs)
 	var cfg app.Config
 	var esFlags esFlags
-	fs.StringVar(&cfg.DataDir, "data-dir", "data", "directory for the embedded broker's log and the embedded index")
-	fs.StringVar(&cfg.HTTPAddr, "http", "127.0.0.1:8080", "HTTP listen address (search API, page, health, metrics)")
-	fs.StringVar(&cfg.EmbeddedBrokerAddr, "embedded-broker", "127.0.0.1:19092", "listen address of the embedded broker (used when --brokers is empty)")
-	fs.BoolVar(&cfg.SyncWrites, "sync-writes", false, "embedded broker: fsync every produced batch")
+	var group string
+	setupOnly := false
+
+	cmd.group("Kafka")
+	if all {
+		c.registerBrokers(fs, brokersEmbedded)
+		fs.StringVar(&cfg.EmbeddedBrokerAddr, "embedded-broker", app.DefaultEmbeddedBrokerAddr, "listen address of the embedded broker (used when --brokers is empty)")
+		fs.BoolVar(&cfg.SyncWrites, "sync-writes", false, "embedded broker: fsync every produced batch")
+	} else {
+		c.registerBrokers(fs, brokersRequired)
+	}
 	fs.StringVar(&cfg.Topics.Raw, "topic-raw", consumers.DefaultTopics.Raw, "topic of raw articles")
 	fs.StringVar(&cfg.Topics.Enriched, "topic-enriched", consumers.DefaultTopics.Enriched, "topic of enriched articles")
 	fs.StringVar(&cfg.Topics.Alerts, "topic-alerts", consumers.DefaultTopics.Alerts, "topic of alerts")
 	fs.StringVar(&cfg.Topics.DLQ, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
 	fs.StringVar(&cfg.Topics.Rules, "topic-rules", consumers.DefaultTopics.Rules, "compacted topic of alert rules")
 	fs.StringVar(&cfg.Topics.AlertState, "topic-alert-state", consumers.DefaultTopics.AlertState, "compacted changelog of the alerter's once-only state")
-	fs.IntVar(&cfg.Partitions, "partitions", 6, "partitions of topics this process creates")
-	fs.IntVar(&cfg.Replication, "replication", 1, "replication factor of topics this process creates")
-	group := fs.String("group", "", "consumer group id (default newswire-enrich, newswire-index, newswire-alert by stage)")
-	fs.StringVar(&cfg.RulesFile, "rules", "", "YAML file of standing alert rules (reloaded on change and on SIGHUP)")
-	fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
-	fs.StringVar(&cfg.Samples, "samples", "", "JSON-lines file of articles to publish at start (make run: samples/articles.jsonl)")
-	fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", 10<<20, "largest ingest request body")
-	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", 1<<20, "largest article body in bytes")
-	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "deadline for finishing in-flight work at shutdown")
-	esFlags.register(fs)
+	fs.IntVar(&cfg.Partitions, "partitions", app.DefaultPartitions, "partitions of topics this process creates")
+	fs.IntVar(&cfg.Replication, "replication", app.DefaultReplication, "replication factor of topics this process creates")
+	if consumes {
+		fs.StringVar(&group, "group", "", groupUsage(roles))
+	}
+
+	if store {
+		cmd.group("Search engine")
+		esFlags.register(fs)
+		if name == "index" {
+			fs.BoolVar(&setupOnly, "setup", false, "create or check the index template, index and aliases, then exit (also done at every start)")
+		}
+	}
+
+	cmd.group("HTTP")
+	fs.StringVar(&cfg.HTTPAddr, "http", app.DefaultHTTPAddr, "HTTP listen address (health, metrics; search API, page, rules API and alert stream with serve)")
 	// Authentication (README "Authentication"): tokens from --tokens-file
 	// and NEWSWIRE_TOKENS (name:scope+scope:token,…; not a flag, so no
 	// token shows in the process list).
 	tokensFile := fs.String("tokens-file", "", "YAML or JSON file of API tokens: name, scopes, sha256 of the token (newswire token new prints an entry)")
 	fs.BoolVar(&cfg.InsecureNoAuth, "insecure-no-auth", false, "serve the HTTP API without tokens on a non-loopback address (trusted networks only)")
-	fs.StringVar(&cfg.IngestToken, "ingest-token", "", "deprecated: a token with the ingest scope (see --tokens-file); setting it turns authentication on for every route")
-	setupOnly := false
-	if name == "index" {
-		fs.BoolVar(&setupOnly, "setup", false, "create or check the index template, index and aliases, then exit (also done at every start)")
+	if has(app.RoleServe) {
+		fs.StringVar(&cfg.IngestToken, "ingest-token", "", "deprecated: a token with the ingest scope (see --tokens-file); setting it turns authentication on for every route")
+		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", producers.DefaultIngestMaxBodyBytes, "largest ingest request body")
+		fs.IntVar(&cfg.MaxIngestItems, "max-ingest-items", producers.DefaultIngestMaxItems, "most articles one ingest request may carry (more: 413)")
 	}
+
+	if has(app.RoleAlert) || has(app.RoleServe) {
+		cmd.group("Alerting")
+		fs.StringVar(&cfg.RulesFile, "rules", "", "YAML file of standing alert rules (reloaded on change and on SIGHUP)")
+		fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
+	}
+	if has(app.RoleAlert) {
+		fs.StringVar(&cfg.Email.Addr, "smtp-addr", "", "SMTP server host:port of the email channel (password from "+alert.EnvSMTPPassword+")")
+		fs.StringVar(&cfg.Email.From, "smtp-from", "", "sender address of alert emails")
+		fs.StringVar(&cfg.Email.Username, "smtp-user", "", "SMTP user for AUTH PLAIN (empty: no authentication)")
+		fs.StringVar(&cfg.Email.TLS, "smtp-tls", alert.DefaultEmailTLS, "starttls, tls, or none (loopback servers only)")
+	}
+
+	cmd.group("Articles")
+	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", article.DefaultLimits.MaxBody, "largest article body in bytes")
+	if all {
+		fs.StringVar(&cfg.Samples, "samples", "", "JSON-lines file of articles to publish at start (make run: samples/articles.jsonl)")
+	}
+
+	cmd.group("Process and logging")
+	if all || store || has(app.RoleAlert) {
+		fs.StringVar(&cfg.DataDir, "data-dir", app.DefaultDataDir, "directory for the embedded broker's log, the embedded index and the alerter's state")
+	}
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", app.DefaultShutdownTimeout, "deadline for finishing in-flight work at shutdown")
+	if has(app.RoleServe) {
+		fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "at shutdown, answer /readyz 503 this long before closing the listener (a few seconds behind a load balancer)")
+	}
+	c.registerLog(fs)
+
 	// Handle signals from the start: a SIGTERM during start-up must still
 	// give an orderly stop.
 	ctx, stop := signalContext()
 	defer stop()
-	if err := parse(fs, args); err != nil {
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	log, err := newLogger(c.logFormat, c.logLevel)
@@ -283,13 +444,14 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		return err
 	}
 	_ = os.Unsetenv("NEWSWIRE_TOKENS") // hashed now; keep it from child processes
+	cfg.Email.Password = os.Getenv(alert.EnvSMTPPassword)
 	cfg.Roles = roles
 	cfg.Brokers = c.brokerList()
 	if name != "run" && len(cfg.Brokers) == 0 {
 		return fmt.Errorf("newswire %s runs one stage against a Kafka cluster: --brokers (NEWSWIRE_BROKERS) required; use newswire run for the all-in-one", name)
 	}
-	if *group != "" {
-		cfg.EnrichGroup, cfg.IndexGroup, cfg.AlertGroup = *group, *group, *group
+	if group != "" {
+		cfg.EnrichGroup, cfg.IndexGroup, cfg.AlertGroup = group, group, group
 	}
 	if slices.Contains(roles, app.RoleEnrich) {
 		t, err := enrich.New(enrich.Options{})
@@ -300,31 +462,51 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	esFlags.reg = reg
 	return app.Run(ctx, cfg, log, reg)
 }
 
 // produce -----------------------------------------------------------------------
 
 func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire produce", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire produce", "newswire produce --file <path|-> | --feed <url>… [flags]",
+		"Publishes articles to the raw topic: JSON lines in our schema or IPTC ninjs\n"+
+			"(--file, - for stdin), or items of RSS/Atom feeds polled on an interval\n"+
+			"(--feed, --feeds-file). Every article is acknowledged by Kafka before the\n"+
+			"command counts it.",
+		[]string{
+			"newswire produce --brokers kafka-1:9092 --file articles.jsonl",
+			"newswire produce --brokers kafka-1:9092 --feed https://news.example/rss --feed https://wire.example/atom.xml --once",
+		}, stderr)
+	fs := cmd.fs
 	var c common
-	c.register(fs)
-	file := fs.String("file", "", "JSON-lines file of articles, in our schema or IPTC ninjs (- for stdin)")
-	topic := fs.String("topic-raw", consumers.DefaultTopics.Raw, "topic of raw articles")
-	strict := fs.Bool("strict", false, "stop at the first invalid line")
+	var fc producers.FeedConfig
 	var feeds multiFlag
+	cmd.group("Kafka")
+	c.registerBrokers(fs, brokersRequired)
+	topic := fs.String("topic-raw", consumers.DefaultTopics.Raw, "topic of raw articles")
+	cmd.group("Files")
+	file := fs.String("file", "", "JSON-lines file of articles, in our schema or IPTC ninjs (- for stdin)")
+	strict := fs.Bool("strict", false, "stop at the first invalid line")
+	cmd.group("Feeds")
 	fs.Var(&feeds, "feed", "RSS or Atom feed URL to poll (repeatable)")
 	feedsFile := fs.String("feeds-file", "", "file of feed URLs, one a line (# comments)")
-	var fc producers.FeedConfig
-	fs.DurationVar(&fc.Interval, "interval", 5*time.Minute, "feed poll interval")
-	fs.Float64Var(&fc.Jitter, "jitter", 0.2, "random spread of the poll interval (fraction)")
-	fs.StringVar(&fc.StatePath, "state", "data/feeds-state.json", "file remembering seen items and ETags across restarts")
+	fs.DurationVar(&fc.Interval, "interval", producers.DefaultFeedInterval, "feed poll interval")
+	fs.Float64Var(&fc.Jitter, "jitter", producers.DefaultFeedJitter, "random spread of the poll interval (fraction)")
+	fs.StringVar(&fc.StatePath, "state", filepath.Join(app.DefaultDataDir, "feeds-state.json"), "file remembering seen items and ETags across restarts")
 	fs.BoolVar(&fc.FetchFull, "fetch-full", false, "fetch each item's page and extract the article text")
-	fs.DurationVar(&fc.Timeout, "feed-timeout", 20*time.Second, "timeout of one feed or page fetch")
+	fs.DurationVar(&fc.Timeout, "feed-timeout", producers.DefaultFeedTimeout, "timeout of one feed or page fetch")
 	fs.StringVar(&fc.UserAgent, "user-agent", "newswire/"+version, "User-Agent of feed requests")
 	once := fs.Bool("once", false, "poll every feed once and exit")
-	if err := parse(fs, args); err != nil {
+	cmd.group("Ingest by URL")
+	var urls multiFlag
+	fs.Var(&urls, "url", "article page to fetch, extract and publish (repeatable)")
+	urlsFile := fs.String("urls-file", "", "file of article page URLs, one a line (# comments)")
+	fs.StringVar(&fc.Crawl.Contact, "contact", "", "URL or e-mail of whoever runs this crawler, sent in the User-Agent of page fetches")
+	fs.BoolVar(&fc.Crawl.AllowPrivate, "allow-private", false, "let page fetches reach loopback, private and link-local addresses")
+	cmd.group("Logging")
+	c.registerLog(fs)
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	if *feedsFile != "" {
@@ -339,8 +521,11 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 		}
 		feeds = append(feeds, more...)
 	}
-	if *file == "" && len(feeds) == 0 {
-		return errors.New("--file (- for stdin) or --feed/--feeds-file required")
+	if err := readURLList(*urlsFile, &urls); err != nil {
+		return err
+	}
+	if *file == "" && len(feeds) == 0 && len(urls) == 0 {
+		return errors.New("--file (- for stdin), --feed/--feeds-file or --url/--urls-file required")
 	}
 	if err := c.needBrokers(); err != nil {
 		return err
@@ -355,6 +540,8 @@ func cmdProduce(args []string, stdin io.Reader, stderr io.Writer) error {
 	pub := producers.NewPublisher(w, *topic, reg, log)
 	if *file != "" {
 		err = produceFile(ctx, *file, stdin, stderr, pub, *strict)
+	} else if len(urls) > 0 {
+		err = produceURLs(ctx, urls, fc, pub, log, reg, stderr)
 	} else {
 		fc.URLs = feeds
 		err = pollFeeds(ctx, fc, *once, pub, log, reg)
@@ -427,10 +614,14 @@ func pollFeeds(ctx context.Context, fc producers.FeedConfig, once bool, pub *pro
 // tag -----------------------------------------------------------------------------
 
 func cmdTag(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("newswire tag", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	keywords := fs.String("keywords", "", "extra alert keywords, comma separated")
-	if err := parse(fs, args); err != nil {
+	cmd := newCommand("newswire tag", "newswire tag [flags] < articles.jsonl > enriched.jsonl",
+		"Tags articles offline: JSON lines on stdin, enriched articles as JSON lines\n"+
+			"on stdout in the same order, no Kafka and no store. A line that is not a\n"+
+			"valid article gives {\"line\": n, \"error\": …} and exit code 2.",
+		[]string{"newswire tag --keywords summit,sanctions < samples/articles.jsonl > tagged.jsonl"}, stderr)
+	cmd.group("Tagging")
+	keywords := cmd.fs.String("keywords", "", "extra alert keywords, comma separated")
+	if err := cmd.parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -458,27 +649,33 @@ func cmdTag(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // topics ensure / lag ---------------------------------------------------------------
 
 func cmdTopicsEnsure(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire topics ensure", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire topics ensure", ensureSynopsis,
+		"Creates the topics that are missing and reports those whose partition\n"+
+			"count differs from the configuration (exit code 1).",
+		[]string{"newswire topics ensure --brokers kafka-1:9092 --partitions 12 --replication 3"}, stderr)
+	fs := cmd.fs
 	var c common
-	c.register(fs)
 	var spec consumers.TopicSpec
 	topics := consumers.DefaultTopics
-	fs.IntVar(&spec.Partitions, "partitions", 6, "partitions per topic")
-	fs.IntVar(&spec.ReplicationFactor, "replication", 1, "replication factor")
+	cmd.group("Kafka")
+	c.registerBrokers(fs, brokersRequired)
+	fs.IntVar(&spec.Partitions, "partitions", app.DefaultPartitions, "partitions per topic")
+	fs.IntVar(&spec.ReplicationFactor, "replication", app.DefaultReplication, "replication factor")
 	fs.StringVar(&topics.Raw, "topic-raw", topics.Raw, "topic of raw articles")
 	fs.StringVar(&topics.Enriched, "topic-enriched", topics.Enriched, "topic of enriched articles")
 	fs.StringVar(&topics.Alerts, "topic-alerts", topics.Alerts, "topic of alerts")
 	fs.StringVar(&topics.DLQ, "topic-dlq", topics.DLQ, "dead-letter topic")
 	fs.StringVar(&topics.Rules, "topic-rules", topics.Rules, "compacted topic of alert rules")
 	fs.StringVar(&topics.AlertState, "topic-alert-state", topics.AlertState, "compacted changelog of the alerter's once-only state")
-	if err := parse(fs, args); err != nil {
+	cmd.group("Logging")
+	c.registerLog(fs)
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	if err := c.needBrokers(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
 	reps, err := consumers.EnsureTopics(ctx, c.brokerList(), topics.All(), topics.Spec(spec))
 	if err != nil {
@@ -507,14 +704,21 @@ func cmdTopicsEnsure(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdLag(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire lag", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire lag", "newswire lag [flags]",
+		"Prints the lag of a consumer group per partition (committed offset, end\n"+
+			"offset, lag) and in total.",
+		[]string{"newswire lag --brokers kafka-1:9092 --group newswire-index --json"}, stderr)
+	fs := cmd.fs
 	var c common
-	c.register(fs)
-	group := fs.String("group", "newswire-enrich", "consumer group")
-	topic := fs.String("topic", "", "topic (default: the group's input topic: news.raw for newswire-enrich, news.enriched otherwise)")
+	cmd.group("Kafka")
+	c.registerBrokers(fs, brokersRequired)
+	group := fs.String("group", app.DefaultEnrichGroup, "consumer group")
+	topic := fs.String("topic", "", fmt.Sprintf("topic (default: the group's input topic: %s for %s, %s otherwise)",
+		consumers.DefaultTopics.Raw, app.DefaultEnrichGroup, consumers.DefaultTopics.Enriched))
+	cmd.group("Output and logging")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := parse(fs, args); err != nil {
+	c.registerLog(fs)
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	if err := c.needBrokers(); err != nil {
@@ -522,11 +726,11 @@ func cmdLag(args []string, stdout, stderr io.Writer) error {
 	}
 	if *topic == "" {
 		*topic = consumers.DefaultTopics.Enriched
-		if *group == "newswire-enrich" {
+		if *group == app.DefaultEnrichGroup {
 			*topic = consumers.DefaultTopics.Raw
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), adminTimeout)
 	defer cancel()
 	lags, err := consumers.Lag(ctx, c.brokerList(), *group, *topic)
 	if err != nil {
@@ -537,54 +741,10 @@ func cmdLag(args []string, stdout, stderr io.Writer) error {
 		return json.NewEncoder(stdout).Encode(map[string]any{"group": *group, "topic": *topic, "total_lag": total, "partitions": lags})
 	}
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TOPIC\tPARTITION\tCOMMITTED\tEND\tLAG")
+	fmt.Fprintln(tw, "TOPIC\tPARTITION\tCOMMITTED\tEND\tLAG\tHOST\tMEMBER")
 	for _, l := range lags {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\n", l.Topic, l.Partition, l.Committed, l.End, l.Lag)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", l.Topic, l.Partition, l.Committed, l.End, l.Lag, memberColumns(l))
 	}
-	fmt.Fprintf(tw, "TOTAL\t\t\t\t%d\n", total)
+	fmt.Fprintf(tw, "TOTAL\t\t\t\t%d\t\t\n", total)
 	return tw.Flush()
-}
-
-func cmdReplay(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire dlq replay", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var c common
-	c.register(fs)
-	from := fs.String("from", "", "where to start in every partition: an offset, or an RFC 3339 time (required)")
-	opt := consumers.ReplayOptions{}
-	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
-	fs.StringVar(&opt.Stage, "stage", "", "replay only dead letters of this stage (enrich, index, alert)")
-	fs.BoolVar(&opt.DryRun, "dry-run", false, "count what would be replayed, write nothing")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if err := c.needBrokers(); err != nil {
-		return err
-	}
-	switch {
-	case *from == "":
-		return errors.New("--from required: an offset (0 for everything) or an RFC 3339 time")
-	default:
-		if t, err := time.Parse(time.RFC3339Nano, *from); err == nil {
-			opt.FromTime = t
-		} else if n, err := strconv.ParseInt(*from, 10, 64); err == nil && n >= 0 {
-			opt.FromOffset = n
-		} else {
-			return fmt.Errorf("--from %q: want an offset or an RFC 3339 time", *from)
-		}
-	}
-	log, w, err := c.writer()
-	if err != nil {
-		return err
-	}
-	ctx, stop := signalContext()
-	defer stop()
-	st, err := consumers.Replay(ctx, c.brokerList(), w, opt, log)
-	if cerr := w.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	return json.NewEncoder(stdout).Encode(st)
 }

@@ -28,7 +28,7 @@ type proc struct {
 	out *bytes.Buffer
 }
 
-func startProc(t *testing.T, args ...string) *proc {
+func startProc(t testing.TB, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "NEWSWIRE_TEST_AS_MAIN=1")
@@ -47,8 +47,8 @@ func startProc(t *testing.T, args ...string) *proc {
 	return p
 }
 
-// writeCorpus writes n articles as JSON lines plus poison lines
-// (broken JSON) every poisonEvery lines; it returns the valid ids.
+// writeCorpus writes n valid articles as JSON lines and returns their
+// ids.
 func writeCorpus(t *testing.T, path string, n int) map[string]bool {
 	t.Helper()
 	f, err := os.Create(path)
@@ -88,7 +88,8 @@ func scaleScenario(t *testing.T, brokers []string, n int) {
 	raw, enriched, dlq := prefix+".raw", prefix+".enriched", prefix+".dlq"
 	group := prefix + "-enrich"
 	bs := strings.Join(brokers, ",")
-	topicFlags := []string{"--brokers", bs, "--topic-raw", raw, "--topic-enriched", enriched, "--topic-alerts", prefix + ".alerts", "--topic-dlq", dlq}
+	topicFlags := []string{"--brokers", bs, "--topic-raw", raw, "--topic-enriched", enriched, "--topic-alerts", prefix + ".alerts", "--topic-dlq", dlq,
+		"--topic-rules", prefix + ".rules", "--topic-alert-state", prefix + ".alerts.state"}
 
 	var out bytes.Buffer
 	if code := run(append([]string{"topics", "ensure", "--partitions", "6"}, topicFlags...), nil, &out, &out); code != 0 {
@@ -185,7 +186,7 @@ func scaleScenario(t *testing.T, brokers []string, n int) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -197,7 +198,7 @@ func freeAddr(t *testing.T) string {
 
 // waitReady waits until the process answers /readyz (its signal handlers
 // are installed by then).
-func waitReady(t *testing.T, p *proc, addr string) {
+func waitReady(t testing.TB, p *proc, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -213,7 +214,7 @@ func waitReady(t *testing.T, p *proc, addr string) {
 	t.Fatalf("process on %s not ready: %s", addr, p.out.String())
 }
 
-func groupLag(t *testing.T, brokers []string, group, topic string) int64 {
+func groupLag(t testing.TB, brokers []string, group, topic string) int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	lags, err := consumers.Lag(ctx, brokers, group, topic)
@@ -233,6 +234,9 @@ func readIDs(t *testing.T, brokers []string, topic string) map[string]bool {
 }
 
 func TestScaleKillRestartEmbedded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 20 000 articles through three processes killed and restarted; skipped with -short")
+	}
 	b, err := broker.Start(broker.Config{}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
@@ -242,5 +246,8 @@ func TestScaleKillRestartEmbedded(t *testing.T) {
 }
 
 func TestScaleKillRestartRealKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: 50 000 articles through three processes killed and restarted; skipped with -short")
+	}
 	scaleScenario(t, testsvc.KafkaBrokers(t), 50000)
 }

@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Starts and stops a real Kafka broker and a real Elasticsearch node on
-# loopback, as plain JVM processes, for integration tests and benchmarks.
+# Starts and stops a real Kafka broker, a real Elasticsearch node and a
+# real OpenSearch node on loopback, as plain JVM processes, for integration
+# tests and benchmarks.
 #
-#   services.sh up       fetch jars, start both, wait until they answer
-#   services.sh down     stop what `up` started and delete its data
-#   services.sh status   show what runs and whether it answers
-#   services.sh env      print the test variables as shell exports
+#   services.sh up [NAME...]     fetch jars, start them, wait until they answer
+#   services.sh down [NAME...]   stop what `up` started and delete its data
+#   services.sh status [NAME...] show what runs and whether it answers
+#   services.sh env [NAME...]    print the test variables as shell exports
+#
+# NAME is kafka, es or opensearch; without names, all three (or those of
+# NEWSWIRE_SERVICES, e.g. "kafka opensearch"). `down` only ever stops
+# processes named by this checkout's own pid files.
 #
 # Everything lives under this directory: jars in .cache/, pid files,
 # configs, data and logs in .run/ (both gitignored). See README.md.
@@ -22,11 +27,13 @@ KAFKA_PORT="${NEWSWIRE_KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${NEWSWIRE_KAFKA_CONTROLLER_PORT:-9093}"
 ES_PORT="${NEWSWIRE_ES_PORT:-9200}"
 ES_TRANSPORT_PORT="${NEWSWIRE_ES_TRANSPORT_PORT:-9300}"
+OS_PORT="${NEWSWIRE_OPENSEARCH_PORT:-9201}"
+OS_TRANSPORT_PORT="${NEWSWIRE_OPENSEARCH_TRANSPORT_PORT:-9301}"
 START_TIMEOUT="${NEWSWIRE_START_TIMEOUT:-120}" # seconds, per service
 STOP_TIMEOUT="${NEWSWIRE_STOP_TIMEOUT:-30}"    # seconds before SIGKILL
 
 DEP_PLUGIN="org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies"
-SERVICES=(kafka es)
+ALL_SERVICES=(kafka es opensearch)
 
 log() { printf 'services: %s\n' "$*" >&2; }
 die() {
@@ -60,6 +67,7 @@ ports_of() {
 	case "$1" in
 	kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
 	es) echo "$ES_PORT $ES_TRANSPORT_PORT" ;;
+	opensearch) echo "$OS_PORT $OS_TRANSPORT_PORT" ;;
 	esac
 }
 
@@ -136,14 +144,24 @@ kafka_ready() {
 	fi
 }
 
-es_health() {
-	{ curl -fsS --max-time 2 "http://127.0.0.1:$ES_PORT/_cluster/health" 2>/dev/null || true; } |
+# health PORT prints the cluster health status of the engine on PORT.
+health() {
+	{ curl -fsS --max-time 2 "http://127.0.0.1:$1/_cluster/health" 2>/dev/null || true; } |
 		sed -n 's/.*"status":"\([a-z]*\)".*/\1/p'
 }
+
+es_health() { health "$ES_PORT"; }
+opensearch_health() { health "$OS_PORT"; }
 
 es_ready() {
 	local s
 	s="$(es_health)"
+	[[ "$s" == green || "$s" == yellow ]]
+}
+
+opensearch_ready() {
+	local s
+	s="$(opensearch_health)"
 	[[ "$s" == green || "$s" == yellow ]]
 }
 
@@ -238,6 +256,30 @@ EOF
 		-clusterName newswire-local
 }
 
+# ------------------------------------------------------------ opensearch
+
+start_opensearch() {
+	local dir="$RUN/opensearch" home="$RUN/opensearch/home"
+	rm -rf "$home"
+	mkdir -p "$home/node_1/config" "$dir/tmp"
+	# As for Elasticsearch: the runner keeps an existing opensearch.yml and
+	# sets cluster name, node name, http port and paths itself.
+	cat >"$home/node_1/config/opensearch.yml" <<EOF
+# written by services.sh
+network.host: 127.0.0.1
+transport.port: $OS_TRANSPORT_PORT
+discovery.type: single-node
+cluster.routing.allocation.disk.threshold_enabled: false
+EOF
+	spawn opensearch "$dir" "$JAVA" "$(marker opensearch)" \
+		-Xms768m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true \
+		-Dfile.encoding=UTF-8 -Djava.io.tmpdir="$dir/tmp" \
+		-Dlog4j2.formatMsgNoLookups=true -Dlog4j2.disable.jmx=true \
+		-cp "$CACHE/opensearch-jars/*" org.codelibs.opensearch.runner.OpenSearchRunner \
+		-basePath "$home" -numOfNode 1 -baseHttpPort "$((OS_PORT - 1))" \
+		-clusterName newswire-local-opensearch
+}
+
 # ------------------------------------------------------------- commands
 
 # preflight NAME: exit when a port of NAME is held by a process we did
@@ -285,39 +327,75 @@ wait_ready() {
 	done
 }
 
+# pick NAME... sets SERVICES to the named services (all when none).
+pick() {
+	SERVICES=()
+	local name
+	if (($# == 0)); then
+		# shellcheck disable=SC2206
+		set -- ${NEWSWIRE_SERVICES:-${ALL_SERVICES[*]}}
+	fi
+	for name in "$@"; do
+		case "$name" in
+		kafka | es | opensearch) SERVICES+=("$name") ;;
+		elasticsearch) SERVICES+=(es) ;;
+		*) die "unknown service '$name' (want kafka, es or opensearch)" ;;
+		esac
+	done
+}
+
+# describe NAME prints where NAME answers.
+describe() {
+	case "$1" in
+	kafka) echo "kafka 127.0.0.1:$KAFKA_PORT (pid $(ours kafka)), log $(logfile kafka)" ;;
+	es) echo "elasticsearch http://127.0.0.1:$ES_PORT (pid $(ours es), health $(es_health)), log $(logfile es)" ;;
+	opensearch) echo "opensearch http://127.0.0.1:$OS_PORT (pid $(ours opensearch), health $(opensearch_health)), log $(logfile opensearch)" ;;
+	esac
+}
+
 cmd_up() {
 	check_tools
-	mkdir -p "$CACHE" "$RUN/kafka" "$RUN/es"
+	mkdir -p "$CACHE"
 	local name started=()
 	for name in "${SERVICES[@]}"; do
+		mkdir -p "$RUN/$name"
 		if ! ours "$name" >/dev/null; then
 			rm -f "$(pidfile "$name")"
 			preflight "$name"
 		fi
 	done
-	fetch kafka kafka
-	fetch es elasticsearch
-	build_probe
-	if ! ours es >/dev/null; then
-		start_es
-		started+=(es)
-	fi
-	if ! ours kafka >/dev/null; then
-		start_kafka
-		started+=(kafka)
-	fi
+	for name in "${SERVICES[@]}"; do
+		case "$name" in
+		kafka)
+			fetch kafka kafka
+			build_probe
+			;;
+		es) fetch es elasticsearch ;;
+		opensearch) fetch opensearch opensearch ;;
+		esac
+	done
+	# Search engines first: they take longest to start.
+	for name in es opensearch kafka; do
+		[[ " ${SERVICES[*]} " == *" $name "* ]] || continue
+		if ! ours "$name" >/dev/null; then
+			"start_$name"
+			started+=("$name")
+		fi
+	done
 	local ok=1
-	wait_ready kafka kafka_ready || ok=0
-	wait_ready es es_ready || ok=0
+	for name in "${SERVICES[@]}"; do
+		wait_ready "$name" "${name}_ready" || ok=0
+	done
 	if ((ok == 0)); then
-		die "start-up failed; run '$0 down' to clean up"
+		die "start-up failed; run '$0 down ${SERVICES[*]}' to clean up"
 	fi
 	if ((${#started[@]} == 0)); then
 		log "already running"
 	fi
-	log "kafka   127.0.0.1:$KAFKA_PORT (pid $(ours kafka)), log $(logfile kafka)"
-	log "elasticsearch http://127.0.0.1:$ES_PORT (pid $(ours es), health $(es_health)), log $(logfile es)"
-	log "for tests: eval \"\$($0 env)\""
+	for name in "${SERVICES[@]}"; do
+		log "$(describe "$name")"
+	done
+	log "for tests: eval \"\$($0 env ${SERVICES[*]})\""
 }
 
 stop_one() {
@@ -343,49 +421,69 @@ cmd_down() {
 	local name
 	for name in "${SERVICES[@]}"; do
 		stop_one "$name"
+		# Data goes; logs stay for a post-mortem until the next `up`.
+		case "$name" in
+		kafka) rm -rf "$RUN/kafka/data" ;;
+		*) rm -rf "$RUN/$name/home" "$RUN/$name/tmp" ;;
+		esac
 	done
-	# Data goes; logs stay for a post-mortem until the next `up`.
-	rm -rf "$RUN/kafka/data" "$RUN/es/home" "$RUN/es/tmp"
 }
 
 cmd_status() {
-	local rc=0 pid
-	if pid="$(ours kafka)"; then
-		if kafka_ready; then
-			echo "kafka: running (pid $pid), ready on 127.0.0.1:$KAFKA_PORT"
-		else
-			echo "kafka: running (pid $pid), not answering on 127.0.0.1:$KAFKA_PORT"
+	local rc=0 pid name label h port
+	for name in "${SERVICES[@]}"; do
+		label="$name"
+		[[ "$name" == es ]] && label=elasticsearch
+		if ! pid="$(ours "$name")"; then
+			echo "$label: stopped"
 			rc=1
+			continue
 		fi
-	else
-		echo "kafka: stopped"
-		rc=1
-	fi
-	if pid="$(ours es)"; then
-		local h
-		h="$(es_health)"
-		echo "elasticsearch: running (pid $pid), health ${h:-unreachable} on http://127.0.0.1:$ES_PORT"
-		[[ "$h" == green || "$h" == yellow ]] || rc=1
-	else
-		echo "elasticsearch: stopped"
-		rc=1
-	fi
-	echo "logs: $RUN/kafka/kafka.log $RUN/es/es.log"
+		case "$name" in
+		kafka)
+			if kafka_ready; then
+				echo "kafka: running (pid $pid), ready on 127.0.0.1:$KAFKA_PORT"
+			else
+				echo "kafka: running (pid $pid), not answering on 127.0.0.1:$KAFKA_PORT"
+				rc=1
+			fi
+			;;
+		*)
+			port="$ES_PORT"
+			[[ "$name" == opensearch ]] && port="$OS_PORT"
+			h="$(health "$port")"
+			echo "$label: running (pid $pid), health ${h:-unreachable} on http://127.0.0.1:$port"
+			[[ "$h" == green || "$h" == yellow ]] || rc=1
+			;;
+		esac
+		echo "  log: $(logfile "$name")"
+	done
 	return "$rc"
 }
 
 cmd_env() {
-	echo "export NEWSWIRE_TEST_KAFKA=127.0.0.1:$KAFKA_PORT"
-	echo "export NEWSWIRE_TEST_ES=http://127.0.0.1:$ES_PORT"
+	local name
+	for name in "${SERVICES[@]}"; do
+		case "$name" in
+		kafka) echo "export NEWSWIRE_TEST_KAFKA=127.0.0.1:$KAFKA_PORT" ;;
+		es) echo "export NEWSWIRE_TEST_ES=http://127.0.0.1:$ES_PORT" ;;
+		opensearch) echo "export NEWSWIRE_TEST_OPENSEARCH=http://127.0.0.1:$OS_PORT" ;;
+		esac
+	done
 }
 
-case "${1:-}" in
+cmd="${1:-}"
+(($# > 0)) && shift
+case "$cmd" in
+up | down | status | env) pick "$@" ;;
+esac
+case "$cmd" in
 up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
 *)
-	echo "usage: $0 up|down|status|env" >&2
+	echo "usage: $0 up|down|status|env [kafka|es|opensearch]..." >&2
 	exit 2
 	;;
 esac

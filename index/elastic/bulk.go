@@ -107,17 +107,25 @@ type bulkAction struct {
 	} `json:"index"`
 }
 
+// checkID says why an article id cannot be a document _id, if it cannot.
+func checkID(id string) error {
+	switch {
+	case id == "":
+		return errors.New("article id is empty")
+	case len(id) > maxIDBytes:
+		return fmt.Errorf("article id is %d bytes, over the limit of %d", len(id), maxIDBytes)
+	}
+	return nil
+}
+
 // encodeItem returns the two NDJSON lines of one bulk item, or why the
 // article cannot be sent at all.
-func encodeItem(e *article.Enriched, alias string) ([]byte, error) {
-	switch {
-	case e.ID == "":
-		return nil, errors.New("article id is empty")
-	case len(e.ID) > maxIDBytes:
-		return nil, fmt.Errorf("article id is %d bytes, over the limit of %d", len(e.ID), maxIDBytes)
+func encodeItem(e *article.Enriched, target string) ([]byte, error) {
+	if err := checkID(e.ID); err != nil {
+		return nil, err
 	}
 	var a bulkAction
-	a.Index.Index = alias
+	a.Index.Index = target
 	a.Index.ID = e.ID
 	a.Index.Version = index.DocVersion(&e.Article)
 	a.Index.VersionType = "external_gte"
@@ -147,52 +155,132 @@ type bulkItemResp struct {
 
 // IndexBatch writes docs with one _bulk request, then retries only the
 // items that failed for a transient reason. See the package doc for the
-// sorting of item results. Rejections are ordered by position.
+// sorting of item results, and lifecycle.go for which generation each
+// article goes to. Rejections are ordered by position.
 func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]index.Rejection, error) {
 	var rejections []index.Rejection
-	items := make([][]byte, len(docs))
-	pending := make([]int, 0, len(docs))
+	valid := make([]int, 0, len(docs))
+	ids := make([]string, 0, len(docs))
 	for i := range docs {
-		b, err := encodeItem(&docs[i], s.names.WriteAlias)
-		if err != nil {
+		if err := checkID(docs[i].ID); err != nil {
 			rejections = append(rejections, index.Rejection{Index: i, ID: docs[i].ID, Reason: err.Error()})
 			continue
 		}
-		items[i] = b
-		pending = append(pending, i)
+		valid = append(valid, i)
+		ids = append(ids, docs[i].ID)
 	}
-	var lastFailure string
-	for attempt := 0; len(pending) > 0; attempt++ {
-		if attempt > 0 {
-			if attempt > s.cfg.MaxRetries {
-				return nil, fmt.Errorf("index batch: %d of %d documents still failing after %d tries (last: %s): %w",
-					len(pending), len(docs), attempt, lastFailure, index.ErrTransient)
-			}
-			if err := sleep(ctx, backoff(attempt)); err != nil {
-				return nil, fmt.Errorf("index batch: %w: %w", index.ErrTransient, err)
-			}
-		}
-		failed, rej, last, err := s.bulk(ctx, docs, items, pending)
-		if err != nil {
+	if len(valid) == 0 {
+		return rejections, nil
+	}
+	topo, err := s.topology(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)
+	}
+	found, err := s.locate(ctx, ids, topo.lookup)
+	if err != nil {
+		return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)
+	}
+	var foundMirror map[string]string
+	if len(topo.mirror) > 0 {
+		if foundMirror, err = s.locate(ctx, ids, topo.mirror); err != nil {
 			return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)
 		}
-		rejections = append(rejections, rej...)
-		pending, lastFailure = failed, last
-		if len(failed) > 0 {
-			s.log.Warn("bulk items failed, retrying", zap.Int("failed", len(failed)), zap.Int("attempt", attempt+1), zap.String("reason", last))
+	}
+	// One unit per bulk action: an article has one, or two while a
+	// re-enrichment mirrors writes into the lineage being read.
+	var units []unit
+	rejected := map[int]bool{}
+	add := func(i int, target string) {
+		b, err := encodeItem(&docs[i], target)
+		if err != nil {
+			if !rejected[i] {
+				rejected[i] = true
+				rejections = append(rejections, index.Rejection{Index: i, ID: docs[i].ID, Reason: err.Error()})
+			}
+			return
+		}
+		units = append(units, unit{doc: i, body: b})
+	}
+	for _, i := range valid {
+		id := docs[i].ID
+		target := topo.write
+		if idx, ok := found[id]; ok {
+			target = idx
+		}
+		add(i, target)
+		if len(topo.mirror) > 0 {
+			target := newest(topo.mirror)
+			if idx, ok := foundMirror[id]; ok {
+				target = idx
+			}
+			add(i, target)
+		}
+	}
+	rej, err := s.sendUnits(ctx, docs, units)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range rej {
+		if !rejected[r.Index] {
+			rejected[r.Index] = true
+			rejections = append(rejections, r)
 		}
 	}
 	sort.Slice(rejections, func(i, j int) bool { return rejections[i].Index < rejections[j].Index })
 	return rejections, nil
 }
 
-// bulk sends the items at positions pending and sorts their results:
+// sendUnits writes units with _bulk, retrying the transiently failed ones
+// with backoff; it returns the rejections, one per article at most.
+func (s *Store) sendUnits(ctx context.Context, docs []article.Enriched, units []unit) ([]index.Rejection, error) {
+	var rejections []index.Rejection
+	rejected := map[int]bool{}
+	pending := make([]int, len(units))
+	for k := range pending {
+		pending[k] = k
+	}
+	var lastFailure string
+	for attempt := 0; len(pending) > 0; attempt++ {
+		if attempt > 0 {
+			if attempt > s.cfg.MaxRetries {
+				return nil, fmt.Errorf("index batch: %d of %d actions still failing after %d tries (last: %s): %w",
+					len(pending), len(units), attempt, lastFailure, index.ErrTransient)
+			}
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return nil, fmt.Errorf("index batch: %w: %w", index.ErrTransient, err)
+			}
+		}
+		failed, rej, last, err := s.bulk(ctx, docs, units, pending)
+		if err != nil {
+			return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)
+		}
+		for _, r := range rej {
+			if !rejected[r.Index] {
+				rejected[r.Index] = true
+				rejections = append(rejections, r)
+			}
+		}
+		pending, lastFailure = failed, last
+		if len(failed) > 0 {
+			s.log.Warn("bulk items failed, retrying", zap.Int("failed", len(failed)), zap.Int("attempt", attempt+1), zap.String("reason", last))
+		}
+	}
+	return rejections, nil
+}
+
+// unit is one bulk action: the position of its article and its two lines.
+type unit struct {
+	doc  int
+	body []byte
+}
+
+// bulk sends the units at positions pending and sorts their results:
 // positions to retry, rejections, and the reason of the last transient
 // failure. A request-level failure is returned as an error.
-func (s *Store) bulk(ctx context.Context, docs []article.Enriched, items [][]byte, pending []int) (retry []int, rej []index.Rejection, last string, err error) {
+func (s *Store) bulk(ctx context.Context, docs []article.Enriched, units []unit, pending []int) (retry []int, rej []index.Rejection, last string, err error) {
 	var body bytes.Buffer
-	for _, i := range pending {
-		body.Write(items[i])
+	for _, k := range pending {
+		body.Write(units[k].body)
 	}
 	res, err := s.es.Bulk(bytes.NewReader(body.Bytes()), s.es.Bulk.WithContext(ctx))
 	if err != nil {
@@ -210,17 +298,18 @@ func (s *Store) bulk(ctx context.Context, docs []article.Enriched, items [][]byt
 	if len(br.Items) != len(pending) {
 		return nil, nil, "", fmt.Errorf("bulk answer has %d items for %d sent: %w", len(br.Items), len(pending), index.ErrTransient)
 	}
-	for k, i := range pending {
+	for n, k := range pending {
 		var it bulkItemResp
-		for _, v := range br.Items[k] { // one key: the action name
+		for _, v := range br.Items[n] { // one key: the action name
 			it = v
 		}
+		i := units[k].doc
 		switch {
 		case it.Status >= 200 && it.Status < 300:
 		case it.Status == http.StatusConflict:
 			// An equal or newer version is stored: the write's effect is there.
 		case transientStatus(it.Status) || it.Status == 0:
-			retry = append(retry, i)
+			retry = append(retry, k)
 			last = fmt.Sprintf("%d %s", it.Status, it.Error.String())
 		default:
 			reason := it.Error.String()

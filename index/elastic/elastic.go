@@ -1,7 +1,12 @@
 // Package elastic is newswire's production search store: index.Store on
-// Elasticsearch 8 through go-elasticsearch v8, using only APIs that
-// Elasticsearch 8 supports (typeless documents, composable index
-// templates, aliases, _bulk, _search, _count).
+// the Elasticsearch API through go-elasticsearch v8, using only APIs that
+// every supported engine has (typeless documents, composable index
+// templates, aliases, _rollover, _bulk, _search, _count). Supported
+// engines: Elasticsearch 8 and 9 natively, Elasticsearch 7.10 and newer,
+// and OpenSearch 1 and newer (tested with 2.x). The engine is identified
+// from GET / (version and distribution) or named in Config.Engine; see
+// productCheck for how the v8 client is made to accept the engines that
+// do not send its product header.
 //
 // Layout, for the alias base B (Config.Index, default "newswire-articles"):
 // a composable index template B for indices B-*, with a strict explicit
@@ -39,6 +44,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/elastic/go-elasticsearch/v8"
@@ -48,8 +54,13 @@ import (
 	"github.com/newswire/newswire/index"
 )
 
-// DefaultIndex is the default alias base.
-const DefaultIndex = "newswire-articles"
+// Defaults of Config.
+const (
+	DefaultIndex      = "newswire-articles" // alias base
+	DefaultMaxRetries = 3
+	DefaultShards     = 1
+	DefaultReplicas   = 1
+)
 
 // NoReplicas asks for indices without replicas (Config.Replicas), for a
 // single-node cluster.
@@ -79,6 +90,11 @@ type Config struct {
 	// Replicas is index.number_of_replicas of new indices (default 1;
 	// NoReplicas for none).
 	Replicas int
+	// Engine names the engine (EngineElasticsearch, EngineOpenSearch)
+	// instead of reading it from GET /; "" or EngineAuto detects it.
+	Engine Engine
+	// Metrics, when set, counts the engine's answers (NewMetrics).
+	Metrics *Metrics
 	// Transport replaces the HTTP transport; tests inject one.
 	Transport http.RoundTripper
 }
@@ -115,6 +131,9 @@ func (c Config) Validate() error {
 	if c.Replicas < NoReplicas {
 		errs = append(errs, fmt.Errorf("replicas: %d is invalid", c.Replicas))
 	}
+	if _, err := ParseEngine(string(c.Engine)); err != nil {
+		errs = append(errs, err)
+	}
 	if c.CACertFile != "" && c.Transport != nil {
 		errs = append(errs, errors.New("ca cert file and a custom transport are exclusive"))
 	}
@@ -129,14 +148,14 @@ func (c Config) withDefaults() Config {
 		c.Index = DefaultIndex
 	}
 	if c.MaxRetries == 0 {
-		c.MaxRetries = 3
+		c.MaxRetries = DefaultMaxRetries
 	}
 	if c.Shards == 0 {
-		c.Shards = 1
+		c.Shards = DefaultShards
 	}
 	switch c.Replicas {
 	case 0:
-		c.Replicas = 1
+		c.Replicas = DefaultReplicas
 	case NoReplicas:
 		c.Replicas = 0
 	}
@@ -170,6 +189,13 @@ type Store struct {
 	log   *zap.Logger
 	// idle closes idle connections of the transport on Close.
 	idle func()
+
+	engineMu sync.Mutex
+	engine   EngineInfo // zero until Engine succeeds
+
+	topoMu sync.Mutex
+	topo   topology
+	topoAt time.Time // when topo was read; zero: read again
 }
 
 var _ index.Store = (*Store)(nil)
@@ -228,7 +254,7 @@ func New(cfg Config, log *zap.Logger) (*Store, error) {
 		RetryOnStatus:       []int{http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout},
 		MaxRetries:          cfg.MaxRetries,
 		RetryBackoff:        backoff,
-		Transport:           tr,
+		Transport:           &productCheck{base: tr, forced: cfg.Engine, metrics: cfg.Metrics},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create elasticsearch client: %w", err)

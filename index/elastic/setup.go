@@ -96,6 +96,11 @@ func (s *Store) templateBody() map[string]any {
 // this build's is an error naming the difference; Setup never overwrites
 // it.
 func (s *Store) Setup(ctx context.Context) error {
+	info, err := s.Engine(ctx)
+	if err != nil {
+		return fmt.Errorf("setup %s: %w", s.cfg.Index, err)
+	}
+	s.log.Info("search engine", zap.String("engine", string(info.Engine)), zap.String("version", info.Version))
 	if err := s.ensureTemplate(ctx); err != nil {
 		return fmt.Errorf("setup %s: %w", s.cfg.Index, err)
 	}

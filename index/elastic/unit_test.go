@@ -46,6 +46,14 @@ func (f *fakeES) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		req.Body.Close()
 	}
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Elastic-Product", "Elasticsearch") // the fake plays a genuine cluster
+	if req.Method == http.MethodGet && strings.HasPrefix(req.URL.Path, "/_alias/") {
+		// One generation, as Setup leaves it.
+		return &http.Response{StatusCode: 200, Header: h, Request: req, Body: io.NopCloser(strings.NewReader(
+			`{"newswire-articles-000001":{"aliases":{"newswire-articles":{},"newswire-articles-write":{"is_write_index":true}}}}`))}, nil
+	}
 	r := recorded{Method: req.Method, Path: req.URL.Path, Body: body}
 	f.mu.Lock()
 	n := 0
@@ -57,9 +65,6 @@ func (f *fakeES) RoundTrip(req *http.Request) (*http.Response, error) {
 	f.requests = append(f.requests, r)
 	f.mu.Unlock()
 	code, out := f.handle(r, n)
-	h := http.Header{}
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Elastic-Product", "Elasticsearch") // the fake plays a genuine cluster
 	return &http.Response{StatusCode: code, Header: h, Body: io.NopCloser(strings.NewReader(out)), Request: req}, nil
 }
 

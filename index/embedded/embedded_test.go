@@ -36,6 +36,9 @@ func openTemp(t testing.TB) *Store {
 }
 
 func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow: the whole conformance suite (TestEndToEndEmbedded in app still runs the embedded index); skipped with -short")
+	}
 	indextest.Run(t, func(t *testing.T) index.Store { return openTemp(t) })
 }
 

@@ -3,6 +3,7 @@ package indextest
 import (
 	"context"
 	"errors"
+	"maps"
 	"reflect"
 	"slices"
 	"strings"
@@ -30,6 +31,7 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 	t.Run("Redelivery", func(t *testing.T) { testRedelivery(t, newStore(t)) })
 	t.Run("Versions", func(t *testing.T) { testVersions(t, newStore(t)) })
 	t.Run("EmptyID", func(t *testing.T) { testEmptyID(t, newStore(t)) })
+	t.Run("Lookup", func(t *testing.T) { testLookup(t, newStore(t)) })
 	t.Run("Stories", func(t *testing.T) { testStories(t, newStore(t)) })
 	t.Run("Entities", func(t *testing.T) { testEntities(t, newStore(t)) })
 	t.Run("Get", func(t *testing.T) { testGet(t, newStore(t)) })
@@ -324,6 +326,20 @@ func runSearch(t *testing.T, s index.Store, n int) {
 		}
 	})
 
+	t.Run("DatesOutOfRange", func(t *testing.T) {
+		// Row 5 of the hardening issue: a bound the store cannot hold is
+		// the query's fault, not the store's.
+		for name, q := range map[string]index.Query{
+			"from year zero": {From: time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC)},
+			"to year 9999":   {To: time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)},
+		} {
+			_, err := s.Search(ctx(t), q)
+			if !errors.Is(err, index.ErrBadQuery) {
+				t.Errorf("%s: Search error = %v, want one wrapping ErrBadQuery", name, err)
+			}
+		}
+	})
+
 	t.Run("Hit", func(t *testing.T) {
 		res := search(t, s, index.Query{Text: "pyongyang", Countries: []string{"KP"}, Leaders: []string{"Q56226"}, Sort: index.SortNewest})
 		checkIDs(t, res, ids("a01", "a10"))
@@ -519,4 +535,42 @@ func testEmptyID(t *testing.T, s index.Store) {
 		t.Fatalf("rejections = %+v, want one for index 1", rej)
 	}
 	waitCount(t, s, 2)
+}
+
+// testLookup checks index.VersionReader: every engine must offer it, and
+// report the version of what is searchable.
+func testLookup(t *testing.T, s index.Store) {
+	vr, ok := s.(index.VersionReader)
+	if !ok {
+		t.Fatalf("%T does not implement index.VersionReader", s)
+	}
+	t1, t2 := at(day2, 9, 0, 0), at(day2, 10, 0, 0)
+	docs := []article.Enriched{versioned("l-1", "one", t1), versioned("l-2", "two", t2)}
+	load(t, s, docs)
+	want := func(w map[string]int64) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got, err := vr.Versions(ctx(t), []string{"l-1", "l-2", "l-missing"})
+			if err != nil {
+				t.Fatalf("Versions: %v", err)
+			}
+			if maps.Equal(got, w) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("Versions = %v, want %v", got, w)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+	want(map[string]int64{"l-1": index.DocVersion(&docs[0].Article), "l-2": index.DocVersion(&docs[1].Article)})
+	newer := versioned("l-1", "one again", at(day2, 12, 0, 0))
+	if rej, err := s.IndexBatch(ctx(t), []article.Enriched{newer}); err != nil || len(rej) > 0 {
+		t.Fatalf("IndexBatch = %v, %v", rej, err)
+	}
+	want(map[string]int64{"l-1": index.DocVersion(&newer.Article), "l-2": index.DocVersion(&docs[1].Article)})
+	if got, err := vr.Versions(ctx(t), nil); err != nil || len(got) != 0 {
+		t.Fatalf("Versions(nil) = %v, %v", got, err)
+	}
 }

@@ -1,0 +1,5 @@
+//go:build !race
+
+package producers
+
+const raceEnabled = false
