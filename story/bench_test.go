@@ -27,7 +27,7 @@ func sampleArticles(b *testing.B) []article.Article {
 		if err := json.Unmarshal(sc.Bytes(), &a); err != nil {
 			b.Fatal(err)
 		}
-		a.ID = "sample-" + a.URL
+		a.ID = fmt.Sprintf("sample-%d", len(out))
 		out = append(out, a)
 	}
 	return out
