@@ -156,7 +156,6 @@ type Runner struct {
 	w     *Writer
 	log   *zap.Logger
 	m     *Metrics
-	steps []step
 
 	newSource func() source
 }

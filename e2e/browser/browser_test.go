@@ -205,8 +205,6 @@ func (p *page) tabTo(what, pred string) {
 
 func (p *page) press(key string) { p.t.Helper(); p.do("press key", chromedp.KeyEvent(key)) }
 
-func (p *page) location() string { p.t.Helper(); return evalAs[string](p, `location.search`) }
-
 func (p *page) text(sel string) string {
 	p.t.Helper()
 	return evalAs[string](p, `(() => { const e = document.querySelector(`+jsString(sel)+`); return e ? e.innerText : ""; })()`)
