@@ -42,16 +42,87 @@ type entry struct {
 }
 
 // matcher is a token trie: edges map (node, token id) to a child node.
+// While the tagger is built, phrases go into the edges map; freeze then
+// moves the edges into lookup tables that the per-token scan reads
+// without hashing a map: a slice indexed by word id for the root's
+// children, and an open-addressing table for the other nodes' edges.
 type matcher struct {
 	vocab   map[string]int32
-	edges   map[uint64]int32
-	nodes   [][]int32 // entries ending at each node
+	edges   map[uint64]int32 // until freeze
+	nodes   [][]int32        // entries ending at each node
 	entries []entry
 	maxLen  int
+
+	root      []int32  // word id → child of the root plus one; 0 is none
+	edgeMask  uint64   // len(edgeKeys)-1
+	edgeKeys  []uint64 // (node, word id) keys of the non-root edges; 0 is empty (node 0 is the root)
+	edgeChild []int32
+	frozen    bool
 }
 
 func newMatcher() *matcher {
 	return &matcher{vocab: map[string]int32{}, edges: map[uint64]int32{}, nodes: [][]int32{nil}}
+}
+
+// freeze builds the lookup tables from the edges and drops the map. The
+// vocabulary may still grow afterwards (words the rules look at), but no
+// phrase may be added.
+func (m *matcher) freeze() {
+	m.root = make([]int32, len(m.vocab))
+	n := 64
+	for n < 2*len(m.edges) {
+		n <<= 1
+	}
+	m.edgeMask = uint64(n - 1)
+	m.edgeKeys = make([]uint64, n)
+	m.edgeChild = make([]int32, n)
+	for key, child := range m.edges {
+		if key>>32 == 0 {
+			m.root[uint32(key)] = child + 1
+			continue
+		}
+		i := mixEdge(key) & m.edgeMask
+		for m.edgeKeys[i] != 0 {
+			i = (i + 1) & m.edgeMask
+		}
+		m.edgeKeys[i], m.edgeChild[i] = key, child
+	}
+	m.edges = nil
+	m.frozen = true
+}
+
+// mixEdge spreads an edge key over the table's low bits.
+func mixEdge(k uint64) uint64 {
+	k ^= k >> 29
+	k *= 0xbf58476d1ce4e5b9
+	k ^= k >> 32
+	return k
+}
+
+// child returns the child of node along word id, if any.
+func (m *matcher) child(node, id int32) (int32, bool) {
+	if !m.frozen {
+		c, ok := m.edges[uint64(node)<<32|uint64(uint32(id))]
+		return c, ok
+	}
+	if id < 0 {
+		return 0, false
+	}
+	if node == 0 {
+		if int(id) < len(m.root) && m.root[id] != 0 {
+			return m.root[id] - 1, true
+		}
+		return 0, false
+	}
+	key := uint64(node)<<32 | uint64(uint32(id))
+	for i := mixEdge(key) & m.edgeMask; ; i = (i + 1) & m.edgeMask {
+		switch m.edgeKeys[i] {
+		case key:
+			return m.edgeChild[i], true
+		case 0:
+			return 0, false
+		}
+	}
 }
 
 // tokensOf splits a phrase exactly as article text is split.
@@ -77,6 +148,9 @@ func (m *matcher) word(w string) int32 {
 // add inserts a phrase with its meaning. caseSensitive=false drops the
 // capitalisation requirement (keywords, cue words written lower-case).
 func (m *matcher) add(phrase string, e entry, caseSensitive bool) {
+	if m.frozen {
+		panic("enrich: phrase added to a frozen matcher")
+	}
 	norms, toks := tokensOf(phrase)
 	if len(norms) == 0 || len(norms) > 32 {
 		return
@@ -205,7 +279,7 @@ func (m *matcher) scan(field int8, toks []token, text string, lang uint8, out []
 			if id < 0 {
 				break
 			}
-			child, ok := m.edges[uint64(node)<<32|uint64(uint32(id))]
+			child, ok := m.child(node, id)
 			if !ok {
 				break
 			}
@@ -249,7 +323,7 @@ func (m *matcher) inner(field int8, toks []token, text string, from, to int, out
 			if j > i && toks[j].flags&fBreak != 0 || toks[j].id < 0 {
 				break
 			}
-			child, ok := m.edges[uint64(node)<<32|uint64(uint32(toks[j].id))]
+			child, ok := m.child(node, toks[j].id)
 			if !ok {
 				break
 			}

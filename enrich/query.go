@@ -133,8 +133,8 @@ func (t *Tagger) scanQuery(toks []token) (found []queryHit, keywords []string) {
 		node := int32(0)
 		best, bestEnd := int32(-1), 0
 		for j := i; j < len(toks) && j-i < m.maxLen; j++ {
-			child, ok := m.edges[uint64(node)<<32|uint64(uint32(toks[j].id))]
-			if toks[j].id < 0 || !ok {
+			child, ok := m.child(node, toks[j].id)
+			if !ok {
 				break
 			}
 			node = child
@@ -196,7 +196,7 @@ func (t *Tagger) ambiguousInQuery(a *ambiguity, named map[string]bool) int {
 func (t *Tagger) titleHitAt(toks []token, i, j int) *title {
 	node := int32(0)
 	for k := i; k < j; k++ {
-		child, ok := t.m.edges[uint64(node)<<32|uint64(uint32(toks[k].id))]
+		child, ok := t.m.child(node, toks[k].id)
 		if !ok {
 			return nil
 		}

@@ -158,6 +158,7 @@ func New(opts Options) (*Tagger, error) {
 		h.Write([]byte(e))
 	}
 	t.version = rulesVersion + "+" + hex.EncodeToString(h.Sum(nil))[:10]
+	t.m.freeze()
 	tab := newVocabTable(t.m.vocab)
 	t.pool.New = func() any { return &scratch{tz: tokenizer{vocab: t.m.vocab, tab: tab}} }
 	return t, nil
