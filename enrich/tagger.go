@@ -160,7 +160,7 @@ func New(opts Options) (*Tagger, error) {
 	t.version = rulesVersion + "+" + hex.EncodeToString(h.Sum(nil))[:10]
 	t.m.freeze()
 	tab := newVocabTable(t.m.vocab)
-	t.pool.New = func() any { return &scratch{tz: tokenizer{vocab: t.m.vocab, tab: tab}} }
+	t.pool.New = func() any { return &scratch{tz: tokenizer{vocab: t.m.vocab, tab: tab, buf: make([]byte, 0, 64)}} }
 	return t, nil
 }
 

@@ -1,6 +1,7 @@
 package enrich
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
 )
@@ -351,55 +352,90 @@ func afterParen(s string, i int) bool {
 
 // vocabTable is a read-only open-addressing hash table from a lower-cased
 // word to its vocabulary id, built once the vocabulary is complete. The
-// tokenizer looks up every word it reads; this small table of ids (the
-// words themselves are kept by id) answers faster than a map.
+// tokenizer looks up every word it reads; this table answers faster than
+// a map. A word of at most eight bytes is stored packed into its slot's
+// key, so that finding it reads one slot and compares one integer; a
+// longer word's key is its hash, and a key match is confirmed against
+// the word itself.
 type vocabTable struct {
-	mask  uint32
-	slots []int32  // id+1 of the word hashed here; 0 is empty
+	mask  uint64
+	slots []vocabSlot
 	words []string // id → word
+}
+
+type vocabSlot struct {
+	key uint64 // the packed word (len ≤ 8) or its hash
+	id  int32  // id+1; 0 is empty
+	n   int32  // length of the word
 }
 
 func newVocabTable(vocab map[string]int32) *vocabTable {
 	n := 64
-	for n < 4*len(vocab) {
+	for n < 2*len(vocab) {
 		n <<= 1
 	}
-	v := &vocabTable{mask: uint32(n - 1), slots: make([]int32, n), words: make([]string, len(vocab))}
+	v := &vocabTable{mask: uint64(n - 1), slots: make([]vocabSlot, n), words: make([]string, len(vocab))}
 	for w, id := range vocab {
 		v.words[id] = w
-		i := hashWord([]byte(w)) & v.mask
-		for v.slots[i] != 0 {
+		key, h := wordKey([]byte(w))
+		i := h & v.mask
+		for v.slots[i].id != 0 {
 			i = (i + 1) & v.mask
 		}
-		v.slots[i] = id + 1
+		v.slots[i] = vocabSlot{key: key, id: id + 1, n: int32(len(w))}
 	}
 	return v
 }
 
-// get returns the id of word b, or -1.
-func (v *vocabTable) get(b []byte) int32 {
-	for i := hashWord(b) & v.mask; ; i = (i + 1) & v.mask {
-		s := v.slots[i]
-		if s == 0 {
-			return -1
+// wordKey returns the slot key of word b and the hash that places it.
+func wordKey(b []byte) (key, h uint64) {
+	n := len(b)
+	if n <= 8 {
+		if cap(b) >= 8 {
+			key = binary.LittleEndian.Uint64(b[:8]) & (^uint64(0) >> (64 - 8*uint(n)))
+		} else {
+			for i := n - 1; i >= 0; i-- {
+				key = key<<8 | uint64(b[i])
+			}
 		}
-		if v.words[s-1] == string(b) {
-			return s - 1
-		}
+		return key, mix64(key ^ uint64(n)<<59)
 	}
+	h = uint64(n)
+	for len(b) >= 8 {
+		h = mix64(h ^ binary.LittleEndian.Uint64(b))
+		b = b[8:]
+	}
+	var tail uint64
+	for i := len(b) - 1; i >= 0; i-- {
+		tail = tail<<8 | uint64(b[i])
+	}
+	h = mix64(h ^ tail)
+	return h, h
 }
 
-// hashWord is FNV-1a with a final mix so that its low bits spread well.
-func hashWord(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h ^= uint32(c)
-		h *= 16777619
+// mix64 is a 64-bit finaliser (the one of splitmix64).
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// get returns the id of word b, or -1.
+func (v *vocabTable) get(b []byte) int32 {
+	key, h := wordKey(b)
+	n := int32(len(b))
+	for i := h & v.mask; ; i = (i + 1) & v.mask {
+		s := &v.slots[i]
+		if s.id == 0 {
+			return -1
+		}
+		if s.key == key && s.n == n && (n <= 8 || v.words[s.id-1] == string(b)) {
+			return s.id - 1
+		}
 	}
-	h ^= h >> 15
-	h *= 0x2c1b3c6d
-	h ^= h >> 12
-	return h
 }
 
 // emit appends the token [start, end) whose lower-cased form is in tz.buf,
