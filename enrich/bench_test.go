@@ -1,6 +1,10 @@
 package enrich
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
 	"math/rand"
 	"regexp"
 	"runtime"
@@ -158,5 +162,34 @@ func BenchmarkTagLanguages(b *testing.B) {
 			}
 			benchTagger(b, arts)
 		})
+	}
+}
+
+// BenchmarkTagLines runs what `newswire tag` runs: JSON lines of the dev
+// set articles (with distinct URLs) decoded, tagged and encoded again.
+func BenchmarkTagLines(b *testing.B) {
+	dev := loadDev(b)
+	var in bytes.Buffer
+	for k := 0; in.Len() < 4<<20; k++ {
+		a := dev[k%len(dev)].Article
+		a.URL = fmt.Sprintf("https://example.com/bench/%d", k)
+		line, err := json.Marshal(&a)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in.Write(line)
+		in.WriteByte('\n')
+	}
+	tg, err := New(Options{Now: func() time.Time { return time.Time{} }})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(in.Len()))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bad, err := tg.TagLines(bytes.NewReader(in.Bytes()), io.Discard)
+		if err != nil || bad != 0 {
+			b.Fatalf("tag lines: %d bad, %v", bad, err)
+		}
 	}
 }

@@ -64,6 +64,7 @@ type doc struct {
 	out         []outRec
 	ents        []outEnt
 	dlEnd       int // tokens of the body's dateline; -1 until computed
+	keyBuf      []byte
 }
 
 // tokInfo holds what the rules know about one token position. Index and

@@ -94,9 +94,10 @@ type Tagger struct {
 	codeIdx   map[string]int
 	byCountry map[string][]int // country code → persons who held an office of it
 	// Derived once from the data for the rules' per-article work.
-	cueCountry    []int        // cue index → country index (codeIdx of its code)
-	personCountry []int        // person index → country index (codeIdx of their latest country)
-	treatyWords   [][][]string // treaty index → its name and aliases, each split into lower-case words
+	cueCountry    []int              // cue index → country index (codeIdx of its code)
+	personCountry []int              // person index → country index (codeIdx of their latest country)
+	treatyWords   [][][]string       // treaty index → its name and aliases, each split into lower-case words
+	byParties     map[string][]int32 // sorted parties joined by partySep → catalogued treaties, in catalogue order
 	w             words
 	ents          *entityIndex   // the public entity view: Lookup, Resolve, Closest, TagQuery
 	snIdx         map[string]int // surname (and language) → index into surnames
@@ -146,6 +147,7 @@ func New(opts Options) (*Tagger, error) {
 		t.personCountry = append(t.personCountry, t.codeIdx[t.persons[i].country])
 	}
 	t.treatyWords = treatyNameWords(g.treaties)
+	t.byParties = indexParties(g.treaties)
 	t.indexTitles()
 	t.buildEntities()
 	h := sha256.New()

@@ -404,9 +404,10 @@ func (d *doc) catalogDescribed(ds *description, codes []string) (int, string) {
 	// or the sentence gives its year ("a trade agreement signed in 2018").
 	indef := ds.descStart > 0 && (toks[ds.descStart-1].id == t.w.a || toks[ds.descStart-1].id == t.w.an)
 	best := -1
-	for ci := range t.g.treaties {
+	for _, c := range d.withParties(codes) {
+		ci := int(c)
 		tr := &t.g.treaties[ci]
-		if tr.year <= d.year && equalStrings(tr.parties, codes) && (best < 0 || tr.year > t.g.treaties[best].year) && (!indef || d.newOrDated(tr, h.field, ds.sent)) {
+		if tr.year <= d.year && (best < 0 || tr.year > t.g.treaties[best].year) && (!indef || d.newOrDated(tr, h.field, ds.sent)) {
 			best = ci
 		}
 	}

@@ -60,9 +60,10 @@ func (d *doc) catalogByWords(h hit, nameToks []int, codes []string) int {
 	words = append(words, singular(strings.ToLower(d.text[h.field][toks[h.i].start:toks[h.j-1].end])))
 	indef := nameToks[len(nameToks)-1] > 0 && (toks[nameToks[len(nameToks)-1]-1].id == d.t.w.a || toks[nameToks[len(nameToks)-1]-1].id == d.t.w.an)
 	found := -1
-	for ci := range d.t.g.treaties {
+	for _, c := range d.withParties(codes) {
+		ci := int(c)
 		tr := &d.t.g.treaties[ci]
-		if tr.year > d.year || len(tr.parties) != len(codes) || !equalStrings(tr.parties, codes) || !d.nameHasWords(ci, words) || indef && !d.newOrDated(tr, h.field, toks[h.i].sent) {
+		if tr.year > d.year || !d.nameHasWords(ci, words) || indef && !d.newOrDated(tr, h.field, toks[h.i].sent) {
 			continue
 		}
 		if found >= 0 {
@@ -208,6 +209,36 @@ func covers(parties, codes []string) bool {
 		}
 	}
 	return true
+}
+
+// partySep joins party codes into a byParties key.
+const partySep = "\x00"
+
+// indexParties maps each catalogued treaty's sorted parties to the
+// treaties that have them, in catalogue order.
+func indexParties(trs []treaty) map[string][]int32 {
+	out := map[string][]int32{}
+	for ci := range trs {
+		ps := slices.Clone(trs[ci].parties)
+		sort.Strings(ps)
+		k := strings.Join(ps, partySep)
+		out[k] = append(out[k], int32(ci))
+	}
+	return out
+}
+
+// withParties returns the catalogued treaties, in catalogue order, whose
+// sorted parties are codes exactly (equalStrings(tr.parties, codes)).
+func (d *doc) withParties(codes []string) []int32 {
+	b := d.keyBuf[:0]
+	for i, c := range codes {
+		if i > 0 {
+			b = append(b, partySep...)
+		}
+		b = append(b, c...)
+	}
+	d.keyBuf = b
+	return d.t.byParties[string(b)]
 }
 
 func equalStrings(a, b []string) bool {
