@@ -24,7 +24,11 @@ const MaxLine = 16 << 20
 func (t *Tagger) TagLines(r io.Reader, w io.Writer) (bad int, err error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	bw := bufio.NewWriterSize(w, 1<<16)
-	var line []byte
+	var line, out []byte
+	enc, err := newLineEncoder(t.version)
+	if err != nil {
+		return 0, err
+	}
 	n := 0
 	for {
 		line = line[:0]
@@ -63,7 +67,8 @@ func (t *Tagger) TagLines(r io.Reader, w io.Writer) (bad int, err error) {
 		case len(trimmed) == 0:
 			// blank: skipped without output
 		default:
-			out, lerr := t.tagLine(trimmed)
+			var lerr error
+			out, lerr = t.tagLine(enc, out[:0], trimmed)
 			if lerr != nil {
 				bad++
 				if err := writeLineError(bw, n, lerr.Error()); err != nil {
@@ -86,21 +91,18 @@ func (t *Tagger) TagLines(r io.Reader, w io.Writer) (bad int, err error) {
 	return bad, nil
 }
 
-func (t *Tagger) tagLine(b []byte) ([]byte, error) {
+// tagLine appends the enriched article of line b to dst.
+func (t *Tagger) tagLine(enc *lineEncoder, dst, b []byte) ([]byte, error) {
 	a, err := article.Decode(b, article.Limits{})
 	if err != nil {
-		return nil, err
+		return dst, err
 	}
 	// A missing id is not fatal here: the article is still tagged.
 	if err := article.Normalize(&a, t.now()); err != nil && !errors.Is(err, article.ErrInvalid) {
-		return nil, err
+		return dst, err
 	}
-	e := article.Enriched{Article: a, Tags: t.Tag(&a), Enrichment: article.Enrichment{Version: t.version}}
-	out, err := json.Marshal(&e)
-	if err != nil {
-		return nil, fmt.Errorf("encode enriched article: %w", err)
-	}
-	return out, nil
+	tags := t.Tag(&a)
+	return enc.encode(dst, &a, &tags)
 }
 
 func writeLineError(w io.Writer, n int, msg string) error {
