@@ -174,8 +174,8 @@ func (c *langCounts) word(w []byte) bool {
 	if len(w) < 2 || len(w) > 10 {
 		return len(w) == 1 && w[0] == 'y' && c.inc(2) // Spanish "y"
 	}
-	if l, ok := functionWords[string(w)]; ok {
-		return c.inc(l)
+	if k := functionWords.get(w); k >= 0 {
+		return c.inc(int(functionWordLang[k]))
 	}
 	return false
 }
@@ -225,14 +225,22 @@ var functionWordText = [4]string{
 	"der die das und ist nicht mit dem den von zu ein eine im auf für sich auch wird nach bei aus hat wurde sind einen einem am vom zur zum",
 }
 
-// functionWords maps each function word to its language's index in
-// latinLangs; a word in two lists would be no evidence, so none is.
-var functionWords = map[string]int{}
-
-func init() {
+// functionWords numbers the function words, and functionWordLang maps
+// each number to its language's index in latinLangs; a word in two lists
+// would be no evidence, so none is. Detection looks up every word of an
+// article's first 800 bytes, in a vocabTable rather than a map.
+var functionWords, functionWordLang = func() (*vocabTable, []int8) {
+	idx := map[string]int32{}
+	var lang []int8
 	for i, ws := range functionWordText {
 		for _, w := range strings.Fields(ws) {
-			functionWords[w] = i
+			if k, ok := idx[w]; ok {
+				lang[k] = int8(i)
+				continue
+			}
+			idx[w] = int32(len(lang))
+			lang = append(lang, int8(i))
 		}
 	}
-}
+	return newVocabTable(idx), lang
+}()

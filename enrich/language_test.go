@@ -36,8 +36,8 @@ func TestLanguage(t *testing.T) {
 	for _, ws := range functionWordText {
 		n += len(strings.Fields(ws))
 	}
-	if n != len(functionWords) {
-		t.Errorf("%d function words listed, %d distinct: a word is in two lists", n, len(functionWords))
+	if n != len(functionWordLang) {
+		t.Errorf("%d function words listed, %d distinct: a word is in two lists", n, len(functionWordLang))
 	}
 }
 
