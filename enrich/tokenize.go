@@ -183,7 +183,7 @@ func (tz *tokenizer) word(s string, i int, r rune, flags uint16, para *uint16, s
 	start := i
 	tz.buf = tz.buf[:0]
 	upper, lower := 0, 0
-	firstUpper := unicode.IsUpper(r)
+	firstUpper := r >= 'A' && r <= 'Z' || r >= utf8.RuneSelf && unicode.IsUpper(r)
 	digit := r >= '0' && r <= '9'
 	poss := false
 	end := i
@@ -398,7 +398,8 @@ func wordKey(b []byte) (key, h uint64) {
 				key = key<<8 | uint64(b[i])
 			}
 		}
-		return key, mix64(key ^ uint64(n)<<59)
+		// One multiply spreads a packed word; the high bits are the best.
+		return key, ((key ^ uint64(n)<<59) * 0x9e3779b97f4a7c15) >> 32
 	}
 	h = uint64(n)
 	for len(b) >= 8 {
