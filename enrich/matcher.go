@@ -128,11 +128,8 @@ func (m *matcher) child(node, id int32) (int32, bool) {
 // tokensOf splits a phrase exactly as article text is split.
 func tokensOf(phrase string) ([]string, []token) {
 	var norms []string
-	tz := tokenizer{vocab: map[string]int32{}, norms: &norms}
-	toks := tz.run(phrase)
-	out := make([]token, len(toks))
-	copy(out, toks)
-	return norms, out
+	tz := tokenizer{norms: &norms} // no vocabulary: ids are not needed here
+	return norms, tz.run(phrase)
 }
 
 // word interns a vocabulary word and returns its id.
