@@ -22,7 +22,15 @@ import (
 // mappedDoc. The version is therefore written, replaced and deleted
 // together with its document in one Bleve batch: there is no crash in
 // which a document is on disk without its version or the other way
-// round, and retention's delete removes both.
+// round, and retention's delete removes both. The crash cases:
+//   - before Bleve has persisted the batch: neither documents nor versions
+//     are on disk; IndexBatch had not returned, so the caller never
+//     committed its offsets and the batch is delivered again.
+//   - after the batch is persisted, before the caller's offset commit: the
+//     batch is delivered again; each copy has the stored version, which
+//     passes the "same or newer" check and rewrites the same document.
+//   - during the migration below: every migration batch is atomic and the
+//     marker is written last, so the next Open moves what is left.
 //
 // Earlier builds kept versions as Bleve internal values (prefixVersion +
 // id). Bleve's persister copies every internal value into each snapshot
