@@ -22,10 +22,10 @@ const internalReenrich = "newswire:reenrich"
 // ReenrichConfig configures Reenrich: the embedded counterpart of the
 // Elasticsearch store's re-enrichment.
 type ReenrichConfig struct {
-	Version  string                             // enrichment version produced; required
+	Version  string                              // enrichment version produced; required
 	Tag      func(*article.Article) article.Tags // required
-	Rate     float64                            // articles per second at most; 0: no cap
-	Batch    int                                // articles per batch (default 500)
+	Rate     float64                             // articles per second at most; 0: no cap
+	Batch    int                                 // articles per batch (default 500)
 	Progress func(done, total int64, rate float64)
 }
 
