@@ -136,6 +136,14 @@ func testReenrich(t *testing.T, url string) {
 	if _, err := s.Rollover(ctx, RolloverConditions{}); err == nil {
 		t.Error("Rollover during a re-enrichment succeeded, want it refused")
 	}
+	// A process starting meanwhile (an indexer restart) runs Setup: it
+	// must not put the new lineage behind the read alias early.
+	if err := s.Setup(ctx); err != nil {
+		t.Fatalf("Setup during a re-enrichment: %v", err)
+	}
+	if running, err := s.ReenrichRunning(ctx); err != nil || !running {
+		t.Fatalf("after Setup, re-enrichment running = %v, %v; want true", running, err)
+	}
 	// Second run: resumes and finishes.
 	var last ReenrichProgress
 	cfg.Progress = func(p ReenrichProgress) { last = p }
