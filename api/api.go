@@ -5,7 +5,11 @@
 // Routes (a public contract, see the README), with the scope each needs:
 //
 //	GET  /api/v1/search     read     search articles (Query parameters below)
+//	GET  /api/v1/search/export?format=csv|jsonl  read  the same search as a file, up to ExportLimit rows
 //	POST /api/v1/articles   ingest   ingest articles (mounted handler)
+//	GET  /api/v1/articles/{id}  read  one stored article with its tags and spans
+//	GET  /api/v1/treaties/{id}  read  a treaty's catalogue entry
+//	GET  /api/v1/treaties/{id}/timeline  read  actions reported on a treaty
 //	GET  /healthz           public   the process is alive
 //	GET  /readyz            public   every dependency answers; 503 with reasons otherwise
 //	GET  /metrics           metrics  Prometheus metrics
@@ -33,6 +37,7 @@ import (
 
 	"github.com/newswire/newswire/api/scope"
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/enrich"
 	"github.com/newswire/newswire/index"
 	"github.com/newswire/newswire/internal/httpjson"
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,6 +53,18 @@ type Searcher interface {
 	Search(ctx context.Context, q index.Query) (index.Result, error)
 }
 
+// ArticleReader returns one stored article. Both index stores implement
+// it; errors wrap index.ErrNotFound for an unknown id.
+type ArticleReader interface {
+	Get(ctx context.Context, id string) (article.Enriched, error)
+}
+
+// TimelineReader lists the actions reported on a treaty. Both index
+// stores implement it.
+type TimelineReader interface {
+	Timeline(ctx context.Context, treatyID string) ([]index.TimelineEntry, error)
+}
+
 // Check reports whether one dependency answers.
 type Check struct {
 	Name string
@@ -56,13 +73,25 @@ type Check struct {
 
 // Config configures the HTTP surface.
 type Config struct {
-	Searcher Searcher     // required for /api/v1/search
-	Ingest   http.Handler // mounted at POST /api/v1/articles when set
-	Fetch    http.Handler // mounted at POST /api/v1/articles/fetch when set (ingest by URL)
-	Checks   []Check      // run by /readyz
-	Gatherer prometheus.Gatherer
-	Extra    []Route       // more routes (alert endpoints), each with its scope
-	Timeout  time.Duration // per search (default 10s)
+	Searcher Searcher // required for /api/v1/search
+	// Queries reads entities in the search text; nil leaves the text as
+	// words only.
+	Queries QueryReader
+	// Catalogue answers /api/v1/treaties/{id}; it defaults to Queries
+	// when that implements it.
+	Catalogue Catalogue
+	// Articles and Timelines default to Searcher when it implements them.
+	Articles  ArticleReader
+	Timelines TimelineReader
+	Ingest    http.Handler // mounted at POST /api/v1/articles when set
+	Fetch     http.Handler // mounted at POST /api/v1/articles/fetch when set (ingest by URL)
+	Checks    []Check      // run by /readyz
+	Gatherer  prometheus.Gatherer
+	// Registerer, when set, receives the request-duration and
+	// search-duration metrics of every route.
+	Registerer prometheus.Registerer
+	Extra      []Route       // more routes (alert endpoints), each with its scope
+	Timeout    time.Duration // per search (default 10s)
 	// Auth checks bearer tokens; nil (or no tokens) leaves every route
 	// open, which app allows only on loopback.
 	Auth *Auth
@@ -90,6 +119,18 @@ func New(cfg Config, log *zap.Logger) *Server {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultSearchTimeout
 	}
+	if r, ok := cfg.Searcher.(ArticleReader); ok && cfg.Articles == nil {
+		cfg.Articles = r
+	}
+	if r, ok := cfg.Searcher.(TimelineReader); ok && cfg.Timelines == nil {
+		cfg.Timelines = r
+	}
+	if c, ok := cfg.Queries.(Catalogue); ok && cfg.Catalogue == nil {
+		cfg.Catalogue = c
+	}
+	if cfg.Registerer != nil && cfg.Searcher != nil {
+		cfg.Searcher = InstrumentSearcher(cfg.Registerer, cfg.Searcher)
+	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	// The route table: add routes here or through Config.Extra, never on
 	// s.mux directly, so each is guarded and the auth matrix sees it.
@@ -100,7 +141,13 @@ func New(cfg Config, log *zap.Logger) *Server {
 		{Pattern: "GET /readyz", Scope: scope.Public, Handler: http.HandlerFunc(s.ready)},
 	}
 	if !cfg.NoPage {
-		routes = append(routes, Route{Pattern: "GET /api/v1/search", Scope: scope.Read, Handler: http.HandlerFunc(s.search)})
+		routes = append(routes,
+			Route{Pattern: "GET /api/v1/search", Scope: scope.Read, Handler: http.HandlerFunc(s.search)},
+			Route{Pattern: "GET /api/v1/search/export", Scope: scope.Read, Handler: http.HandlerFunc(s.export)},
+			Route{Pattern: "GET /api/v1/articles/{id}", Scope: scope.Read, Handler: http.HandlerFunc(s.article)},
+			Route{Pattern: "GET /api/v1/treaties/{id}", Scope: scope.Read, Handler: http.HandlerFunc(s.treaty)},
+			Route{Pattern: "GET /api/v1/treaties/{id}/timeline", Scope: scope.Read, Handler: http.HandlerFunc(s.timeline)},
+		)
 	}
 	if cfg.Ingest != nil {
 		routes = append(routes, Route{Pattern: "POST /api/v1/articles", Scope: scope.Ingest, Handler: cfg.Ingest})
@@ -119,7 +166,11 @@ func New(cfg Config, log *zap.Logger) *Server {
 		if !rt.Scope.Valid() {
 			panic(fmt.Sprintf("api: route %q has no valid scope (%q)", rt.Pattern, rt.Scope))
 		}
-		s.mux.Handle(rt.Pattern, cfg.Auth.guard(rt.Scope, rt.Handler))
+		h := cfg.Auth.guard(rt.Scope, rt.Handler)
+		if cfg.Registerer != nil {
+			h = InstrumentHandler(cfg.Registerer, rt.Pattern, h)
+		}
+		s.mux.Handle(rt.Pattern, h)
 	}
 	s.routes = routes
 	return s
@@ -171,9 +222,12 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
-// country, leader, treaty, keyword, source, from and to (YYYY-MM-DD or RFC
-// 3339; "to" as a date means through the end of that day), sort, size,
-// cursor.
+// country, leader, treaty, keyword, source (all must match) and their
+// not_ forms (none may match), any (filter kinds whose values need only
+// one to match, e.g. any=countries), story, from and to (YYYY-MM-DD or RFC
+// 3339; "to" as a date means through the end of that day), sort (default
+// relevance, newest when there is no text), size, cursor, facet_size, and
+// collapse (default true: one hit per story; "false" shows every copy).
 func ParseQuery(v map[string][]string) (index.Query, error) {
 	get := func(k string) string {
 		if x := v[k]; len(x) > 0 {
@@ -199,10 +253,45 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		Treaties:  multi("treaty"),
 		Keywords:  multi("keyword"),
 		Sources:   multi("source"),
+		Story:     get("story"),
 		Sort:      get("sort"),
 		Cursor:    get("cursor"),
+		Collapse:  true,
+		Exclude: index.Filters{
+			Countries: multi("not_country"),
+			Leaders:   multi("not_leader"),
+			Treaties:  multi("not_treaty"),
+			Keywords:  multi("not_keyword"),
+			Sources:   multi("not_source"),
+		},
+		Any: multi("any"),
+	}
+	if q.Sort == "" && q.Text == "" {
+		// Relevance means nothing without words: newest first.
+		q.Sort = index.SortNewest
 	}
 	var errs []error
+	if s := get("facet_size"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > index.MaxFacetSize {
+			errs = append(errs, errors.New("facet_size must be a number from 1 to "+strconv.Itoa(index.MaxFacetSize)))
+		}
+		q.FacetSize = n
+	}
+	for _, k := range q.Any {
+		switch k {
+		case index.KindCountries, index.KindLeaders, index.KindTreaties, index.KindKeywords, index.KindSources:
+		default:
+			errs = append(errs, errors.New("any lists filter kinds: countries, leaders, treaties, keywords, sources"))
+		}
+	}
+	switch get("collapse") {
+	case "", "true", "1":
+	case "false", "0":
+		q.Collapse = false
+	default:
+		errs = append(errs, errors.New(`collapse must be "true" or "false"`))
+	}
 	if s := get("size"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > index.MaxSize {
@@ -268,6 +357,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 		httpjson.Write(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
+	u := understand(s.cfg.Queries, &q, r.URL.Query(), time.Now())
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
 	defer cancel()
 	res, err := s.cfg.Searcher.Search(ctx, q)
@@ -283,5 +373,62 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	if res.Hits == nil {
 		res.Hits = []index.Hit{}
 	}
-	httpjson.Write(w, http.StatusOK, res)
+	httpjson.Write(w, http.StatusOK, searchAnswer{Result: res, Understood: u})
+}
+
+func (s *Server) article(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Articles == nil {
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	id := r.PathValue("id")
+	e, err := s.cfg.Articles.Get(ctx, id)
+	switch {
+	case errors.Is(err, index.ErrNotFound):
+		httpjson.Write(w, http.StatusNotFound, map[string]string{"error": "no article " + strconv.Quote(id)})
+	case err != nil:
+		s.log.Warn("get article failed", zap.String("article_id", id), zap.Error(err))
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+	default:
+		httpjson.Write(w, http.StatusOK, &e)
+	}
+}
+
+func (s *Server) treaty(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Catalogue == nil {
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no treaty catalogue configured"})
+		return
+	}
+	id := r.PathValue("id")
+	e, ok := s.cfg.Catalogue.Resolve(enrich.KindTreaty, id)
+	if !ok || e.ID != id {
+		httpjson.Write(w, http.StatusNotFound, map[string]string{"error": "no treaty " + strconv.Quote(id) + " in the catalogue"})
+		return
+	}
+	httpjson.Write(w, http.StatusOK, treatyAnswer(e))
+}
+
+// TimelineAnswer is the body of GET /api/v1/treaties/{id}/timeline.
+type TimelineAnswer struct {
+	Treaty  string                `json:"treaty"`
+	Actions []index.TimelineEntry `json:"actions"`
+}
+
+func (s *Server) timeline(w http.ResponseWriter, r *http.Request) {
+	if s.cfg.Timelines == nil {
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "no search store configured"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.Timeout)
+	defer cancel()
+	id := r.PathValue("id")
+	entries, err := s.cfg.Timelines.Timeline(ctx, id)
+	if err != nil {
+		s.log.Warn("treaty timeline failed", zap.String("treaty", id), zap.Error(err))
+		httpjson.Write(w, http.StatusServiceUnavailable, map[string]string{"error": "search store unavailable: " + err.Error()})
+		return
+	}
+	httpjson.Write(w, http.StatusOK, TimelineAnswer{Treaty: id, Actions: entries})
 }

@@ -74,6 +74,15 @@ type Enriched struct {
 	Article
 	Tags       Tags       `json:"tags"`
 	Enrichment Enrichment `json:"enrichment"`
+	// Story groups near-duplicate copies of one report (syndicated
+	// copies, light rewrites); nil when the article was not clustered.
+	Story *StoryRef `json:"story,omitempty"`
+}
+
+// StoryRef names the story an article belongs to. Every copy of one
+// story carries the same ID; package story computes it.
+type StoryRef struct {
+	ID string `json:"id"`
 }
 
 // Tags are the entities and alert keywords found in an article.

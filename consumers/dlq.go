@@ -79,6 +79,9 @@ type ReplayStats struct {
 	// ExhaustedCount counts them all.
 	ExhaustedCount int              `json:"exhausted_count"`
 	Exhausted      []DeadLetterInfo `json:"exhausted,omitempty"`
+	// TruncatedCount counts dead letters not replayed because their copy
+	// is truncated (over the record size limit).
+	TruncatedCount int `json:"truncated_count"`
 }
 
 // Replay re-drives dead letters into the topic they came from (their
@@ -117,6 +120,13 @@ func Replay(ctx context.Context, brokers []string, w MessageWriter, opt ReplayOp
 		info := ParseDeadLetter(m)
 		if info.SourceTopic == "" || (opt.Stage != "" && info.Stage != opt.Stage) {
 			st.Skipped++
+			return nil
+		}
+		if info.Truncated {
+			// Only the start of the value was kept: replaying it would
+			// write a different record. The original is at the source
+			// position the headers name, with its SHA-256.
+			st.TruncatedCount++
 			return nil
 		}
 		if info.Replays >= opt.MaxAttempts {
@@ -159,10 +169,11 @@ type DeadLetterInfo struct {
 	SourceTopic     string    `json:"source_topic"`
 	SourcePartition int       `json:"source_partition"`
 	SourceOffset    int64     `json:"source_offset"`
-	At              time.Time `json:"at"` // when it was dead-lettered (the record time if no header)
-	Size            int       `json:"size"`
-	Attempts        int       `json:"attempts"` // tries by the stage before it gave up
-	Replays         int       `json:"replays"`  // times re-driven already
+	At              time.Time `json:"at"`        // when it was dead-lettered (the record time if no header)
+	Size            int       `json:"size"`      // bytes of the original value
+	Truncated       bool      `json:"truncated"` // the copy holds only the start of the value (see HeaderTruncated)
+	Attempts        int       `json:"attempts"`  // tries by the stage before it gave up
+	Replays         int       `json:"replays"`   // times re-driven already
 }
 
 // ParseDeadLetter reads the dead-letter headers of m. Missing or malformed
@@ -181,6 +192,12 @@ func ParseDeadLetter(m kafka.Message) DeadLetterInfo {
 	}
 	if t, err := time.Parse(time.RFC3339Nano, header(m.Headers, HeaderAt)); err == nil {
 		d.At = t.UTC()
+	}
+	if header(m.Headers, HeaderTruncated) == "true" {
+		d.Truncated = true
+		if n, err := strconv.Atoi(header(m.Headers, HeaderOriginalSize)); err == nil {
+			d.Size = n
+		}
 	}
 	d.Attempts, _ = strconv.Atoi(header(m.Headers, HeaderAttempts))
 	d.Replays, _ = strconv.Atoi(header(m.Headers, HeaderReplays))

@@ -94,17 +94,19 @@ func replayScenario(t *testing.T, brokers []string, prefix string) {
 	// replay count; the next replay with MaxAttempts 1 reports them.
 	var again []Record
 	for _, r := range raw {
-		if v, _ := r.Header(HeaderReplays); string(v) != "1" {
-			t.Errorf("replayed record headers %v", r.Headers)
-		}
-		if v, _ := r.Header(HeaderReplayedFrom); !strings.HasPrefix(string(v), tp.DLQ+"/") {
+		n, _ := r.Header(HeaderReplays)
+		from, _ := r.Header(HeaderReplayedFrom)
+		if string(n) != "1" || !strings.HasPrefix(string(from), tp.DLQ+"/") {
 			t.Errorf("replayed record headers %v", r.Headers)
 		}
 		again = append(again, DeadLetter(r, tp.DLQ, "enrich", errors.New("still poison"), 1, time.Now(), 0))
 	}
+	// A truncated copy (over the size limit) is never replayed.
+	big := Record{Topic: tp.Raw, Key: []byte("big"), Value: []byte(strings.Repeat("x", 500))}
+	again = append(again, DeadLetter(big, tp.DLQ, "enrich", errors.New("too big"), 1, time.Now(), 300))
 	produce(t, brokers, tp.DLQ, again)
 	st, err = Replay(ctx, brokers, w, ReplayOptions{DLQTopic: tp.DLQ, Stage: "enrich", MaxAttempts: 1}, zap.NewNop())
-	if err != nil || st.Replayed != 4 || st.ExhaustedCount != 4 || len(st.Exhausted) != 4 || st.Exhausted[0].Replays != 1 {
+	if err != nil || st.Replayed != 4 || st.ExhaustedCount != 4 || len(st.Exhausted) != 4 || st.Exhausted[0].Replays != 1 || st.TruncatedCount != 1 {
 		t.Fatalf("replay with max attempts 1: %+v, %v", st, err)
 	}
 }

@@ -91,7 +91,7 @@ func BenchmarkTag10KB(b *testing.B) { benchTagger(b, corpus(b, 200)) }
 // alternation of every country, leader and treaty alias, run over the same
 // 10 KB articles. Compare its MB/s with BenchmarkTag10KB.
 func BenchmarkRegexpBaseline(b *testing.B) {
-	g, err := loadGazetteer(true)
+	g, err := loadGazetteer()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -138,4 +138,25 @@ func BenchmarkNew(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(keep)
 	b.ReportMetric((float64(after.HeapAlloc)-float64(before.HeapAlloc))/float64(len(keep))/(1<<20), "MB/tagger")
+}
+
+// BenchmarkTagLanguages tags ~10 KB articles built from the v2 blind
+// set of each language (its items repeated), so that the speed of each
+// language can be compared with English built the same way.
+func BenchmarkTagLanguages(b *testing.B) {
+	for _, lang := range v2Sets {
+		b.Run(lang, func(b *testing.B) {
+			set := loadSet(b, "testdata/blind-v2-"+lang+".jsonl")
+			arts := make([]article.Article, len(set))
+			for i := range set {
+				var body strings.Builder
+				for k := 0; body.Len() < 10_000; k++ {
+					body.WriteString(set[(i+k)%len(set)].Body)
+					body.WriteString("\n\n")
+				}
+				arts[i] = article.Article{Title: set[i].Title, Body: body.String(), Published: set[i].Published}
+			}
+			benchTagger(b, arts)
+		})
+	}
 }

@@ -46,7 +46,7 @@ func (d *doc) strongAliases() {
 			if e.dem && d.languageUse(h) || e.seat && d.treatyModifier(h, d.treatyWords) {
 				continue
 			}
-			if d.t.v2 && e.seat && d.placeOfConclusion(h) {
+			if e.seat && d.placeOfConclusion(h) {
 				continue
 			}
 			d.addCountry(h, int(e.target), "strong-alias")
@@ -77,7 +77,7 @@ func (d *doc) weakAliases() {
 			d.addCountry(h, c, "weak-in-list-of-countries")
 		case d.stateContext(h):
 			d.addCountry(h, c, "weak-in-state-context")
-		case d.t.v2 && e.seat && d.venueContext(h):
+		case e.seat && d.venueContext(h):
 			d.addCountry(h, c, "weak-seat-as-venue")
 		}
 	}
@@ -112,7 +112,7 @@ func (d *doc) ambiguousAliases() {
 }
 
 func (d *doc) addCountry(h hit, c int, rule string) {
-	venue := d.t.v2 && d.venueUse(h)
+	venue := d.venueUse(h)
 	d.countries = append(d.countries, mention{field: h.field, i: h.i, j: h.j, ent: c, rule: rule, venue: venue})
 }
 

@@ -5,11 +5,12 @@ import (
 	"embed"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
 
-//go:embed data/*.txt data/v2/*.txt
+//go:embed data/*.txt
 var dataFS embed.FS
 
 // dataFiles lists the embedded gazetteers in the order they are hashed
@@ -17,6 +18,7 @@ var dataFS embed.FS
 var dataFiles = []string{
 	"data/countries.txt", "data/ambiguous.txt", "data/cues.txt", "data/leaders.txt",
 	"data/titles.txt", "data/treaties.txt", "data/keywords.txt",
+	"data/treaties-more.txt", "data/leaders-1990.txt", "data/names.txt",
 }
 
 var qidRe = regexp.MustCompile(`^Q[0-9]+$`)
@@ -88,7 +90,14 @@ type keyword struct {
 	forms []string
 }
 
+// nameRow is one row of names.txt: the names of one entity in one language.
+type nameRow struct {
+	lang, kind, id string
+	forms          []string
+}
+
 type gazetteer struct {
+	names      []nameRow
 	countries  []country
 	ambiguous  []ambiguity
 	cues       []cue
@@ -176,23 +185,20 @@ func parseDate(s string) (time.Time, error) {
 	return time.Parse("2006-01-02", s)
 }
 
-// v2DataFiles are the gazetteers of the tagger v2 work, loaded (and
-// hashed into the version) only with the v2 rules.
-var v2DataFiles = []string{"data/v2/treaties.txt", "data/v2/leaders.txt"}
-
-// loadGazetteer parses every embedded data file; with v2, also the v2 files.
-func loadGazetteer(v2 bool) (*gazetteer, error) {
+// loadGazetteer parses every embedded data file.
+func loadGazetteer() (*gazetteer, error) {
 	g, err := loadBase()
-	if err != nil || !v2 {
-		return g, err
+	if err != nil {
+		return nil, err
 	}
 	for _, p := range []struct {
 		name  string
 		min   int
 		parse func([][]string) error
 	}{
-		{"data/v2/treaties.txt", 6, g.mergeTreaties},
-		{"data/v2/leaders.txt", 10, g.parseLeaders},
+		{"data/treaties-more.txt", 6, g.mergeTreaties},
+		{"data/leaders-1990.txt", 10, g.mergeLeaders},
+		{"data/names.txt", 4, g.parseNames},
 	} {
 		if err := g.load(p.name, p.min, p.parse); err != nil {
 			return nil, err
@@ -243,7 +249,104 @@ func (g *gazetteer) mergeTreaties(rs [][]string) error {
 	return nil
 }
 
-// loadBase parses the gazetteers of the released rules.
+// mergeLeaders adds the terms of a further leaders file. A row naming a
+// person of the base file (same name, or same QID) gives that person its
+// QID when the base had none, and is dropped when it repeats a base term
+// (same country and role, overlapping dates); other rows are new terms.
+func (g *gazetteer) mergeLeaders(rs [][]string) error {
+	var fresh gazetteer
+	if err := fresh.parseLeaders(rs); err != nil {
+		return err
+	}
+	base := len(g.terms)
+	byName := map[string][]int{}
+	byQID := map[string][]int{}
+	for i := range g.terms {
+		byName[g.terms[i].name] = append(byName[g.terms[i].name], i)
+		if q := g.terms[i].qid; q != "-" && q != "" {
+			byQID[q] = append(byQID[q], i)
+		}
+	}
+	for _, tm := range fresh.terms {
+		same := byQID[tm.qid]
+		if len(same) == 0 {
+			same = byName[tm.name]
+		}
+		dup := false
+		for _, i := range same {
+			b := &g.terms[i]
+			if b.qid == "-" || b.qid == "" {
+				for _, k := range byName[b.name] {
+					g.terms[k].qid = tm.qid
+				}
+				byQID[tm.qid] = append(byQID[tm.qid], byName[b.name]...)
+			}
+			if i < base && b.country == tm.country && b.role == tm.role && termsOverlap(b, &tm) {
+				dup = true
+			}
+		}
+		if !dup {
+			g.terms = append(g.terms, tm)
+		}
+	}
+	g.closeTerms()
+	return nil
+}
+
+// closeTerms ends a term where the next holder of the same office of the
+// same country takes it up, when the term was left open or outlasts that
+// start by less than a month (a handover recorded a few days apart).
+// Longer overlaps are co-held, acting or disputed offices and stay.
+func (g *gazetteer) closeTerms() {
+	type key struct{ country, office, role string }
+	seq := map[key][]int{}
+	for i := range g.terms {
+		tm := &g.terms[i]
+		k := key{tm.country, tm.office, tm.role}
+		seq[k] = append(seq[k], i)
+	}
+	for _, ts := range seq {
+		sort.SliceStable(ts, func(a, b int) bool { return g.terms[ts[a]].start.Before(g.terms[ts[b]].start) })
+		for n, i := range ts {
+			tm := &g.terms[i]
+			for _, j := range ts[n+1:] {
+				next := &g.terms[j]
+				if next.name == tm.name || !next.start.After(tm.start) {
+					continue
+				}
+				if tm.end.IsZero() || tm.end.After(next.start) && tm.end.Sub(next.start) < 31*24*time.Hour {
+					tm.end = next.start
+				}
+				break
+			}
+		}
+	}
+}
+
+// termsOverlap reports whether two terms share a day.
+func termsOverlap(a, b *term) bool {
+	far := time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	ae, be := a.end, b.end
+	if ae.IsZero() {
+		ae = far
+	}
+	if be.IsZero() {
+		be = far
+	}
+	return a.start.Before(be) && b.start.Before(ae)
+}
+
+func (g *gazetteer) parseNames(rs [][]string) error {
+	for i, f := range rs {
+		if normLang(f[0]) != f[0] {
+			return fmt.Errorf("parse names row %d: language %q unknown", i+1, f[0])
+		}
+		g.names = append(g.names, nameRow{lang: f[0], kind: f[1], id: f[2], forms: splitList(f[3])})
+	}
+	return nil
+}
+
+// loadBase parses the gazetteers that the further files extend.
 func loadBase() (*gazetteer, error) {
 	g := &gazetteer{rawByFile: map[string][]byte{}, headerInfo: map[string]map[string]string{}}
 	for _, p := range []struct {

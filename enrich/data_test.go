@@ -4,12 +4,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestDataIntegrity checks the embedded gazetteers: headers, codes, QIDs,
 // aliases claimed by two entities, term dates.
 func TestDataIntegrity(t *testing.T) {
-	g, err := loadGazetteer(true)
+	g, err := loadGazetteer()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,4 +184,69 @@ func overlap(a, b term) bool {
 func normPhrase(s string) string {
 	n, _ := tokensOf(s)
 	return strings.Join(n, " ")
+}
+
+// jointOffices are the offices held by several people at once: the
+// presidency of Bosnia and Herzegovina, the captains regent of San
+// Marino, the co-princes of Andorra, Cambodia's two prime ministers
+// (1993–1998).
+var jointOffices = map[string]bool{"BA": true, "SM": true, "AD": true, "KH": true}
+
+// TestLeaderTermsV2 checks the merged leaders of the v2 data: every v2
+// row has a QID, no office of a country has two holders at once (except
+// joint offices and acting holders of under two months), dates are
+// ordered, and the file states its provenance.
+func TestLeaderTermsV2(t *testing.T) {
+	g, err := loadGazetteer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := g.headerInfo["data/leaders-1990.txt"]; !strings.Contains(h["source"], "our own compilation of public facts") {
+		t.Errorf("data/leaders-1990.txt: source must state our own compilation of public facts, got %q", h["source"])
+	}
+	// The issue asks for 3 000 terms; the heads of state and government
+	// reach 2 700 (foreign ministers are not extended yet). A floor, so
+	// that a data change cannot lose terms unnoticed.
+	if len(g.terms) < 2700 {
+		t.Errorf("%d terms of office, want at least 2700", len(g.terms))
+	}
+	withQID := 0
+	for _, tm := range g.terms {
+		if qidRe.MatchString(tm.qid) {
+			withQID++
+		}
+	}
+	t.Logf("%d terms, %d with a QID", len(g.terms), withQID)
+	acting := func(a *term) bool { return !a.end.IsZero() && a.end.Sub(a.start) < 62*24*time.Hour }
+	for i := range g.terms {
+		a := &g.terms[i]
+		if !a.end.IsZero() && !a.end.After(a.start) {
+			t.Errorf("%s (%s): end %v not after start %v", a.name, a.country, a.end, a.start)
+		}
+		if jointOffices[a.country] || acting(a) {
+			continue
+		}
+		for j := i + 1; j < len(g.terms); j++ {
+			b := &g.terms[j]
+			if a.country == b.country && a.office == b.office && a.role == b.role && a.name != b.name && !acting(b) && termsOverlap(a, b) {
+				t.Errorf("%s %s: %s (%s–%s) and %s (%s–%s) overlap", a.country, a.office, a.name, day(a.start), day(a.end), b.name, day(b.start), day(b.end))
+			}
+		}
+	}
+	v2 := strings.Split(string(g.rawByFile["data/leaders-1990.txt"]), "\n")
+	for n, line := range v2 {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if q, _, _ := strings.Cut(line, " |"); !qidRe.MatchString(q) {
+			t.Errorf("data/leaders-1990.txt line %d: QID %q, want Q[0-9]+", n+1, q)
+		}
+	}
+}
+
+func day(t time.Time) string {
+	if t.IsZero() {
+		return "open"
+	}
+	return t.Format("2006-01-02")
 }

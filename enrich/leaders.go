@@ -85,17 +85,22 @@ func (d *doc) decideSurname(h hit, established []bool) (int, string) {
 	}
 	// A shared surname ("Kim", "Lee") is the one bearer in office on the
 	// article's date whose country the article names.
-	found := -1
+	// Of several such bearers, the one who is the country's primary
+	// leader then ("Putin and Kim": Kim Jong Un, not the premier).
+	var found, primary []int
 	for _, c := range cands {
 		if d.inOffice(int(c), d.date) && d.countryNamed(d.countryOn(int(c))) {
-			if found >= 0 {
-				return -1, ""
+			found = append(found, int(c))
+			if d.primaryOn(int(c), d.date) {
+				primary = append(primary, int(c))
 			}
-			found = int(c)
 		}
 	}
-	if found >= 0 {
-		return found, "surname-in-office-country-named"
+	switch {
+	case len(found) == 1:
+		return found[0], "surname-in-office-country-named"
+	case len(primary) == 1:
+		return primary[0], "surname-in-office-primary"
 	}
 	return -1, ""
 }
@@ -311,30 +316,24 @@ func (d *doc) decideBareTitle(h hit) {
 	}
 	all, named := -1, -1
 	nAll, nNamed := 0, 0
-	offices := map[string]bool{} // countries that have this office at all
-	for p := range t.persons {
-		for _, tidx := range t.persons[p].terms {
-			tm := &t.g.terms[tidx]
-			if !titleMatches(ti, tm) {
-				continue
-			}
-			offices[tm.country] = true
-			if !termActive(tm, d.date) {
-				continue
-			}
-			if all != p {
-				all = p
-				nAll++
-			}
-			if d.countryNamed(tm.country) && named != p {
-				named = p
-				nNamed++
-			}
+	tt := &t.titleTerms[d.entry(h).target]
+	for _, pt := range tt.terms {
+		p, tm := int(pt.person), &t.g.terms[pt.term]
+		if !termActive(tm, d.date) {
+			continue
+		}
+		if all != p {
+			all = p
+			nAll++
+		}
+		if d.countryNamed(tm.country) && named != p {
+			named = p
+			nNamed++
 		}
 	}
 	p := -1
 	switch {
-	case nAll == 1 && len(offices) == 1:
+	case nAll == 1 && tt.countries == 1:
 		p = all
 	case nNamed == 1:
 		p = named
@@ -383,7 +382,6 @@ func (t *Tagger) addLeaderEntries() {
 	g, m := t.g, t.m
 	// Leaders: group terms into persons.
 	byKey := map[string]int{}
-	snIdx := map[string]int{}
 	for ti, tm := range g.terms {
 		key := tm.qid
 		if key == "-" || key == "" {
@@ -406,18 +404,7 @@ func (t *Tagger) addLeaderEntries() {
 			m.add(n, entry{kind: kLeaderName, target: int32(pi)}, true)
 		}
 		for _, sn := range tm.surnames {
-			si, ok := snIdx[sn.text]
-			if !ok {
-				si = len(t.surnames)
-				snIdx[sn.text] = si
-				t.surnames = append(t.surnames, nil)
-				t.strongSN = append(t.strongSN, false)
-				m.add(sn.text, entry{kind: kSurname, target: int32(si)}, true)
-			}
-			if !containsInt32(t.surnames[si], int32(pi)) {
-				t.surnames[si] = append(t.surnames[si], int32(pi))
-			}
-			t.strongSN[si] = t.strongSN[si] || sn.strong
+			t.addSurname(sn.text, pi, sn.strong, 0)
 		}
 	}
 	t.byCountry = map[string][]int{}
@@ -435,5 +422,73 @@ func (t *Tagger) addLeaderEntries() {
 	}
 	for i, ti := range g.titles {
 		m.add(ti.text, entry{kind: kTitle, exact: ti.exact, target: int32(i)}, true)
+	}
+}
+
+// Ways a leader was resolved.
+const (
+	ResolvedByDate = "date" // in office on the article's date
+	ResolvedByName = "name" // no date, or not in office then: the bearer of the name
+)
+
+// resolvedBy says how person p was chosen: by the article's date when it
+// has one and p was in office on it, else by the name alone.
+func (d *doc) resolvedBy(p int) string {
+	if d.dated && d.inOffice(p, d.date) {
+		return ResolvedByDate
+	}
+	return ResolvedByName
+}
+
+// addSurname makes text a surname of person pi (distinctive when strong),
+// matched in articles of language lang (0: all).
+func (t *Tagger) addSurname(text string, pi int, strong bool, lang uint8) {
+	key := text + "\x00" + string(rune('0'+lang))
+	si, ok := t.snIdx[key]
+	if !ok {
+		si = len(t.surnames)
+		t.snIdx[key] = si
+		t.surnames = append(t.surnames, nil)
+		t.strongSN = append(t.strongSN, false)
+		t.m.add(text, entry{kind: kSurname, target: int32(si), lang: lang}, true)
+	}
+	if !containsInt32(t.surnames[si], int32(pi)) {
+		t.surnames[si] = append(t.surnames[si], int32(pi))
+	}
+	t.strongSN[si] = t.strongSN[si] || strong
+}
+
+// primaryOn reports whether p held their country's primary office on date.
+func (d *doc) primaryOn(p int, date time.Time) bool { return d.t.primaryAt(p, date) }
+
+// personTerm is one term of office of one person.
+type personTerm struct{ person, term int32 }
+
+// titleTerms are the terms of office a title names, in person order,
+// and how many countries have that office: precomputed so that "the
+// King" does not scan every term of every leader.
+type titleTerms struct {
+	terms     []personTerm
+	countries int
+}
+
+// indexTitles fills t.titleTerms, one per title.
+func (t *Tagger) indexTitles() {
+	t.titleTerms = make([]titleTerms, len(t.g.titles))
+	for i := range t.g.titles {
+		ti := &t.g.titles[i]
+		tt := &t.titleTerms[i]
+		seen := map[string]bool{}
+		for p := range t.persons {
+			for _, k := range t.persons[p].terms {
+				if tm := &t.g.terms[k]; titleMatches(ti, tm) {
+					tt.terms = append(tt.terms, personTerm{int32(p), int32(k)})
+					if !seen[tm.country] {
+						seen[tm.country] = true
+						tt.countries++
+					}
+				}
+			}
+		}
 	}
 }

@@ -35,9 +35,10 @@ type entry struct {
 	possMsk uint32 // bit i: token i carries a possessive 's (inner tokens only)
 	form    string // letters of the alias, for exact-case entries
 	target  int32
-	seat    bool // a capital or seat of government (not counted inside treaty names)
-	dem     bool // a demonym
-	generic bool // a lower-case descriptive alias of a catalogued treaty ("minerals deal")
+	seat    bool  // a capital or seat of government (not counted inside treaty names)
+	dem     bool  // a demonym
+	generic bool  // a lower-case descriptive alias of a catalogued treaty ("minerals deal")
+	lang    uint8 // langID of the only language whose articles it matches in; 0 = all
 }
 
 // matcher is a token trie: edges map (node, token id) to a child node.
@@ -186,8 +187,9 @@ func shoutingAround(toks []token, i, j int) bool {
 	return caps >= 2
 }
 
-// scan finds every side hit and the leftmost-longest main hits in toks.
-func (m *matcher) scan(field int8, toks []token, text string, out []hit) []hit {
+// scan finds every side hit and the leftmost-longest main hits in toks,
+// skipping entries of another language than lang.
+func (m *matcher) scan(field int8, toks []token, text string, lang uint8, out []hit) []hit {
 	mainUntil := 0
 	for i := 0; i < len(toks); i++ {
 		if toks[i].id < 0 {
@@ -210,7 +212,7 @@ func (m *matcher) scan(field int8, toks []token, text string, out []hit) []hit {
 			node = child
 			for _, ei := range m.nodes[node] {
 				e := &m.entries[ei]
-				if !m.caseOK(e, toks, i, text) {
+				if e.lang != 0 && e.lang != lang || !m.caseOK(e, toks, i, text) {
 					continue
 				}
 				if e.kind >= kSideStart {
@@ -223,7 +225,7 @@ func (m *matcher) scan(field int8, toks []token, text string, out []hit) []hit {
 		if bestNode >= 0 {
 			for _, ei := range m.nodes[bestNode] {
 				e := &m.entries[ei]
-				if e.kind < kSideStart && m.caseOK(e, toks, i, text) {
+				if e.kind < kSideStart && (e.lang == 0 || e.lang == lang) && m.caseOK(e, toks, i, text) {
 					out = append(out, hit{field: field, i: int32(i), j: int32(bestEnd), entry: ei})
 				}
 			}

@@ -233,11 +233,19 @@ func (t *Tagger) surnameInQuery(cands []int32, ti *title, at time.Time, named ma
 			}
 		}
 	}
+	var activePrimary []int
+	for _, c := range active {
+		if t.primaryAt(c, at) {
+			activePrimary = append(activePrimary, c)
+		}
+	}
 	switch {
 	case len(activeNamed) == 1:
 		return activeNamed[0]
 	case len(active) == 1:
 		return active[0]
+	case len(activePrimary) == 1:
+		return activePrimary[0] // "Kim": Kim Jong Un, not a premier named Kim
 	case len(active) > 1:
 		return -1
 	}
@@ -310,4 +318,14 @@ func residual(q string, spans []QuerySpan) string {
 	}
 	b.WriteString(q[at:])
 	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// primaryAt reports whether p held their country's primary office at date.
+func (t *Tagger) primaryAt(p int, date time.Time) bool {
+	for _, k := range t.persons[p].terms {
+		if tm := &t.g.terms[k]; tm.primary && termActive(tm, date) {
+			return true
+		}
+	}
+	return false
 }

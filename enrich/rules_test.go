@@ -35,7 +35,7 @@ func ruleMentions(tb testing.TB, tg *Tagger, body, kind string, date time.Time) 
 		s.toks[f] = s.tz.run(d.text[f])
 		d.toks[f] = s.toks[f]
 		d.at[f] = resetInfo(d.at[f], len(s.toks[f])+1)
-		s.hits = tg.m.scan(int8(f), s.toks[f], d.text[f], s.hits)
+		s.hits = tg.m.scan(int8(f), s.toks[f], d.text[f], 0, s.hits)
 	}
 	d.hits = s.hits
 	d.run()

@@ -38,8 +38,10 @@ type doc struct {
 	toks    [3][]token
 	hits    []hit
 	date    time.Time
-	year    int  // of date
-	titleTC bool // the title is written in Title Case
+	year    int   // of date
+	dated   bool  // the article gave a date (else date is the data's as-of date)
+	lang    uint8 // langID of the article's language
+	titleTC bool  // the title is written in Title Case
 
 	countries []mention
 	leaders   []mention
@@ -202,6 +204,8 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 	if d.date.IsZero() {
 		d.date = a.Ingested
 	}
+	d.dated = !d.date.IsZero()
+	d.lang = langID(Language(a))
 	if d.date.IsZero() {
 		d.date = t.g.asOf
 	}
@@ -213,7 +217,7 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 		s.toks[f] = s.tz.run(d.text[f])
 		d.toks[f] = s.toks[f]
 		d.at[f] = resetInfo(d.at[f], len(s.toks[f])+1)
-		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], s.hits)
+		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], d.lang, s.hits)
 	}
 	d.hits = s.hits
 	d.titleTC = titleCase(d.toks[0])
@@ -359,10 +363,7 @@ func (d *doc) output() article.Tags {
 	for _, e := range ents {
 		c := e.ent
 		sal := math.Round((1-math.Exp(-e.score))*1000) / 1000
-		role := ""
-		if t.v2 {
-			role = d.countryRole(c)
-		}
+		role := d.countryRole(c)
 		tags.Countries = append(tags.Countries, article.CountryTag{Code: t.g.countries[c].code, Name: t.g.countries[c].names["en"],
 			Mentions: e.n, Salience: sal, Role: role, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
@@ -381,8 +382,9 @@ func (d *doc) output() article.Tags {
 	for _, e := range ents {
 		p := e.ent
 		pp := &t.persons[p]
+		by := d.resolvedBy(p)
 		tags.Leaders = append(tags.Leaders, article.LeaderTag{ID: pp.id, Name: pp.name, Country: d.countryOn(p), Role: t.roleOn(p, d.date),
-			Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
+			ResolvedBy: by, Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
 	slices.SortFunc(tags.Leaders, func(a, b article.LeaderTag) int {
 		if a.Mentions != b.Mentions {
@@ -403,7 +405,11 @@ func (d *doc) output() article.Tags {
 		tk := &d.tkeys[k]
 		from := len(parties)
 		parties = append(parties, tk.parties...)
-		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, Name: tk.name, Parties: parties[from:len(parties):len(parties)], Action: d.treatyAction(k),
+		qid := ""
+		if tk.cat >= 0 && qidRe.MatchString(t.g.treaties[tk.cat].qid) {
+			qid = t.g.treaties[tk.cat].qid
+		}
+		tags.Treaties = append(tags.Treaties, article.TreatyTag{ID: tk.id, QID: qid, Name: tk.name, Parties: parties[from:len(parties):len(parties)], Action: d.treatyAction(k),
 			Mentions: e.n, Spans: spans[e.off : e.off+e.n : e.off+e.n]})
 	}
 	slices.SortFunc(tags.Treaties, func(a, b article.TreatyTag) int {
@@ -434,7 +440,7 @@ func (d *doc) weight(m mention) float64 {
 	}
 	p := float64(d.toks[2][m.i].para)
 	w := 0.8 / (1 + 0.5*p)
-	if m.venue && d.t.v2 {
+	if m.venue {
 		// A venue says where, not what: it weighs a quarter.
 		w /= 4
 	}

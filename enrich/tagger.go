@@ -15,7 +15,9 @@
 //   - Other packages reach the gazetteers only through the entity API
 //     (Lookup, Resolve, Closest, TagQuery), never through its tables.
 //
-// How it works: one pass splits each field into word tokens and looks each
+// How it works: the article's language is its language field or is
+// detected (Language). One pass splits each field into word tokens (each
+// Han, kana or Hangul character is a token of its own) and looks each
 // lower-cased word up in a vocabulary; a token trie over word ids then finds
 // the leftmost-longest gazetteer phrase at every position (countries,
 // leaders, treaties) and every keyword, title, cue and treaty word. Rules
@@ -29,8 +31,14 @@
 //     not tag their country, and neither do regions ("the West Bank",
 //     "Gaza"), "European" or "the bloc" (the EU needs "EU", "European
 //     Union" or an EU seat). A demonym naming a language ("said in French")
-//     is not the country.
-//   - A leader is anyone who holds or held an office in data/leaders.txt,
+//     is not the country. Each country tag has a role: "venue" when every
+//     mention only says where something happens (a seat after "in"/"at",
+//     the dateline), "mention" when named once late in the body, else
+//     "subject". A seat in "done at Paris" is no mention at all.
+//   - Names count in every language of data/names.txt; French, Spanish
+//     and German names only in articles of that language.
+//   - A leader is anyone who holds or held an office in data/leaders.txt
+//     or data/leaders-1990.txt,
 //     named in full, by title and surname, by a distinctive surname, or by
 //     a title resolved on the article's date ("the Russian president").
 //   - A treaty is a catalogued name or a described treaty with at least two
@@ -38,7 +46,13 @@
 //     catalogued treaty named in the article is that treaty; all described
 //     treaties with the same parties in one article are one treaty. The
 //     action is that of the nearest action word that is not negated
-//     ("would not extend" is not "extended").
+//     ("would not extend" is not "extended"); the language of instruments
+//     counts (accept, accede, join: ratified; denounce: withdrew; enter
+//     into force: entered into force).
+//   - A multilateral catalogued treaty's parties are the states the text
+//     makes act on it ("the United States rejoined the Paris Agreement"
+//     is US); with none, "multilateral". A bilateral catalogued treaty's
+//     parties are those of the catalogue.
 //   - Parties are stated by name, demonym, capital, leader or parliament
 //     ("the Bundestag ratified"), or as "the two countries" / "the two
 //     leaders", meaning the last two named before in the three sentences
@@ -56,7 +70,7 @@ import (
 
 // rulesVersion is bumped whenever a rule changes; the data hash covers the
 // gazetteers.
-const rulesVersion = "2026.11.4"
+const rulesVersion = "2026.11.30"
 
 // Options configure a Tagger.
 type Options struct {
@@ -66,9 +80,6 @@ type Options struct {
 	// Now is the clock TagLines passes to article.Normalize (it fills in a
 	// missing ingest time). Default time.Now; set it for reproducible output.
 	Now func() time.Time
-	// v2 turns on the rules and output of the tagger v2 work while it is
-	// in progress; the golden files change once, when it becomes the default.
-	v2 bool
 }
 
 // Tagger tags articles. Build it with New; it is immutable afterwards.
@@ -87,8 +98,9 @@ type Tagger struct {
 	personCountry []int        // person index → country index (codeIdx of their latest country)
 	treatyWords   [][][]string // treaty index → its name and aliases, each split into lower-case words
 	w             words
-	ents          *entityIndex // the public entity view: Lookup, Resolve, Closest, TagQuery
-	v2            bool
+	ents          *entityIndex   // the public entity view: Lookup, Resolve, Closest, TagQuery
+	snIdx         map[string]int // surname (and language) → index into surnames
+	titleTerms    []titleTerms   // title index → the terms it names
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
@@ -111,11 +123,11 @@ type words struct {
 
 // New builds the tagger from the embedded gazetteers.
 func New(opts Options) (*Tagger, error) {
-	g, err := loadGazetteer(opts.v2)
+	g, err := loadGazetteer()
 	if err != nil {
 		return nil, fmt.Errorf("load gazetteer: %w", err)
 	}
-	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, now: opts.Now, v2: opts.v2}
+	t := &Tagger{g: g, m: newMatcher(), codeIdx: map[string]int{}, snIdx: map[string]int{}, now: opts.Now}
 	if t.now == nil {
 		t.now = time.Now
 	}
@@ -123,6 +135,9 @@ func New(opts Options) (*Tagger, error) {
 	t.addLeaderEntries()
 	t.addTreatyEntries()
 	extra := t.addKeywordEntries(opts.ExtraKeywords)
+	if err := t.addNameEntries(); err != nil {
+		return nil, fmt.Errorf("load names: %w", err)
+	}
 	t.initWords()
 	for _, c := range g.cues {
 		t.cueCountry = append(t.cueCountry, t.codeIdx[c.code])
@@ -131,16 +146,12 @@ func New(opts Options) (*Tagger, error) {
 		t.personCountry = append(t.personCountry, t.codeIdx[t.persons[i].country])
 	}
 	t.treatyWords = treatyNameWords(g.treaties)
+	t.indexTitles()
 	t.buildEntities()
 	h := sha256.New()
 	h.Write([]byte(rulesVersion))
 	for _, f := range dataFiles {
 		h.Write(g.rawByFile[f])
-	}
-	if t.v2 {
-		for _, f := range v2DataFiles {
-			h.Write(g.rawByFile[f])
-		}
 	}
 	for _, e := range extra {
 		h.Write([]byte{0})
@@ -240,5 +251,5 @@ func slug(s string) string {
 var foldASCII = map[rune]string{'á': "a", 'à': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'é': "e", 'è': "e", 'ê': "e", 'ë': "e",
 	'í': "i", 'ì': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'ö': "o", 'õ': "o", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ş': "s", 'ğ': "g", 'ı': "i"}
 
-// Version identifies the rules and data: "2026.11.4+<hash of the data>".
+// Version identifies the rules and data: "2026.11.30+<hash of the data>".
 func (t *Tagger) Version() string { return t.version }

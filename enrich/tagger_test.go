@@ -230,7 +230,8 @@ func TestGolden(t *testing.T) {
 }
 
 func FuzzTag(f *testing.F) {
-	for _, s := range []string{"Putin visited Pyongyang.", "U.S.-China", "Kim Jong-un's", "Côte d'Ivoire’s N'Djamena", "\xff\xfe", "A.B.", "Russia’s", "the treaty between North Korea and Russia"} {
+	for _, s := range []string{"Putin visited Pyongyang.", "U.S.-China", "Kim Jong-un's", "Côte d'Ivoire’s N'Djamena", "\xff\xfe", "A.B.", "Russia’s", "the treaty between North Korea and Russia",
+		"普京访问平壤。金正恩", "ウラジーミル・プーチン", "푸틴이 평양을", "с Путиным в Москве", "بالسعودية وإيران", "l'Ukraine et qu’il", "Nordkoreas Machthaber unterzeichnet ein Abkommen"} {
 		f.Add("t "+s, s)
 	}
 	tg, err := New(Options{})

@@ -43,6 +43,13 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.Is(unicode.Mn, r)
 }
 
+// isCJK reports whether r is written without spaces between words: Han,
+// kana (with the prolonged sound mark) and Hangul.
+func isCJK(r rune) bool {
+	return r >= 0x1100 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) ||
+		unicode.Is(unicode.Hangul, r) || r == '\u30fc')
+}
+
 // tokenizer turns text into tokens in one pass. It lower-cases each word
 // into buf and looks it up in the vocabulary; it never allocates per token
 // once its slices have grown.
@@ -78,6 +85,16 @@ func (tz *tokenizer) run(s string) []token {
 				i += size
 				continue
 			}
+			if isCJK(r) {
+				// Chinese, Japanese and Korean run words together: each
+				// character is a token, and the gazetteer's longest match
+				// over them finds the names.
+				tz.buf = utf8.AppendRune(tz.buf[:0], r)
+				tz.emit(i, i+size, flags, &para, &sent)
+				i += size
+				flags = 0
+				continue
+			}
 		}
 		i = tz.word(s, i, r, flags, &para, &sent)
 		flags = 0
@@ -90,6 +107,9 @@ func (tz *tokenizer) run(s string) []token {
 // abbreviation's dot ("Mr.", "George W. Bush") does not end a sentence.
 func (tz *tokenizer) asciiSeparator(s string, i int, flags uint16) uint16 {
 	c, n := s[i], len(s)
+	if c == '\'' && elision(s, i, 1) {
+		return flags
+	}
 	switch c {
 	case ' ', '\t', '\r':
 	case '-':
@@ -129,7 +149,15 @@ func runeSeparator(s string, i int, r rune, flags uint16) uint16 {
 	switch r {
 	case '\u2013', '\u2011', '\u2010': // dashes joining words
 		flags |= fHyphenPrev
-	case '\u00a0', '\u2009', '\u202f':
+	case '\u2019':
+		if !elision(s, i, len("\u2019")) {
+			flags |= fBreak
+		}
+	case '\u00a0', '\u2009', '\u202f', '\u30fb', '\u00b7':
+		// spaces, and the dots between the parts of a transcribed name
+		// ("ウラジーミル・プーチン", "弗拉基米尔·普京")
+	case '\u3002', '\uff01', '\uff1f', '\u061f':
+		flags |= fBreak | fSentStart // 。！？ and the Arabic question mark
 	case '\u2014':
 		// A dash after a closing parenthesis ends a dateline
 		// ("MOSCOW (Newswire) — ..."): what follows is a new sentence.
@@ -210,7 +238,7 @@ func (tz *tokenizer) word(s string, i int, r rune, flags uint16, para *uint16, s
 			}
 			break
 		}
-		if !isWordRune(r) {
+		if !isWordRune(r) || isCJK(r) {
 			break
 		}
 		if unicode.IsUpper(r) {
@@ -258,10 +286,31 @@ func (tz *tokenizer) apostrophe(s string, i, size int, poss *bool) bool {
 		return false
 	}
 	if j < len(s) && isWordByte(s, j) {
+		if elided[string(tz.buf)] {
+			return false // "l'Ukraine", "d'Ivoire": the article is a word of its own
+		}
 		tz.buf = append(tz.buf, '\'')
 		return true
 	}
 	return false
+}
+
+// elided are the French words written with an apostrophe before the next
+// word ("l'Ukraine", "qu'il"); the apostrophe then separates two words.
+var elided = map[string]bool{"l": true, "d": true, "j": true, "n": true, "s": true, "c": true, "m": true, "t": true,
+	"qu": true, "lorsqu": true, "jusqu": true, "puisqu": true}
+
+// elision reports whether the apostrophe at s[i] follows an elided word
+// and precedes a letter: it joins the two words like a space.
+func elision(s string, i, size int) bool {
+	if i == 0 || i+size >= len(s) || !isWordByte(s, i+size) {
+		return false
+	}
+	k := i
+	for k > 0 && isASCIILetter(s[k-1]) {
+		k--
+	}
+	return elided[asciiLower(s[k:i])] && (k == 0 || !isWordByte(s, k-1))
 }
 
 func isWordByte(s string, j int) bool {

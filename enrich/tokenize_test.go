@@ -22,7 +22,11 @@ func TestTokenize(t *testing.T) {
 		{"abbreviation dot keeps the sentence", "Mr. Putin left. He", []string{"Mr", "Putin", "left", "He"}, []uint16{fSentStart, 0, 0, fSentStart}, fSentStart, []int32{0, 0, 0, 1}},
 		{"middle initial", "George W. Bush spoke", []string{"George", "W", "Bush", "spoke"}, nil, 0, []int32{0, 0, 0, 0}},
 		{"hyphen joins", "Russia-DPRK pact", []string{"Russia", "DPRK", "pact"}, []uint16{0, fHyphenPrev | fAllUpper, 0}, fHyphenPrev | fAllUpper, nil},
-		{"apostrophe inside a name", "N'Djamena", []string{"N'Djamena"}, nil, 0, nil},
+		{"apostrophe inside a name", "O'Brien", []string{"O'Brien"}, nil, 0, nil},
+		{"French elision", "l'Ukraine et d’Israël", []string{"l", "Ukraine", "et", "d", "Israël"}, []uint16{fBreak, 0, 0, 0, 0}, fBreak, nil},
+		{"CJK characters are tokens", "普京访问平壤。金正恩", []string{"普", "京", "访", "问", "平", "壤", "金", "正", "恩"}, []uint16{fSentStart | fBreak, 0, 0, 0, 0, 0, fSentStart | fBreak, 0, 0}, fSentStart | fBreak, []int32{0, 0, 0, 0, 0, 0, 1, 1, 1}},
+		{"kana name with a middle dot", "ウラジーミル・プーチン", []string{"ウ", "ラ", "ジ", "ー", "ミ", "ル", "プ", "ー", "チ", "ン"}, []uint16{fBreak, 0, 0, 0, 0, 0, 0, 0, 0, 0}, fBreak, nil},
+		{"Hangul syllables and particles", "푸틴이 평양을", []string{"푸", "틴", "이", "평", "양", "을"}, nil, 0, []int32{0, 0, 0, 0, 0, 0}},
 		{"dateline dash", "MOSCOW (Newswire) — Talks", []string{"MOSCOW", "Newswire", "Talks"}, []uint16{fAllUpper | fSentStart | fBreak, fBreak, fSentStart | fBreak}, fAllUpper | fSentStart | fBreak, []int32{0, 0, 1}},
 	}
 	for _, c := range cases {

@@ -89,9 +89,7 @@ func (d *doc) decideTreaties() {
 	for _, h := range heads {
 		d.describedTreaty(h)
 	}
-	if t.v2 {
-		d.actingParties()
-	}
+	d.actingParties()
 }
 
 // actingParties gives a multilateral catalogued treaty the states that
@@ -357,6 +355,16 @@ func (d *doc) describedSigners(ds *description) {
 	if len(ds.signers) == 0 {
 		d.signersAfter(h, ds.signers)
 	}
+	// German verb-final clauses ("Scholz und Selenskyj haben ein Abkommen
+	// unterzeichnet"): the action right after the treaty word, its
+	// signers in the clause before.
+	if j := int(h.j); d.lang == langID("de") && len(ds.signers) == 0 && j < len(toks) && toks[j].sent == ds.sent && d.isAction(h.field, j) && !d.negated(h.field, j) {
+		s := int(h.i)
+		for s > 0 && toks[s-1].sent == ds.sent && !d.headEndsAt(h.field, s) && !d.clauseStart(h.field, s) {
+			s--
+		}
+		d.collectParties(h.field, s, ds.sent, int(h.i)-s, ds.signers)
+	}
 }
 
 // catalogDescribed returns the key and rule of the catalogued treaty a
@@ -421,6 +429,7 @@ func (d *doc) uncataloguedKey(ds *description, codes []string) int {
 	head := strings.ToLower(d.text[h.field][toks[h.i].start:toks[int(h.j)-1].end])
 	head = singular(head)
 	words = append(words, head)
+	head = englishHead(langName(d.lang), d.text[h.field][toks[h.i].start:toks[int(h.j)-1].end], head)
 	for k := int(h.j); k < ds.end; k++ {
 		words = append(words, strings.ToLower(d.text[h.field][toks[k].start:toks[k].end]))
 	}
@@ -588,11 +597,13 @@ func (t *Tagger) addTreatyEntries() {
 	for _, h := range treatyHeads {
 		m.add(h, entry{kind: kHead}, false)
 	}
-	words := actionWords
-	if t.v2 {
-		words = maps.Clone(actionWords)
-		maps.Copy(words, instrumentActions)
+	for lang, heads := range foreignHeads {
+		for h := range heads {
+			m.add(h, entry{kind: kHead, lang: langID(lang)}, false)
+		}
 	}
+	words := maps.Clone(actionWords)
+	maps.Copy(words, instrumentActions)
 	actionKeys := make([]string, 0, len(words))
 	for w := range words {
 		actionKeys = append(actionKeys, w)
@@ -602,6 +613,52 @@ func (t *Tagger) addTreatyEntries() {
 		t.actions = append(t.actions, words[w])
 		m.add(w, entry{kind: kAction, target: int32(len(t.actions) - 1)}, false)
 	}
+	for _, lang := range languages {
+		for _, w := range sortedKeys(foreignActions[lang]) {
+			t.actions = append(t.actions, foreignActions[lang][w])
+			m.add(w, entry{kind: kAction, target: int32(len(t.actions) - 1), lang: langID(lang)}, false)
+		}
+	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+// foreignHeads are the treaty words of further languages and the English
+// head word an uncatalogued treaty's id takes from them.
+var foreignHeads = map[string]map[string]string{
+	"ru": {"соглашение": "agreement", "соглашения": "agreement", "соглашении": "agreement", "соглашением": "agreement",
+		"договор": "treaty", "договора": "treaty", "договором": "treaty", "пакт": "pact", "пакта": "pact"},
+	"fr": {"accord": "agreement", "accords": "agreement", "traité": "treaty", "traités": "treaty", "pacte": "pact"},
+	"es": {"acuerdo": "agreement", "acuerdos": "agreement", "tratado": "treaty", "tratados": "treaty", "pacto": "pact"},
+	"de": {"Abkommen": "agreement", "Abkommens": "agreement", "Vertrag": "treaty", "Vertrags": "treaty", "Pakt": "pact",
+		"Sicherheitsabkommen": "agreement", "Handelsabkommen": "agreement", "Friedensabkommen": "agreement",
+		"Freihandelsabkommen": "agreement", "Partnerschaftsabkommen": "agreement", "Beistandspakt": "pact"},
+	"ar": {"اتفاق": "agreement", "الاتفاق": "agreement", "اتفاقية": "agreement", "الاتفاقية": "agreement",
+		"معاهدة": "treaty", "المعاهدة": "treaty"},
+	"zh": {"协议": "agreement", "协定": "agreement", "条约": "treaty"},
+	"ja": {"協定": "agreement", "合意": "agreement", "条約": "treaty"},
+	"ko": {"협정": "agreement", "합의": "agreement", "조약": "treaty"},
+}
+
+// foreignActions are the treaty action words of further languages.
+var foreignActions = map[string]map[string]string{
+	"ru": {"подписали": "signed", "подписал": "signed", "подписала": "signed", "подписан": "signed", "подписано": "signed",
+		"ратифицировал": "ratified", "ратифицировали": "ratified", "ратифицировала": "ratified",
+		"вышла из": "withdrew", "вышли из": "withdrew", "приостановила": "suspended", "приостановил": "suspended"},
+	"fr": {"signé": "signed", "signent": "signed", "ratifié": "ratified", "ratifie": "ratified", "retiré": "withdrew", "suspendu": "suspended"},
+	"es": {"firmaron": "signed", "firmó": "signed", "firmado": "signed", "ratificó": "ratified", "ratificaron": "ratified", "retiró": "withdrew", "suspendió": "suspended"},
+	"de": {"unterzeichnet": "signed", "unterzeichneten": "signed", "unterschrieben": "signed", "ratifiziert": "ratified", "gekündigt": "withdrew", "ausgesetzt": "suspended"},
+	"ar": {"وقع": "signed", "وقعت": "signed", "وقعا": "signed", "وقّع": "signed", "صادق": "ratified", "صادقت": "ratified", "انسحب": "withdrew", "انسحبت": "withdrew", "اتفقت": "signed", "اتفق": "signed"},
+	"zh": {"签署": "signed", "签订": "signed", "批准": "ratified", "退出": "withdrew"},
+	"ja": {"署名": "signed", "締結": "signed", "批准": "ratified", "離脱": "withdrew"},
+	"ko": {"서명": "signed", "체결": "signed", "비준": "ratified", "탈퇴": "withdrew"},
 }
 
 // instrumentActions are the action words of legal instruments, depositary
@@ -634,4 +691,25 @@ func treatyNameWords(trs []treaty) [][][]string {
 		out = append(out, names)
 	}
 	return out
+}
+
+// englishHead is the English head word of a treaty word of the article's
+// language, else of any language
+// ("соглашение" and "Abkommen" are "agreement"), or head itself.
+func englishHead(lang, written, head string) string {
+	if e, ok := foreignHeads[lang][written]; ok {
+		return e
+	}
+	if slices.Contains(treatyHeads, head) {
+		return head // English ("accord" is also French)
+	}
+	for _, heads := range foreignHeads {
+		if e, ok := heads[written]; ok {
+			return e
+		}
+		if e, ok := heads[head]; ok {
+			return e
+		}
+	}
+	return head
 }

@@ -136,6 +136,43 @@ func (q *Query) Normalize() error {
 	q.Treaties = cleanValues(q.Treaties, nil)
 	q.Keywords = cleanValues(q.Keywords, strings.ToLower)
 	q.Sources = cleanValues(q.Sources, nil)
+	q.Story = strings.TrimSpace(q.Story)
+	for i := range q.Entities {
+		m := &q.Entities[i]
+		m.ID, m.Words = strings.TrimSpace(m.ID), strings.TrimSpace(m.Words)
+		switch m.Kind {
+		case KindCountries:
+			m.ID = strings.ToUpper(m.ID)
+		case KindLeaders, KindTreaties:
+		default:
+			return fmt.Errorf("entity kind %q is not countries, leaders or treaties: %w", m.Kind, ErrBadQuery)
+		}
+		if m.ID == "" {
+			return fmt.Errorf("entity mention %q has no id: %w", m.Words, ErrBadQuery)
+		}
+	}
+	x := &q.Exclude
+	x.Countries = cleanValues(x.Countries, strings.ToUpper)
+	x.Leaders = cleanValues(x.Leaders, nil)
+	x.Treaties = cleanValues(x.Treaties, nil)
+	x.Keywords = cleanValues(x.Keywords, strings.ToLower)
+	x.Sources = cleanValues(x.Sources, nil)
+	q.Any = cleanValues(q.Any, strings.ToLower)
+	for _, k := range q.Any {
+		switch k {
+		case KindCountries, KindLeaders, KindTreaties, KindKeywords, KindSources:
+		default:
+			return fmt.Errorf("filter kind %q is not one of countries, leaders, treaties, keywords, sources: %w", k, ErrBadQuery)
+		}
+	}
+	switch {
+	case q.FacetSize < 0:
+		return fmt.Errorf("facet size %d is negative: %w", q.FacetSize, ErrBadQuery)
+	case q.FacetSize == 0:
+		q.FacetSize = FacetSize
+	case q.FacetSize > MaxFacetSize:
+		q.FacetSize = MaxFacetSize
+	}
 	return nil
 }
 

@@ -67,13 +67,13 @@ func TestQueryNormalize(t *testing.T) {
 		want    Query
 		wantErr bool
 	}{
-		{name: "defaults", in: Query{}, want: Query{Sort: SortRelevance, Size: DefaultSize}},
-		{name: "clamp size", in: Query{Size: 1000}, want: Query{Sort: SortRelevance, Size: MaxSize}},
-		{name: "keeps size", in: Query{Size: 7, Sort: SortNewest}, want: Query{Sort: SortNewest, Size: 7}},
+		{name: "defaults", in: Query{}, want: Query{Sort: SortRelevance, Size: DefaultSize, FacetSize: FacetSize}},
+		{name: "clamp size", in: Query{Size: 1000}, want: Query{Sort: SortRelevance, Size: MaxSize, FacetSize: FacetSize}},
+		{name: "keeps size", in: Query{Size: 7, Sort: SortNewest}, want: Query{Sort: SortNewest, Size: 7, FacetSize: FacetSize}},
 		{name: "negative size", in: Query{Size: -1}, wantErr: true},
 		{name: "bad sort", in: Query{Sort: "oldest"}, wantErr: true},
 		{name: "from after to", in: Query{From: day.Add(time.Hour), To: day}, wantErr: true},
-		{name: "from equals to", in: Query{From: day, To: day}, want: Query{From: day, To: day, Sort: SortRelevance, Size: DefaultSize}},
+		{name: "from equals to", in: Query{From: day, To: day}, want: Query{From: day, To: day, Sort: SortRelevance, Size: DefaultSize, FacetSize: FacetSize}},
 		{
 			name: "filters cleaned",
 			in: Query{
@@ -93,8 +93,16 @@ func TestQueryNormalize(t *testing.T) {
 				Sources:   []string{"Reuters", "reuters"},
 				Sort:      SortRelevance,
 				Size:      DefaultSize,
+				FacetSize: FacetSize,
 			},
 		},
+		{
+			name: "exclusions, any and facet size",
+			in:   Query{Exclude: Filters{Countries: []string{"us", "US"}}, Any: []string{"Countries"}, FacetSize: 1000},
+			want: Query{Exclude: Filters{Countries: []string{"US"}}, Any: []string{"countries"}, Sort: SortRelevance, Size: DefaultSize, FacetSize: MaxFacetSize},
+		},
+		{name: "unknown kind in any", in: Query{Any: []string{"planets"}}, wantErr: true},
+		{name: "negative facet size", in: Query{FacetSize: -1}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -33,21 +33,22 @@ const (
 // IngestConfig configures the HTTP ingest endpoint. Zero fields take the
 // defaults above.
 type IngestConfig struct {
-	MaxBodyBytes int64          // default DefaultIngestMaxBodyBytes
-	MaxItems     int            // default DefaultIngestMaxItems
+	MaxBodyBytes int64          // default DefaultIngestMaxBodyBytes (10 MiB)
+	MaxItems     int            // default DefaultIngestMaxItems (1000)
 	Limits       article.Limits // per-article limits
-	Timeout      time.Duration  // default DefaultIngestTimeout
+	Timeout      time.Duration  // Kafka acknowledgement deadline (default DefaultIngestTimeout, 30s)
 }
 
 // Ingest is the handler of POST /api/v1/articles. A request carries one
 // article object, a JSON array of them, or JSON lines
-// (application/x-ndjson), at most MaxItems articles in MaxBodyBytes. The
+// (application/x-ndjson), at most MaxItems articles in MaxBodyBytes.
+// Authentication is the route table's (scope ingest in package api), not
+// the handler's. The
 // body is decoded one item at a time, so memory grows with the articles
 // kept, not with the body. A request is all-or-nothing: if any item is
 // invalid the answer is 400 listing the first MaxItemErrors item errors
 // and counting them all, and nothing is written; 202 comes only after
-// Kafka has acknowledged every record. Authentication is the route
-// table's (scope ingest in package api), not the handler's.
+// Kafka has acknowledged every record.
 //
 // Duplicate ids: two items of one request with the same article id (given
 // or derived from the URL) are refused with 400 naming both positions,

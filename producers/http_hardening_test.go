@@ -193,3 +193,40 @@ func TestIngestMalformedBodies(t *testing.T) {
 		})
 	}
 }
+
+// FuzzIngestBody: any body gets a JSON answer of 202, 400 or 413, never a
+// panic; 202 means every item was written, anything else that nothing was.
+func FuzzIngestBody(f *testing.F) {
+	for _, s := range []string{
+		`{"url":"https://h.example/a","title":"t"}`,
+		"[" + articles(3, ",") + "]",
+		`[{},{}]`, `[`, `]`, `[{"id":"a","title":"x"},{"id":"a","title":"y"}]`,
+		`{"uri":"https://h.example/n1","type":"text","headline":"h"}`,
+		"\xff", `[1,"x",null]`, `{} {}`, `[[]]`,
+	} {
+		f.Add(s, false)
+		f.Add(strings.ReplaceAll(strings.Trim(s, "[]"), "},{", "}\n{"), true)
+	}
+	f.Fuzz(func(t *testing.T, body string, ndjson bool) {
+		ct := "application/json"
+		if ndjson {
+			ct = "application/x-ndjson"
+		}
+		rec, fw, _ := serveIngest(t, IngestConfig{MaxItems: 50, MaxBodyBytes: 1 << 20}, ct, body)
+		switch rec.Code {
+		case http.StatusAccepted:
+			var ok struct {
+				Accepted int `json:"accepted"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &ok); err != nil || ok.Accepted != len(fw.got) || ok.Accepted == 0 {
+				t.Fatalf("202 %s but wrote %d", rec.Body, len(fw.got))
+			}
+		case http.StatusBadRequest, http.StatusRequestEntityTooLarge:
+			if len(fw.got) != 0 {
+				t.Fatalf("%d but wrote %d", rec.Code, len(fw.got))
+			}
+		default:
+			t.Fatalf("status %d: %s", rec.Code, rec.Body)
+		}
+	})
+}

@@ -67,7 +67,7 @@ func newRuleGen(arts []*article.Enriched, seed uint64) *ruleGen {
 	for _, e := range arts {
 		for _, w := range strings.Fields(strings.ToLower(e.Title + " " + e.Summary + " " + e.Body)) {
 			w = strings.Trim(w, `.,;:!?"()'’`)
-			if len(w) > 2 && !strings.ContainsAny(w, `"'’-/.,`) {
+			if len(w) > 2 && !strings.ContainsAny(w, `"'’-–—/.,`) {
 				set(&g.words, sw, w)
 			}
 		}

@@ -2,10 +2,12 @@
 //
 // auth.js, loaded first, adds the access token to every API call.
 //
-// Talks to GET /api/v1/search, POST /api/v1/alerts/rules and the event
+// Talks to GET /api/v1/search (and its export), /api/v1/articles/{id},
+// /api/v1/treaties/{id}[/timeline], POST /api/v1/alerts/rules and the event
 // stream /api/v1/alerts/stream. The search state lives in the URL query
-// string (same parameter names as the API), so every search is linkable and
-// back/forward work.
+// string (same parameter names as the API, plus view and id for the article
+// and treaty views), so every search and view is linkable and back/forward
+// work.
 //
 // Safety rule: the only server text inserted as HTML is the search
 // snippet, which the API returns escaped with nothing but <mark> tags.
@@ -15,6 +17,11 @@
 
 (function () {
   const API_SEARCH = "api/v1/search";
+  const API_EXPORT = "api/v1/search/export";
+  const API_ARTICLE = "api/v1/articles/";
+  const API_TREATY = "api/v1/treaties/";
+  const FACET_SIZE = 20;
+  const FACET_MORE = 100;
   const API_RULES = "api/v1/alerts/rules";
   const API_STREAM = "api/v1/alerts/stream";
   const MAX_ALERTS = 50;
@@ -27,6 +34,10 @@
     { param: "keyword", facet: "keywords", rule: "keywords", title: "Keywords", one: "Keyword" },
     { param: "source", facet: "sources", rule: "sources", title: "Sources", one: "Source" },
   ];
+  // Entity kinds of the understood query: answer key, URL kind, label.
+  const UNDERSTOOD = [
+    { key: "countries", kind: "country" }, { key: "leaders", kind: "leader" }, { key: "treaties", kind: "treaty" },
+  ];
   const KIND = Object.fromEntries(KINDS.map((k) => [k.param, k]));
 
   const $ = (id) => document.getElementById(id);
@@ -36,6 +47,8 @@
     timeline: $("timeline"), axis: $("timeline-axis"), hits: $("hits"), more: $("more"),
     ruleForm: $("rule-form"), ruleName: $("rule-name"), ruleStatus: $("rule-status"),
     alerts: $("alerts"), liveState: $("live-state"),
+    collapse: $("collapse"), searchView: $("search-view"), detailView: $("detail-view"),
+    drawer: $("drawer"), exportCsv: $("export-csv"), exportJsonl: $("export-jsonl"),
   };
 
   // Labels seen for entity ids (leaders, treaties), so chips show names.
@@ -72,15 +85,27 @@
 
   function readState() {
     const p = new URLSearchParams(window.location.search);
+    const q = p.get("q") || "";
+    const sort = p.get("sort");
+    const view = p.get("view");
     const s = {
-      q: p.get("q") || "",
-      sort: p.get("sort") === "newest" ? "newest" : "relevance",
+      q,
+      // Relevance means nothing without words: newest first then.
+      sort: sort === "newest" || sort === "relevance" ? sort : (q ? "relevance" : "newest"),
       from: validDay(p.get("from")),
       to: validDay(p.get("to")),
+      collapse: p.get("collapse") !== "false",
+      story: p.get("story") || "",
+      literal: unique(p.getAll("literal").filter((v) => v !== "")),
+      any: unique(p.getAll("any").filter((v) => KINDS.some((k) => k.facet === v))),
+      view: view === "article" || view === "treaty" ? view : "",
+      id: p.get("id") || "",
       f: {},
+      not: {},
     };
     for (const k of KINDS) {
       s.f[k.param] = unique(p.getAll(k.param).filter((v) => v !== ""));
+      s.not[k.param] = unique(p.getAll("not_" + k.param).filter((v) => v !== ""));
     }
     return s;
   }
@@ -93,30 +118,111 @@
     return Array.from(new Set(list));
   }
 
-  function toParams(s) {
+  // toParams gives the search parameters of s; withView adds the view.
+  function toParams(s, withView) {
     const p = new URLSearchParams();
     if (s.q) p.set("q", s.q);
     for (const k of KINDS) for (const v of s.f[k.param]) p.append(k.param, v);
+    for (const k of KINDS) for (const v of s.not[k.param]) p.append("not_" + k.param, v);
+    for (const a of s.any) p.append("any", a);
+    for (const l of s.literal) p.append("literal", l);
+    if (s.story) p.set("story", s.story);
     if (s.from) p.set("from", s.from);
     if (s.to) p.set("to", s.to);
-    if (s.sort !== "relevance") p.set("sort", s.sort);
+    if (s.sort !== (s.q ? "relevance" : "newest")) p.set("sort", s.sort);
+    if (!s.collapse) p.set("collapse", "false");
+    if (withView && s.view) {
+      p.set("view", s.view);
+      p.set("id", s.id);
+    }
     return p;
   }
 
   function cloneState(s) {
-    const c = { q: s.q, sort: s.sort, from: s.from, to: s.to, f: {} };
-    for (const k of KINDS) c.f[k.param] = s.f[k.param].slice();
+    const c = {
+      q: s.q, sort: s.sort, from: s.from, to: s.to, collapse: s.collapse, story: s.story,
+      literal: s.literal.slice(), any: s.any.slice(), view: "", id: "", f: {}, not: {},
+    };
+    for (const k of KINDS) {
+      c.f[k.param] = s.f[k.param].slice();
+      c.not[k.param] = s.not[k.param].slice();
+    }
     return c;
   }
 
+  function emptyState() {
+    const s = { q: "", sort: "newest", from: "", to: "", collapse: true, story: "", literal: [], any: [], view: "", id: "", f: {}, not: {} };
+    for (const k of KINDS) { s.f[k.param] = []; s.not[k.param] = []; }
+    return s;
+  }
+
+  // pageURL is the address of state s on this page.
+  function pageURL(s) {
+    const qs = toParams(s, true).toString();
+    return window.location.pathname + (qs ? "?" + qs : "");
+  }
+
   function navigate(s) {
-    const qs = toParams(s).toString();
-    const url = window.location.pathname + (qs ? "?" + qs : "");
+    const url = pageURL(s);
     if (url !== window.location.pathname + window.location.search) {
       window.history.pushState(null, "", url);
     }
     state = s;
-    runSearch();
+    route();
+  }
+
+  // route shows the view the state names.
+  function route() {
+    const detail = state.view !== "";
+    els.searchView.hidden = detail;
+    els.detailView.hidden = !detail;
+    if (state.view === "article") showArticle(state.id);
+    else if (state.view === "treaty") showTreaty(state.id);
+    else runSearch();
+  }
+
+  // A link inside the page: a real href (so it can be opened in a new tab
+  // or copied), followed here without a reload.
+  function navLink(s, props, ...children) {
+    const a = el("a", Object.assign({ href: pageURL(s) }, props), ...children);
+    a.addEventListener("click", (ev) => {
+      if (ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+      ev.preventDefault();
+      navigate(s);
+    });
+    return a;
+  }
+
+  function articleState(id) {
+    const s = cloneState(state);
+    s.view = "article";
+    s.id = id;
+    return s;
+  }
+
+  function treatyState(id) {
+    const s = cloneState(state);
+    s.view = "treaty";
+    s.id = id;
+    return s;
+  }
+
+  function toggleExclude(param, key, label) {
+    remember(param, key, label);
+    const s = cloneState(state);
+    const list = s.not[param];
+    const i = list.indexOf(key);
+    if (i >= 0) list.splice(i, 1); else list.push(key);
+    const j = s.f[param].indexOf(key);
+    if (j >= 0) s.f[param].splice(j, 1);
+    navigate(s);
+  }
+
+  function toggleAny(facet) {
+    const s = cloneState(state);
+    const i = s.any.indexOf(facet);
+    if (i >= 0) s.any.splice(i, 1); else s.any.push(facet);
+    navigate(s);
   }
 
   function toggleFilter(param, key, label) {
@@ -125,6 +231,8 @@
     const list = s.f[param];
     const i = list.indexOf(key);
     if (i >= 0) list.splice(i, 1); else list.push(key);
+    const j = s.not[param].indexOf(key);
+    if (j >= 0) s.not[param].splice(j, 1);
     navigate(s);
   }
 
@@ -139,13 +247,16 @@
   let state = readState();
   let nextCursor = "";
   let inflight = null;
+  let understood = null; // how the server read the query text
+  let moreFacets = false; // "show more" asked for longer facet lists
 
   async function fetchPage(s, cursor) {
     if (inflight) inflight.abort();
     const ctl = new AbortController();
     inflight = ctl;
-    const p = toParams(s);
+    const p = toParams(s, false);
     if (cursor) p.set("cursor", cursor);
+    if (moreFacets) p.set("facet_size", String(FACET_MORE));
     const res = await fetch(API_SEARCH + "?" + p.toString(), {
       headers: { Accept: "application/json" },
       signal: ctl.signal,
@@ -173,6 +284,7 @@
   function syncForm() {
     els.q.value = state.q;
     els.sort.value = state.sort;
+    els.collapse.checked = state.collapse;
     els.from.value = state.from;
     els.to.value = state.to;
     if (!els.ruleName.dataset.touched) {
@@ -188,7 +300,9 @@
     try {
       const r = await fetchPage(state, "");
       collectLabels(r);
+      understood = r.understood || null;
       renderChips();
+      updateExport();
       els.hits.replaceChildren();
       appendHits(r.hits || []);
       renderFacets(r.facets || {});
@@ -226,7 +340,16 @@
 
   function countText(n) {
     if (n === 0) return "No articles match.";
-    return n === 1 ? "1 article" : n.toLocaleString("en") + " articles";
+    const t = n === 1 ? "1 article" : n.toLocaleString("en") + " articles";
+    return state.collapse ? t + ", copies of a story grouped" : t;
+  }
+
+  function updateExport() {
+    const p = toParams(state, false);
+    p.set("format", "csv");
+    els.exportCsv.href = API_EXPORT + "?" + p.toString();
+    p.set("format", "jsonl");
+    els.exportJsonl.href = API_EXPORT + "?" + p.toString();
   }
 
   function setStatus(text, isError) {
@@ -286,14 +409,13 @@
   function renderHit(h) {
     const href = safeURL(h.url);
     const title = h.title || "(untitled)";
-    const heading = el("h3", { class: "hit-title" },
-      href ? el("a", { href, rel: "noopener noreferrer", target: "_blank", text: title })
-        : el("span", { text: title }));
+    const heading = el("h3", { class: "hit-title" }, navLink(articleState(h.id), { class: "open-article", text: title }));
 
     const meta = el("p", { class: "meta" });
     if (h.source) meta.append(el("span", { class: "source", text: h.source }));
     const day = formatDay(h.published);
     if (day) meta.append(el("time", { datetime: h.published, text: day }));
+    if (href) meta.append(el("a", { href, rel: "noopener noreferrer", target: "_blank", class: "original", text: "original ↗" }));
 
     const snippet = el("p", { class: "snippet" });
     // The API contract: snippet is escaped text with only <mark> tags.
@@ -305,7 +427,18 @@
     for (const t of h.treaties || []) tags.append(tagChip("treaty", t.id, t.name || t.id));
     for (const k of h.keywords || []) tags.append(tagChip("keyword", k, k));
 
-    return el("li", { class: "hit" }, heading, meta, snippet, tags.children.length ? tags : null);
+    let story = null;
+    if (h.story && h.story.copies > 0) {
+      const n = h.story.copies;
+      const from = (h.story.sources || []).length ? " from " + h.story.sources.join(", ") : "";
+      const all = cloneState(state);
+      all.story = h.story.id;
+      all.collapse = false;
+      story = el("p", { class: "story small" },
+        document.createTextNode(n + (n === 1 ? " other copy" : " other copies") + from + " · "),
+        navLink(all, { class: "story-all", text: "show all copies" }));
+    }
+    return el("li", { class: "hit" }, heading, meta, snippet, story, tags.children.length ? tags : null);
   }
 
   function tagChip(param, key, label) {
@@ -323,12 +456,33 @@
   function renderChips() {
     const items = [];
     if (state.q) {
-      items.push(removableChip("Text", state.q, () => { const s = cloneState(state); s.q = ""; navigate(s); }));
+      items.push(removableChip("Text", state.q, () => { const s = cloneState(state); s.q = ""; s.literal = []; navigate(s); }));
+    }
+    if (understood) {
+      for (const u of UNDERSTOOD) {
+        for (const e of understood[u.key] || []) {
+          const label = "the " + u.kind + " " + (e.label || e.id) + " for “" + e.words + "”";
+          items.push(removableChip("Searching", label, () => {
+            const s = cloneState(state);
+            s.literal.push(u.kind + ":" + e.id);
+            navigate(s);
+          }, "understood"));
+        }
+      }
     }
     for (const k of KINDS) {
       for (const v of state.f[k.param]) {
         items.push(removableChip(k.one, labelFor(k.param, v), () => toggleFilter(k.param, v)));
       }
+      for (const v of state.not[k.param]) {
+        items.push(removableChip("Not " + k.one.toLowerCase(), labelFor(k.param, v), () => toggleExclude(k.param, v), "not"));
+      }
+      if (state.any.includes(k.facet) && state.f[k.param].length > 1) {
+        items.push(removableChip(k.title, "any of these", () => toggleAny(k.facet)));
+      }
+    }
+    if (state.story) {
+      items.push(removableChip("Story", "all copies", () => { const s = cloneState(state); s.story = ""; s.collapse = true; navigate(s); }));
     }
     if (state.from || state.to) {
       const range = (state.from || "…") + " – " + (state.to || "…");
@@ -337,14 +491,14 @@
     els.chips.replaceChildren(...items);
   }
 
-  function removableChip(kind, label, onRemove) {
+  function removableChip(kind, label, onRemove, cls) {
     const b = el("button", {
       type: "button",
       class: "chip-x",
       "aria-label": "Remove filter " + kind + ": " + label,
       onclick: onRemove,
     }, document.createTextNode("×"));
-    return el("li", { class: "chip" },
+    return el("li", { class: "chip" + (cls ? " chip-" + cls : "") },
       el("span", { class: "chip-kind", text: kind }),
       el("span", { class: "chip-label", text: label }), b);
   }
@@ -355,7 +509,7 @@
       const buckets = (facets[k.facet] || []).slice();
       // Active values not among the returned buckets stay visible so they
       // can be switched off here too.
-      for (const v of state.f[k.param]) {
+      for (const v of state.f[k.param].concat(state.not[k.param])) {
         if (!buckets.some((b) => b.key === v)) buckets.push({ key: v, count: 0 });
       }
       if (!buckets.length) continue;
@@ -363,17 +517,41 @@
       for (const b of buckets) {
         const label = k.param === "country" ? labelFor("country", b.key) : (b.label || labelFor(k.param, b.key));
         const active = state.f[k.param].includes(b.key);
-        list.append(el("li", null, el("button", {
+        const excluded = state.not[k.param].includes(b.key);
+        const row = el("li", { class: "facet-row" }, el("button", {
           type: "button",
-          class: "facet" + (active ? " on" : ""),
+          class: "facet" + (active ? " on" : "") + (excluded ? " off" : ""),
           "aria-pressed": active ? "true" : "false",
           onclick: () => toggleFilter(k.param, b.key, b.label),
         }, el("span", { class: "facet-label", text: label }),
-        el("span", { class: "count", text: String(b.count) }))));
+        el("span", { class: "count", text: String(b.count) })),
+        el("button", {
+          type: "button",
+          class: "exclude" + (excluded ? " on" : ""),
+          "aria-pressed": excluded ? "true" : "false",
+          "aria-label": (excluded ? "Stop excluding " : "Exclude ") + k.one.toLowerCase() + " " + label,
+          title: (excluded ? "Stop excluding " : "Exclude ") + label,
+          onclick: () => toggleExclude(k.param, b.key, b.label),
+        }, document.createTextNode("−")));
+        if (k.param === "treaty") {
+          row.append(navLink(treatyState(b.key), { class: "timeline-link", "aria-label": "Timeline of " + label, title: "Timeline", text: "timeline" }));
+        }
+        list.append(row);
       }
       const id = "facet-" + k.param;
-      groups.push(el("section", { class: "facet-group", "aria-labelledby": id },
-        el("h3", { id, text: k.title }), list));
+      const anyId = "any-" + k.param;
+      const any = el("input", { type: "checkbox", id: anyId, checked: state.any.includes(k.facet) });
+      any.addEventListener("change", () => toggleAny(k.facet));
+      const head = el("div", { class: "facet-head" }, el("h3", { id, text: k.title }),
+        el("span", { class: "any small" }, any, el("label", { for: anyId, text: "match any" })));
+      const group = el("section", { class: "facet-group", "aria-labelledby": id }, head, list);
+      if (!moreFacets && (facets[k.facet] || []).length >= FACET_SIZE) {
+        group.append(el("button", {
+          type: "button", class: "ghost small show-more", text: "Show more " + k.title.toLowerCase(),
+          onclick: () => { moreFacets = true; runSearch(); },
+        }));
+      }
+      groups.push(group);
     }
     if (!groups.length) groups.push(el("p", { class: "small muted", text: "No facets for this search." }));
     els.facets.replaceChildren(...groups);
@@ -449,6 +627,207 @@
     const [y, m] = ym.split("-").map(Number);
     const d = new Date(Date.UTC(y, m, 0));
     return d.toISOString().slice(0, 10);
+  }
+
+  // ---- article and treaty views ---------------------------------------
+
+  const utf8 = new TextEncoder();
+  const fromUTF8 = new TextDecoder();
+
+  async function getJSON(url) {
+    const res = await fetch(url, { headers: { Accept: "application/json" } });
+    if (!res.ok) throw new Error(await errorText(res));
+    return res.json();
+  }
+
+  function backLink() {
+    const s = cloneState(state);
+    return navLink(s, { class: "back", text: "← Back to results" });
+  }
+
+  function showDetail(...children) {
+    els.detailView.replaceChildren(...children);
+    const h = els.detailView.querySelector("h2");
+    if (h) {
+      h.setAttribute("tabindex", "-1");
+      h.focus();
+    }
+  }
+
+  // spansOf lists the tagged mentions in one field, by start, overlaps
+  // dropped: {start, end, param, id, label} in UTF-8 byte offsets.
+  function spansOf(tags, field) {
+    const out = [];
+    const add = (param, id, label, spans) => {
+      for (const sp of spans || []) {
+        if (sp.field === field && sp.end > sp.start) out.push({ start: sp.start, end: sp.end, param, id, label });
+      }
+    };
+    for (const c of tags.countries || []) add("country", c.code, c.name, c.spans);
+    for (const l of tags.leaders || []) add("leader", l.id, l.name, l.spans);
+    for (const t of tags.treaties || []) add("treaty", t.id, t.name, t.spans);
+    out.sort((a, b) => a.start - b.start || b.end - a.end);
+    const kept = [];
+    for (const sp of out) if (!kept.length || sp.start >= kept[kept.length - 1].end) kept.push(sp);
+    return kept;
+  }
+
+  // highlighted renders a field's text with its entity mentions as links:
+  // a country or leader to the search filtered on it, a treaty to its
+  // timeline.
+  function highlighted(tag, cls, text, spans) {
+    const node = el(tag, { class: cls });
+    const bytes = utf8.encode(text);
+    let at = 0;
+    for (const sp of spans) {
+      if (sp.end > bytes.length) break;
+      if (sp.start > at) node.append(document.createTextNode(fromUTF8.decode(bytes.subarray(at, sp.start))));
+      const words = fromUTF8.decode(bytes.subarray(sp.start, sp.end));
+      let target;
+      if (sp.param === "treaty") {
+        target = treatyState(sp.id);
+      } else {
+        target = emptyState();
+        target.f[sp.param] = [sp.id];
+        remember(sp.param, sp.id, sp.label);
+      }
+      const what = sp.param === "treaty" ? "Timeline of " : "Articles on " + KIND[sp.param].one.toLowerCase() + " ";
+      node.append(navLink(target, { class: "ent ent-" + sp.param, title: what + (sp.label || sp.id), text: words }));
+      at = sp.end;
+    }
+    if (at < bytes.length) node.append(document.createTextNode(fromUTF8.decode(bytes.subarray(at))));
+    return node;
+  }
+
+  async function showArticle(id) {
+    showDetail(backLink(), el("p", { class: "status", role: "status", text: "Loading the article…" }));
+    let a;
+    try {
+      a = await getJSON(API_ARTICLE + encodeURIComponent(id));
+    } catch (err) {
+      showDetail(backLink(), el("h2", { text: "Article not available" }), el("p", { class: "status error", text: err.message }));
+      return;
+    }
+    if (state.view !== "article" || state.id !== id) return; // moved on meanwhile
+    const tags = a.tags || {};
+    const href = safeURL(a.url);
+    const meta = el("p", { class: "meta" });
+    if (a.source) meta.append(el("span", { class: "source", text: a.source }));
+    const day = formatDay(a.published);
+    if (day) meta.append(el("time", { datetime: a.published, text: day }));
+    if (href) meta.append(el("a", { href, rel: "noopener noreferrer", target: "_blank", class: "original", text: "Read the original ↗" }));
+    const body = el("div", { class: "article-body" });
+    if (a.summary) body.append(highlighted("p", "summary", a.summary, spansOf(tags, "summary")));
+    for (const para of splitParagraphs(a.body || "")) {
+      body.append(highlighted("p", "para", para.text, shift(spansOf(tags, "body"), para.offset, para.length)));
+    }
+    const ents = el("ul", { class: "tags", "aria-label": "Tags" });
+    for (const c of tags.countries || []) ents.append(tagChip("country", c.code, c.name || c.code));
+    for (const l of tags.leaders || []) ents.append(tagChip("leader", l.id, l.name || l.id));
+    for (const t of tags.treaties || []) {
+      ents.append(el("li", null, navLink(treatyState(t.id), { class: "tag tag-treaty", text: (t.name || t.id) + (t.action && t.action !== "mentioned" ? " · " + t.action : "") })));
+    }
+    const copies = el("section", { class: "copies", "aria-labelledby": "copies-title" },
+      el("h3", { id: "copies-title", class: "section-title", text: "Other copies of this story" }));
+    showDetail(backLink(),
+      el("article", { class: "article" },
+        highlighted("h2", "article-title", a.title || "(untitled)", spansOf(tags, "title")),
+        meta, ents.children.length ? ents : null, body),
+      copies);
+    if (!a.story || !a.story.id) {
+      copies.append(el("p", { class: "small muted", text: "This article was not grouped into a story." }));
+      return;
+    }
+    try {
+      const p = new URLSearchParams({ story: a.story.id, collapse: "false", sort: "newest", size: "50" });
+      const r = await getJSON(API_SEARCH + "?" + p.toString());
+      const others = (r.hits || []).filter((h) => h.id !== a.id);
+      if (!others.length) {
+        copies.append(el("p", { class: "small muted", text: "No other copy stored." }));
+        return;
+      }
+      const list = el("ul", { class: "copy-list" });
+      for (const h of others) {
+        list.append(el("li", null, navLink(articleState(h.id), { text: h.title || "(untitled)" }),
+          document.createTextNode(" — " + (h.source || "") + (h.published ? ", " + formatDay(h.published) : ""))));
+      }
+      copies.append(list);
+    } catch (err) {
+      copies.append(el("p", { class: "status error", text: "Could not list the copies — " + err.message }));
+    }
+  }
+
+  // splitParagraphs cuts text at blank lines, keeping each paragraph's
+  // UTF-8 byte offset so spans can be placed in it.
+  function splitParagraphs(text) {
+    const out = [];
+    const re = /\n\s*\n/g;
+    let last = 0;
+    let m;
+    const push = (from, to) => {
+      const t = text.slice(from, to);
+      if (t.trim()) out.push({ text: t, offset: utf8.encode(text.slice(0, from)).length, length: utf8.encode(t).length });
+    };
+    while ((m = re.exec(text)) !== null) {
+      push(last, m.index);
+      last = m.index + m[0].length;
+    }
+    push(last, text.length);
+    return out;
+  }
+
+  function shift(spans, offset, length) {
+    return spans.filter((sp) => sp.start >= offset && sp.end <= offset + length)
+      .map((sp) => Object.assign({}, sp, { start: sp.start - offset, end: sp.end - offset }));
+  }
+
+  async function showTreaty(id) {
+    showDetail(backLink(), el("p", { class: "status", role: "status", text: "Loading the treaty…" }));
+    let entry = null;
+    let tl;
+    try {
+      tl = await getJSON(API_TREATY + encodeURIComponent(id) + "/timeline");
+    } catch (err) {
+      showDetail(backLink(), el("h2", { text: "Timeline not available" }), el("p", { class: "status error", text: err.message }));
+      return;
+    }
+    try {
+      entry = await getJSON(API_TREATY + encodeURIComponent(id));
+    } catch (err) {
+      entry = null; // no catalogue on this server: the timeline still shows
+    }
+    if (state.view !== "treaty" || state.id !== id) return;
+    const name = (entry && entry.name) || labelFor("treaty", id);
+    const facts = el("dl", { class: "facts" });
+    if (entry && entry.parties && entry.parties.length) {
+      facts.append(el("dt", { text: "Parties" }), el("dd", { text: entry.parties.map((c) => labelFor("country", c)).join(", ") }));
+    }
+    if (entry && entry.aliases && entry.aliases.length) {
+      facts.append(el("dt", { text: "Also called" }), el("dd", { text: entry.aliases.slice(0, 8).join("; ") }));
+    }
+    if (entry && entry.wikidata) {
+      facts.append(el("dt", { text: "Wikidata" }), el("dd", { text: entry.wikidata }));
+    }
+    const list = el("ol", { class: "treaty-timeline" });
+    for (const a of tl.actions || []) {
+      const f = a.first || {};
+      const when = formatDay(f.published) || "undated";
+      list.append(el("li", { class: "action" },
+        el("time", { datetime: f.published || "", text: when }),
+        el("strong", { class: "action-name", text: a.action }),
+        el("span", { class: "small", text: a.articles + (a.articles === 1 ? " article" : " articles") + " from " + a.sources + (a.sources === 1 ? " source" : " sources") + ". First: " }),
+        f.id ? navLink(articleState(f.id), { text: f.title || f.id }) : null,
+        f.source ? document.createTextNode(" (" + f.source + ")") : null));
+    }
+    if (!list.children.length) list.append(el("li", { class: "small muted", text: "No dated action reported yet." }));
+    const all = emptyState();
+    all.f.treaty = [id];
+    remember("treaty", id, name);
+    showDetail(backLink(),
+      el("section", { class: "treaty" },
+        el("h2", { text: name }), facts.children.length ? facts : null,
+        el("h3", { class: "section-title", text: "Timeline, as reported" }), list,
+        el("p", null, navLink(all, { text: "All articles on this treaty" }))));
   }
 
   // ---- alert rules ---------------------------------------------------
@@ -571,11 +950,15 @@
     s.sort = els.sort.value === "newest" ? "newest" : "relevance";
     s.from = validDay(els.from.value);
     s.to = validDay(els.to.value);
+    s.collapse = els.collapse.checked;
+    if (s.q !== state.q) s.literal = [];
     navigate(s);
   });
+  els.collapse.addEventListener("change", () => els.form.requestSubmit());
   els.sort.addEventListener("change", () => els.form.requestSubmit());
   els.clear.addEventListener("click", () => {
-    navigate({ q: "", sort: "relevance", from: "", to: "", f: Object.fromEntries(KINDS.map((k) => [k.param, []])) });
+    moreFacets = false;
+    navigate(emptyState());
     els.q.focus();
   });
   els.more.addEventListener("click", loadMore);
@@ -583,10 +966,17 @@
   els.ruleForm.addEventListener("submit", createRule);
   window.addEventListener("popstate", () => {
     state = readState();
-    runSearch();
+    route();
   });
 
+  // On a phone the filters sit in a drawer at the top, closed; wider, the
+  // drawer is always open and its toggle hidden.
+  const narrow = window.matchMedia("(max-width: 480px)");
+  const fitDrawer = () => { els.drawer.open = !narrow.matches; };
+  fitDrawer();
+  narrow.addEventListener("change", fitDrawer);
+
   showAlertsMessage("Waiting for alerts…");
-  runSearch();
+  route();
   connectAlerts();
 })();

@@ -67,6 +67,7 @@ func main() {
 type sample struct {
 	At         time.Time `json:"at"`
 	RSSBytes   int64     `json:"rss_bytes"`
+	HeapBytes  int64     `json:"heap_inuse_bytes"` // Go heap in use: RSS minus this is mapped files and runtime
 	Goroutines int       `json:"goroutines"`
 }
 
@@ -123,6 +124,9 @@ func run(ctx context.Context, c config, out io.Writer) error {
 			defer os.RemoveAll(d)
 		}
 	}
+	if err := os.MkdirAll(c.dataDir, 0o755); err != nil {
+		return err
+	}
 	httpAddr, err := freePort()
 	if err != nil {
 		return err
@@ -171,8 +175,8 @@ func run(ctx context.Context, c config, out io.Writer) error {
 		return errors.New("newswire not ready within 120s")
 	}
 	measure := func(p *proc) *sample {
-		s := &sample{At: time.Now(), RSSBytes: rss(p.cmd.Process.Pid), Goroutines: goroutines(client, base)}
-		return s
+		m := scrape(client, base, "go_goroutines", "go_memstats_heap_inuse_bytes")
+		return &sample{At: time.Now(), RSSBytes: rss(p.cmd.Process.Pid), HeapBytes: int64(m[1]), Goroutines: int(m[0])}
 	}
 
 	run := strconv.FormatUint(rand.Uint64(), 36)
@@ -380,11 +384,13 @@ func printReport(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "  produce-to-searchable over %d articles: p50 %s, p99 %s, max %s\n", r.Measured, r.LatencyP50, r.LatencyP99, r.LatencyMax)
 	for i, inc := range r.Incarnations {
 		line := fmt.Sprintf("  run %2d: ready in %-8s", i+1, inc.ReadyIn)
-		if inc.First != nil {
-			line += fmt.Sprintf(" start RSS %5.1f MiB, %4d goroutines;", float64(inc.First.RSSBytes)/(1<<20), inc.First.Goroutines)
-		}
-		if inc.Last != nil {
-			line += fmt.Sprintf(" end RSS %5.1f MiB, %4d goroutines", float64(inc.Last.RSSBytes)/(1<<20), inc.Last.Goroutines)
+		for _, x := range []struct {
+			name string
+			s    *sample
+		}{{"start", inc.First}, {"end", inc.Last}} {
+			if x.s != nil {
+				line += fmt.Sprintf(" %s RSS %6.1f MiB (heap %6.1f), %4d goroutines;", x.name, float64(x.s.RSSBytes)/(1<<20), float64(x.s.HeapBytes)/(1<<20), x.s.Goroutines)
+			}
 		}
 		fmt.Fprintln(w, line)
 	}
@@ -482,20 +488,26 @@ func rss(pid int) int64 {
 	return -1
 }
 
-// goroutines reads go_goroutines from /metrics.
-func goroutines(c *http.Client, base string) int {
+// scrape reads the values of the named unlabelled metrics from /metrics
+// (-1 when absent).
+func scrape(c *http.Client, base string, names ...string) []float64 {
+	out := make([]float64, len(names))
+	for i := range out {
+		out[i] = -1
+	}
 	resp, err := c.Get(base + "/metrics")
 	if err != nil {
-		return -1
+		return out
 	}
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "go_goroutines "); ok {
-			n, _ := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			return int(n)
+		for i, n := range names {
+			if rest, ok := strings.CutPrefix(sc.Text(), n+" "); ok {
+				out[i], _ = strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			}
 		}
 	}
-	return -1
+	return out
 }

@@ -21,28 +21,42 @@ import (
 	"go.uber.org/zap"
 )
 
+const auditSynopsis = "newswire audit --from <offset|RFC 3339 time> [--to …] [--brokers …] [--es-url …] [--json] [flags]"
+
 // errAuditFailed makes the command exit non-zero after printing its report.
 var errAuditFailed = errors.New("audit: some articles are neither searchable nor dead-lettered")
 
 // cmdAudit checks that every article on the raw topic over a range is
 // searchable at its newest version, or dead-lettered.
 func cmdAudit(args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("newswire audit", "newswire audit --brokers <hosts> [--es-url URL] --from <offset|time> [--to <offset|time>] [--json]",
-		"Checks that every article on the raw topic over a range is in the search\nstore at its latest version, or dead-lettered; exits 1 when any is missing.",
-		[]string{"newswire audit --brokers kafka-1:9092 --es-url http://es:9200 --from 2024-06-19T00:00:00Z", "newswire audit --brokers 127.0.0.1:19092 --data-dir data --from 0 --json"}, stderr)
+	cmd := newCommand("newswire audit", auditSynopsis,
+		"Reads the article ids and versions on the raw topic over a range, checks each\n"+
+			"against the search store and looks the ones not found up in the dead-letter\n"+
+			"topic. Prints checked, indexed, stale, missing and dead-lettered; exits 1 when\n"+
+			"an article is neither searchable at its newest version nor dead-lettered.\n"+
+			"Run it once the pipeline has caught up (lag 0). With no --brokers and no\n"+
+			"--es-url it reads the files of a stopped all-in-one under --data-dir.",
+		[]string{
+			"newswire audit --brokers kafka-1:9092 --es-url https://es:9200 --from 2024-06-19T00:00:00Z",
+			"newswire audit --data-dir data --from 0 --json",
+		}, stderr)
 	fs := cmd.fs
 	var c common
-	c.registerBrokers(fs, brokersRequired)
-	c.registerLog(fs)
 	var es esFlags
-	es.register(fs)
+	cmd.group("Audit")
 	dataDir := fs.String("data-dir", "data", "all-in-one data directory: its embedded index is checked when --es-url is empty, and its embedded broker log is read when --brokers is empty (stop newswire run first)")
 	from := fs.String("from", "", "where to start in every partition of the raw topic: an offset (0 for everything) or an RFC 3339 time (required)")
 	to := fs.String("to", "", "where to stop (exclusive): an offset or an RFC 3339 time (default: the end offsets at start)")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
 	var opt consumers.AuditOptions
+	cmd.group("Kafka")
+	c.registerBrokers(fs, "Kafka bootstrap brokers host:port,… (empty: read the embedded broker's log under --data-dir)")
 	fs.StringVar(&opt.RawTopic, "topic-raw", consumers.DefaultTopics.Raw, "topic of raw articles")
 	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	cmd.group("Search engine")
+	es.register(fs)
+	cmd.group("Logging")
+	c.registerLog(fs)
 	if err := cmd.parse(args); err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -16,16 +17,24 @@ import (
 	"github.com/newswire/newswire/consumers"
 )
 
-const dlqUsage = `usage:
-  newswire dlq replay --from <offset|RFC 3339 time> [--stage S] [--max-attempts N] [--dry-run] [flags]
-  newswire dlq list   [--from <offset|time>] [--stage S] [--since T] [--until T] [--json] [flags]
-  newswire dlq show   <partition>/<offset> [--json] [flags]`
+// Synopses of the dead-letter commands.
+const (
+	replaySynopsis = "newswire dlq replay --from <offset|RFC 3339 time> [--stage S] [--max-attempts N] [--dry-run] [flags]"
+	listSynopsis   = "newswire dlq list [--from <offset|time>] [--stage S] [--since T] [--until T] [--json] [flags]"
+	showSynopsis   = "newswire dlq show <partition>/<offset> [--json] [flags]"
+)
+
+const dlqUsage = "usage:\n  " + replaySynopsis + "\n  " + listSynopsis + "\n  " + showSynopsis
 
 // cmdDLQ dispatches the dead-letter subcommands.
 func cmdDLQ(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, dlqUsage)
 		return errors.New("dlq: subcommand required")
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(stderr, dlqUsage)
+		return flag.ErrHelp
 	}
 	switch args[0] {
 	case "replay":
@@ -39,22 +48,30 @@ func cmdDLQ(args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("dlq: unknown subcommand %q", args[0])
 }
 
-func dlqStageHelp() string { return strings.Join(consumers.KnownStages, ", ") }
+func dlqStages() string { return strings.Join(consumers.KnownStages, ", ") }
 
 func cmdReplay(args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("newswire dlq replay", "newswire dlq replay --from <offset|RFC 3339 time> [--stage S] [--max-attempts N] [--dry-run] [flags]",
-		"Re-drives dead letters into the topics they came from, with their original\nbytes, up to the end offsets seen at start, and prints what it did as JSON.",
-		[]string{"newswire dlq replay --brokers kafka-1:9092 --from 2024-06-19T00:00:00Z --stage index --dry-run", "newswire dlq replay --brokers kafka-1:9092 --from 0"}, stderr)
+	cmd := newCommand("newswire dlq replay", replaySynopsis,
+		"Re-drives dead letters into the topics they came from, with their original\n"+
+			"bytes, up to the end offsets seen at start, and prints what it did as JSON.\n"+
+			"A record already re-driven --max-attempts times is reported, not replayed.",
+		[]string{
+			"newswire dlq replay --brokers kafka-1:9092 --from 2024-06-19T00:00:00Z --stage index --dry-run",
+			"newswire dlq replay --brokers kafka-1:9092 --from 0",
+		}, stderr)
 	fs := cmd.fs
 	var c common
-	c.registerBrokers(fs, brokersRequired)
-	c.registerLog(fs)
-	from := fs.String("from", "", "where to start in every partition: an offset, or an RFC 3339 time (required)")
 	opt := consumers.ReplayOptions{}
-	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
-	fs.StringVar(&opt.Stage, "stage", "", "replay only dead letters of this stage ("+dlqStageHelp()+")")
+	cmd.group("Replay")
+	from := fs.String("from", "", "where to start in every partition: an offset, or an RFC 3339 time (required)")
+	fs.StringVar(&opt.Stage, "stage", "", "replay only dead letters of this stage ("+dlqStages()+")")
 	fs.IntVar(&opt.MaxAttempts, "max-attempts", consumers.DefaultReplayMaxAttempts, "re-drive one record at most this many times in all (its newswire.replays header); records over it are reported, not replayed")
 	fs.BoolVar(&opt.DryRun, "dry-run", false, "count what would be replayed, write nothing")
+	cmd.group("Kafka")
+	c.registerBrokers(fs, brokersRequired)
+	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
+	cmd.group("Logging")
+	c.registerLog(fs)
 	if err := cmd.parse(args); err != nil {
 		return err
 	}
@@ -92,7 +109,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 	if opt.DryRun {
 		verb = "would replay"
 	}
-	fmt.Fprintf(stderr, "%s %d of %d dead letters read (%d skipped, %d over --max-attempts %d)\n", verb, st.Replayed, st.Read, st.Skipped, st.ExhaustedCount, opt.MaxAttempts)
+	fmt.Fprintf(stderr, "%s %d of %d dead letters read (%d skipped, %d over --max-attempts %d, %d truncated)\n", verb, st.Replayed, st.Read, st.Skipped, st.ExhaustedCount, opt.MaxAttempts, st.TruncatedCount)
 	for _, d := range st.Exhausted {
 		fmt.Fprintf(stderr, "not replayed: %s/%d/%d key %s stage %s replays %d: %s\n", opt.DLQTopic, d.Partition, d.Offset, d.Key, d.Stage, d.Replays, oneLine(d.Error, 200))
 	}
@@ -100,20 +117,27 @@ func cmdReplay(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdDLQList(args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("newswire dlq list", "newswire dlq list [--from <offset|time>] [--stage S] [--since T] [--until T] [--json] [flags]",
-		"Lists dead letters: key, stage, error, source topic/partition/offset, time\nand size, as a table or JSON lines.",
-		[]string{"newswire dlq list --brokers kafka-1:9092 --stage enrich --since 2024-06-19T00:00:00Z", "newswire dlq list --brokers kafka-1:9092 --json"}, stderr)
+	cmd := newCommand("newswire dlq list", listSynopsis,
+		"Lists dead letters: position, time, stage, key, source topic/partition/offset,\n"+
+			"size, replays and error, as a table or as JSON lines.",
+		[]string{
+			"newswire dlq list --brokers kafka-1:9092 --stage index --since 2024-06-19T00:00:00Z",
+			"newswire dlq list --brokers kafka-1:9092 --json",
+		}, stderr)
 	fs := cmd.fs
 	var c common
-	c.registerBrokers(fs, brokersRequired)
-	c.registerLog(fs)
 	var opt consumers.ListOptions
-	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
+	cmd.group("Selection")
 	from := fs.String("from", "", "where to start in every partition: an offset or an RFC 3339 time (default: the first record, or --since)")
-	fs.StringVar(&opt.Stage, "stage", "", "only dead letters of this stage ("+dlqStageHelp()+")")
+	fs.StringVar(&opt.Stage, "stage", "", "only dead letters of this stage ("+dlqStages()+")")
 	since := fs.String("since", "", "only dead letters written at or after this RFC 3339 time")
 	until := fs.String("until", "", "only dead letters written before this RFC 3339 time")
 	asJSON := fs.Bool("json", false, "print one JSON object per line")
+	cmd.group("Kafka")
+	c.registerBrokers(fs, brokersRequired)
+	fs.StringVar(&opt.DLQTopic, "topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
+	cmd.group("Logging")
+	c.registerLog(fs)
 	if err := cmd.parse(args); err != nil {
 		return err
 	}
@@ -172,15 +196,17 @@ func cmdDLQList(args []string, stdout, stderr io.Writer) error {
 }
 
 func cmdDLQShow(args []string, stdout, stderr io.Writer) error {
-	cmd := newCommand("newswire dlq show", "newswire dlq show <partition>/<offset> [--json] [flags]",
-		"Shows one dead letter with its headers and value.",
-		[]string{"newswire dlq show --brokers kafka-1:9092 2/117"}, stderr)
+	cmd := newCommand("newswire dlq show", showSynopsis,
+		"Shows one dead letter: its headers and its bytes.",
+		[]string{"newswire dlq show 2/1234 --brokers kafka-1:9092"}, stderr)
 	fs := cmd.fs
 	var c common
-	c.registerBrokers(fs, brokersRequired)
-	c.registerLog(fs)
-	topic := fs.String("topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
 	asJSON := fs.Bool("json", false, "print JSON")
+	cmd.group("Kafka")
+	c.registerBrokers(fs, brokersRequired)
+	topic := fs.String("topic-dlq", consumers.DefaultTopics.DLQ, "dead-letter topic")
+	cmd.group("Logging")
+	c.registerLog(fs)
 	// The position comes first or last: flag parsing stops at it.
 	var posArg string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {

@@ -79,7 +79,7 @@ func TestDLQCommands(t *testing.T) {
 		t.Fatalf("replay --stage indexer: %d %s", code, errs)
 	}
 	code, _, errs = cli("dlq", "replay", "--from", "0", "--stage", "index")
-	if code != 0 || !strings.Contains(errs, "replayed 1 of 2 dead letters read (1 skipped, 0 over --max-attempts 3)") {
+	if code != 0 || !strings.Contains(errs, "replayed 1 of 2 dead letters read (1 skipped, 0 over --max-attempts 3, 0 truncated)") {
 		t.Fatalf("replay --stage index: %d %s", code, errs)
 	}
 }

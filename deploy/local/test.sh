@@ -34,6 +34,7 @@ if ((${#started[@]} > 0)); then
 fi
 
 eval "$(bash deploy/local/services.sh env kafka "${engines[@]}")"
+eval "$(bash deploy/local/browser.sh)"
 echo "integration targets: kafka=$NEWSWIRE_TEST_KAFKA es=${NEWSWIRE_TEST_ES:-off} opensearch=${NEWSWIRE_TEST_OPENSEARCH:-off}"
 # The Kubernetes manifests against the Kubernetes JSON schemas (the Go
 # tests of deploy/k8s render them and check the rules with the suite).

@@ -89,6 +89,18 @@ func benchEngines(b *testing.B, f func(b *testing.B, url string)) {
 	}
 }
 
+// BenchmarkElasticSearch100k: search latency over 100 000 articles in
+// stories of 50 copies, collapsed and not (p50-ms, p99-ms per query of
+// indextest.BenchQueries).
+func BenchmarkElasticSearch100k(b *testing.B) {
+	benchEngines(b, func(b *testing.B, url string) {
+		s := newESStore(b, url)
+		indextest.Load(b, s, indextest.StoryCorpus("h", 100000), 1000)
+		b.Run("plain", func(b *testing.B) { indextest.BenchSearch(b, s, false) })
+		b.Run("collapsed", func(b *testing.B) { indextest.BenchSearch(b, s, true) })
+	})
+}
+
 // BenchmarkElasticIndexBatchVsPlain alternates, batch by batch on the same
 // store, a bare _bulk of the prepared documents (the plain loader) and
 // IndexBatch (topology, routing lookup, versioned actions, per-item

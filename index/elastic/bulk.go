@@ -41,6 +41,11 @@ type document struct {
 	Updated     time.Time `json:"updated,omitzero"`
 	Ingested    time.Time `json:"ingested,omitzero"`
 	Version     int64     `json:"version"`
+	// Search features: story collapsing, treaty timelines, the stored
+	// article for the detail view (see searchfields.go).
+	Story         string            `json:"story"`
+	TreatyActions []string          `json:"treaty_actions,omitempty"`
+	Article       *article.Enriched `json:"article"`
 }
 
 // ms keeps a time to the millisecond in UTC, as the date fields store it.
@@ -88,6 +93,7 @@ func toDocument(e *article.Enriched) document {
 			d.Keywords = append(d.Keywords, k)
 		}
 	}
+	addSearchFields(&d, e)
 	return d
 }
 

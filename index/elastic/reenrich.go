@@ -494,6 +494,13 @@ func (s *Store) readAfter(ctx context.Context, indices []string, cursor string, 
 	last := cursor
 	for _, h := range got.Hits.Hits {
 		d := h.Source
+		if d.Article != nil && d.Article.ID == d.ID {
+			// The stored article whole (every field, its story): only the
+			// tags are redone.
+			out = append(out, article.Enriched{Article: d.Article.Article, Story: d.Article.Story})
+			last = d.ID
+			continue
+		}
 		out = append(out, article.Enriched{Article: article.Article{
 			ID: d.ID, Title: d.Title, Summary: d.Summary, Body: d.Body, URL: d.URL,
 			Source: d.Source, Language: d.Language, Published: d.Published, Updated: d.Updated, Ingested: d.Ingested,

@@ -17,7 +17,7 @@ import (
 var searchFields = []string{"title^3", "summary^2", "body"}
 
 // sourceFields are the stored fields a hit shows.
-var sourceFields = []string{"id", "title", "url", "source", "published", "countries", "leaders", "leader_names", "treaties", "treaty_names", "keywords"}
+var sourceFields = []string{"id", "title", "url", "source", "published", "countries", "leaders", "leader_names", "treaties", "treaty_names", "keywords", "story"}
 
 const snippetLen = 200
 
@@ -38,11 +38,38 @@ func textClause(text string, phrase, zeroAll bool) map[string]any {
 	return map[string]any{"multi_match": mm}
 }
 
-func termsAgg(field string, labels ...string) map[string]any {
+// variantsClause matches a query word in any of its British and American
+// spellings (index.Variants).
+func variantsClause(term string, zeroAll bool) map[string]any {
+	vs := index.Variants(term)
+	if len(vs) == 1 {
+		return textClause(term, false, zeroAll)
+	}
+	should := make([]any, 0, len(vs))
+	for _, v := range vs {
+		should = append(should, textClause(v, false, zeroAll))
+	}
+	return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
+}
+
+// mentionField is the keyword field of each entity kind.
+var mentionField = map[string]string{index.KindCountries: "countries", index.KindLeaders: "leaders", index.KindTreaties: "treaties"}
+
+// mentionClause matches an entity named in the query: tagged with it
+// (boosted) or containing the words that named it, as a phrase.
+func mentionClause(m index.Mention) map[string]any {
+	should := []any{map[string]any{"term": map[string]any{mentionField[m.Kind]: map[string]any{"value": m.ID, "boost": index.EntityBoost}}}}
+	if m.Words != "" {
+		should = append(should, textClause(m.Words, true, false))
+	}
+	return map[string]any{"bool": map[string]any{"should": should, "minimum_should_match": 1}}
+}
+
+func termsAgg(size int, field string, labels ...string) map[string]any {
 	agg := map[string]any{
 		"terms": map[string]any{
 			"field": field,
-			"size":  index.FacetSize,
+			"size":  size,
 			"order": []map[string]string{{"_count": "desc"}, {"_key": "asc"}},
 		},
 	}
@@ -72,32 +99,49 @@ func floorMS(t time.Time) time.Time { return t.Truncate(time.Millisecond) }
 const msLayout = "2006-01-02T15:04:05.000Z07:00"
 
 // searchBody translates a normalized query into the _search DSL. after
-// holds the decoded cursor values, or nil.
-func searchBody(q index.Query, after []any) map[string]any {
+// holds the decoded cursor values, or nil; off is the offset of a
+// collapsed search.
+func searchBody(q index.Query, after []any, off int) map[string]any {
 	t := index.ParseText(q.Text)
 	var must, mustNot, filter []any
 	for _, term := range t.Terms {
-		must = append(must, textClause(term, false, true))
+		must = append(must, variantsClause(term, true))
+	}
+	for _, m := range q.Entities {
+		must = append(must, mentionClause(m))
 	}
 	for _, p := range t.Phrases {
 		must = append(must, textClause(p, true, true))
 	}
 	for _, term := range t.Exclude {
-		mustNot = append(mustNot, textClause(term, false, false))
+		mustNot = append(mustNot, variantsClause(term, false))
 	}
 	for _, p := range t.ExcludePhrases {
 		mustNot = append(mustNot, textClause(p, true, false))
 	}
 	for _, f := range []struct {
-		field  string
-		values []string
+		kind, field   string
+		values, notIn []string
 	}{
-		{"countries", q.Countries}, {"leaders", q.Leaders}, {"treaties", q.Treaties},
-		{"keywords", q.Keywords}, {"source", q.Sources},
+		{index.KindCountries, "countries", q.Countries, q.Exclude.Countries},
+		{index.KindLeaders, "leaders", q.Leaders, q.Exclude.Leaders},
+		{index.KindTreaties, "treaties", q.Treaties, q.Exclude.Treaties},
+		{index.KindKeywords, "keywords", q.Keywords, q.Exclude.Keywords},
+		{index.KindSources, "source", q.Sources, q.Exclude.Sources},
 	} {
-		for _, v := range f.values {
-			filter = append(filter, map[string]any{"term": map[string]any{f.field: v}})
+		if len(f.values) > 1 && q.AnyOf(f.kind) {
+			filter = append(filter, map[string]any{"terms": map[string]any{f.field: f.values}})
+		} else {
+			for _, v := range f.values {
+				filter = append(filter, map[string]any{"term": map[string]any{f.field: v}})
+			}
 		}
+		if len(f.notIn) > 0 {
+			mustNot = append(mustNot, map[string]any{"terms": map[string]any{f.field: f.notIn}})
+		}
+	}
+	if q.Story != "" {
+		filter = append(filter, map[string]any{"term": map[string]any{"story": q.Story}})
 	}
 	if !q.From.IsZero() || !q.To.IsZero() {
 		r := map[string]any{"format": "strict_date_optional_time"}
@@ -145,11 +189,11 @@ func searchBody(q index.Query, after []any) map[string]any {
 		"sort":             sortSpec,
 		"_source":          map[string]any{"includes": sourceFields},
 		"aggs": map[string]any{
-			"countries": termsAgg("countries"),
-			"leaders":   termsAgg("leaders", "leaders", "leader_names"),
-			"treaties":  termsAgg("treaties", "treaties", "treaty_names"),
-			"keywords":  termsAgg("keywords"),
-			"sources":   termsAgg("source"),
+			"countries": termsAgg(q.FacetSize, "countries"),
+			"leaders":   termsAgg(q.FacetSize, "leaders", "leaders", "leader_names"),
+			"treaties":  termsAgg(q.FacetSize, "treaties", "treaties", "treaty_names"),
+			"keywords":  termsAgg(q.FacetSize, "keywords"),
+			"sources":   termsAgg(q.FacetSize, "source"),
 			"days": map[string]any{"date_histogram": map[string]any{
 				"field":             "published",
 				"calendar_interval": "day",
@@ -168,14 +212,36 @@ func searchBody(q index.Query, after []any) map[string]any {
 	if after != nil {
 		body["search_after"] = after
 	}
+	if q.Collapse {
+		// Field collapsing: one hit per story, its best by the sort; the
+		// inner hits count and name the story's other matching copies.
+		// ES 7.10 refuses search_after with collapse, so it pages by from.
+		body["collapse"] = map[string]any{
+			"field": "story",
+			"inner_hits": map[string]any{
+				"name":    "copies",
+				"size":    index.StorySample + 1,
+				"_source": map[string]any{"includes": []string{"source"}},
+				"sort": []any{
+					map[string]any{"published": map[string]any{"order": "asc", "missing": "_first"}},
+					map[string]any{"id": map[string]any{"order": "asc"}},
+				},
+			},
+		}
+		if off > 0 {
+			body["from"] = off
+		}
+	}
 	return body
 }
 
 // cursor is the decoded form of Result.NextCursor: the sort it belongs
 // to and the sort values of the page's last hit.
 type cursor struct {
-	Sort  string `json:"s"`
-	After []any  `json:"a"`
+	Sort      string `json:"s"`
+	After     []any  `json:"a,omitempty"`
+	Off       int    `json:"o,omitempty"`
+	Collapsed bool   `json:"c,omitempty"`
 }
 
 func decodeCursor(s, sortName string) ([]any, error) {
@@ -183,7 +249,7 @@ func decodeCursor(s, sortName string) ([]any, error) {
 	if err := index.DecodeCursor(s, &c); err != nil {
 		return nil, err
 	}
-	if c.Sort != sortName || len(c.After) != 2 {
+	if c.Sort != sortName || c.Collapsed || len(c.After) != 2 {
 		return nil, fmt.Errorf("cursor does not belong to a %s search: %w", sortName, index.ErrBadQuery)
 	}
 	if _, ok := c.After[0].(json.Number); !ok {
@@ -193,6 +259,20 @@ func decodeCursor(s, sortName string) ([]any, error) {
 		return nil, fmt.Errorf("cursor id is not a string: %w", index.ErrBadQuery)
 	}
 	return c.After, nil
+}
+
+func decodeCollapsedCursor(s, sortName string) (int, error) {
+	var c cursor
+	if err := index.DecodeCursor(s, &c); err != nil {
+		return 0, err
+	}
+	if c.Sort != sortName || !c.Collapsed || c.After != nil {
+		return 0, fmt.Errorf("cursor does not belong to a collapsed %s search: %w", sortName, index.ErrBadQuery)
+	}
+	if c.Off < 1 || c.Off > index.MaxCollapsedOffset+index.MaxSize {
+		return 0, fmt.Errorf("cursor offset %d is out of range: %w", c.Off, index.ErrBadQuery)
+	}
+	return c.Off, nil
 }
 
 type searchResponse struct {
@@ -205,6 +285,21 @@ type searchResponse struct {
 			Source    document            `json:"_source"`
 			Sort      []any               `json:"sort"`
 			Highlight map[string][]string `json:"highlight"`
+			InnerHits struct {
+				Copies struct {
+					Hits struct {
+						Total struct {
+							Value int `json:"value"`
+						} `json:"total"`
+						Hits []struct {
+							ID     string `json:"_id"`
+							Source struct {
+								Source string `json:"source"`
+							} `json:"_source"`
+						} `json:"hits"`
+					} `json:"hits"`
+				} `json:"copies"`
+			} `json:"inner_hits"`
 		} `json:"hits"`
 	} `json:"hits"`
 	Aggregations struct {
@@ -284,13 +379,19 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 		return index.Result{}, fmt.Errorf("search: %w", err)
 	}
 	var after []any
+	off := 0
 	if q.Cursor != "" {
 		var err error
-		if after, err = decodeCursor(q.Cursor, q.Sort); err != nil {
+		if q.Collapse {
+			off, err = decodeCollapsedCursor(q.Cursor, q.Sort)
+		} else {
+			after, err = decodeCursor(q.Cursor, q.Sort)
+		}
+		if err != nil {
 			return index.Result{}, fmt.Errorf("search: %w", err)
 		}
 	}
-	body, err := json.Marshal(searchBody(q, after))
+	body, err := json.Marshal(searchBody(q, after, off))
 	if err != nil {
 		return index.Result{}, fmt.Errorf("search: encode query: %w", err)
 	}
@@ -314,11 +415,33 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 	out := index.Result{Total: sr.Hits.Total.Value, Hits: make([]index.Hit, 0, min(len(sr.Hits.Hits), q.Size))}
 	for i, h := range sr.Hits.Hits {
 		if i == q.Size {
-			out.NextCursor = index.EncodeCursor(cursor{Sort: q.Sort, After: sr.Hits.Hits[q.Size-1].Sort})
+			if q.Collapse {
+				if off+q.Size <= index.MaxCollapsedOffset {
+					out.NextCursor = index.EncodeCursor(cursor{Sort: q.Sort, Off: off + q.Size, Collapsed: true})
+				}
+			} else {
+				out.NextCursor = index.EncodeCursor(cursor{Sort: q.Sort, After: sr.Hits.Hits[q.Size-1].Sort})
+			}
 			break
 		}
 		d := &h.Source
+		var story *index.HitStory
+		if d.Story != "" && !strings.HasPrefix(d.Story, "article:") {
+			story = &index.HitStory{ID: d.Story}
+			if q.Collapse {
+				copies := &h.InnerHits.Copies.Hits
+				story.Copies = max(0, copies.Total.Value-1)
+				var others []string
+				for _, c := range copies.Hits {
+					if c.ID != h.ID && len(others) < index.StorySample {
+						others = append(others, c.Source.Source)
+					}
+				}
+				story.Sources = index.StorySourceList(others)
+			}
+		}
 		out.Hits = append(out.Hits, index.Hit{
+			Story:     story,
 			ID:        h.ID,
 			Title:     d.Title,
 			URL:       d.URL,

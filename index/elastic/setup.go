@@ -62,6 +62,10 @@ func mappings() map[string]any {
 			"updated":      dateField(),
 			"ingested":     dateField(),
 			"version":      map[string]any{"type": "long"},
+			// Search features (searchfields.go).
+			"story":          keywordField(),
+			"treaty_actions": keywordField(),
+			"article":        map[string]any{"type": "object", "enabled": false},
 		},
 	}
 }

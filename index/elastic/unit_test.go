@@ -330,6 +330,13 @@ func TestSearchDSLGolden(t *testing.T) {
 			Sort: index.SortNewest, Size: 5,
 		}},
 		{"relevance_cursor", index.Query{Text: "treaties", Cursor: relCursor, Size: 3}},
+		{"entities_any_exclude", index.Query{
+			Text: "defence", Entities: []index.Mention{{Kind: index.KindCountries, ID: "KP", Words: "DPRK"}},
+			Countries: []string{"RU", "CN"}, Any: []string{index.KindCountries},
+			Exclude: index.Filters{Sources: []string{"tass"}}, FacetSize: 50,
+		}},
+		{"collapsed_page2", index.Query{Text: "pact", Story: "s0123456789abcdef", Collapse: true, Size: 10,
+			Cursor: index.EncodeCursor(cursor{Sort: index.SortRelevance, Off: 10, Collapsed: true})}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -402,5 +409,21 @@ func TestPickSnippet(t *testing.T) {
 		if got := pickSnippet(tt.hl); got != tt.want {
 			t.Errorf("pickSnippet(%v) = %q, want %q", tt.hl, got, tt.want)
 		}
+	}
+}
+
+func TestTimelineDSLGolden(t *testing.T) {
+	var out bytes.Buffer
+	b, err := json.Marshal(timelineBody("t-kp.ru+2024"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteByte('\n')
+	golden(t, "timeline.json", out.Bytes())
+	if got := regexpQuote("t-kp.ru+2024:"); got != `t\-kp\.ru\+2024\:` {
+		t.Errorf("regexpQuote = %s", got)
 	}
 }

@@ -59,3 +59,13 @@ func BenchmarkEmbeddedSearch(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEmbeddedSearch100k: search latency over 100 000 articles in
+// stories of 50 copies, collapsed and not (p50-ms, p99-ms per query of
+// indextest.BenchQueries).
+func BenchmarkEmbeddedSearch100k(b *testing.B) {
+	s := openTemp(b)
+	indextest.Load(b, s, indextest.StoryCorpus("h", 100000), 1000)
+	b.Run("plain", func(b *testing.B) { indextest.BenchSearch(b, s, false) })
+	b.Run("collapsed", func(b *testing.B) { indextest.BenchSearch(b, s, true) })
+}

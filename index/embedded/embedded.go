@@ -155,6 +155,7 @@ type display struct {
 	Keywords  []string          `json:"keywords,omitempty"`
 	Summary   string            `json:"summary,omitempty"`
 	Body      string            `json:"body,omitempty"`
+	Story     string            `json:"story,omitempty"`
 }
 
 // minTime and maxTime bound the published times Bleve can index (Unix
@@ -206,6 +207,16 @@ func buildDoc(e *article.Enriched) (map[string]any, error) {
 		}
 	}
 	d.Countries, d.Keywords = countries, keywords
+	if e.Story != nil {
+		d.Story = e.Story.ID
+	}
+	doc[fieldStory] = index.StoryKey(e)
+	var actions []string
+	for _, t := range e.Tags.Treaties {
+		if a := index.TreatyAction(t); a != "" && !slices.Contains(actions, a) {
+			actions = append(actions, a)
+		}
+	}
 	setList := func(field string, v []string) {
 		if len(v) > 0 {
 			doc[field] = v
@@ -215,6 +226,7 @@ func buildDoc(e *article.Enriched) (map[string]any, error) {
 	setList(fieldLeaders, leaders)
 	setList(fieldTreaties, treaties)
 	setList(fieldKeywords, keywords)
+	setList(fieldActions, actions)
 	if e.Source != "" {
 		doc[fieldSource] = e.Source
 	}
@@ -238,6 +250,11 @@ func buildDoc(e *article.Enriched) (map[string]any, error) {
 		return nil, fmt.Errorf("encode display fields: %w", err)
 	}
 	doc[fieldDisplay] = string(b)
+	full, err := json.Marshal(e)
+	if err != nil {
+		return nil, fmt.Errorf("encode article: %w", err)
+	}
+	doc[fieldArticle] = string(full)
 	return doc, nil
 }
 
@@ -353,40 +370,37 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 	if err := q.Normalize(); err != nil {
 		return index.Result{}, fmt.Errorf("search: %w", err)
 	}
-	text := index.ParseText(q.Text)
-	req := bleve.NewSearchRequestOptions(s.buildQuery(text, &q), q.Size+1, 0, false)
-	req.Fields = []string{fieldDisplay}
-	var order search.SortOrder
-	if q.Sort == index.SortNewest {
-		order = search.SortOrder{
-			&search.SortField{Field: fieldPubSort, Type: search.SortFieldAsNumber, Desc: true},
-			&search.SortDocID{},
-		}
-	} else {
-		order = search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
-	}
-	req.SortByCustom(order)
+	var after []string
+	off := 0
 	if q.Cursor != "" {
-		after, err := decodeCursor(q.Cursor, q.Sort)
+		var err error
+		if q.Collapse {
+			off, err = decodeCollapsedCursor(q.Cursor, q.Sort)
+		} else {
+			after, err = decodeCursor(q.Cursor, q.Sort)
+		}
 		if err != nil {
 			return index.Result{}, fmt.Errorf("search: %w", err)
 		}
-		req.SetSearchAfter(after)
 	}
-	for name, field := range map[string]string{
-		"countries": fieldCountries, "leaders": fieldLeaders, "treaties": fieldTreaties,
-		"keywords": fieldKeywords, "sources": fieldSource,
-	} {
-		req.AddFacet(name, bleve.NewFacetRequest(field, index.FacetSize))
-	}
-	req.AddFacet("days", bleve.NewFacetRequest(fieldDay, dayFacetSize))
-
+	text := index.ParseText(q.Text)
+	bq := s.buildQuery(text, &q)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	idx, err := s.open()
 	if err != nil {
 		return index.Result{}, fmt.Errorf("search: %w", err)
 	}
+	if q.Collapse {
+		return s.searchCollapsed(ctx, idx, bq, text, &q, off)
+	}
+	req := bleve.NewSearchRequestOptions(bq, q.Size+1, 0, false)
+	req.Fields = []string{fieldDisplay}
+	req.SortByCustom(sortOrder(q.Sort))
+	if after != nil {
+		req.SetSearchAfter(after)
+	}
+	addFacets(req, q.FacetSize)
 	res, err := idx.SearchInContext(ctx, req)
 	if err != nil {
 		return index.Result{}, fmt.Errorf("search: %w", err)
@@ -396,12 +410,37 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 	for i, h := range res.Hits {
 		if i == q.Size {
 			last := res.Hits[q.Size-1]
-			out.NextCursor = encodeCursor(q.Sort, last)
+			out.NextCursor = index.EncodeCursor(cursor{Sort: q.Sort, After: afterOf(q.Sort, last)})
 			break
 		}
 		out.Hits = append(out.Hits, toHit(h, hl))
 	}
-	out.Facets = index.Facets{
+	out.Facets = s.facets(idx, res)
+	return out, nil
+}
+
+func sortOrder(sortName string) search.SortOrder {
+	if sortName == index.SortNewest {
+		return search.SortOrder{
+			&search.SortField{Field: fieldPubSort, Type: search.SortFieldAsNumber, Desc: true},
+			&search.SortDocID{},
+		}
+	}
+	return search.SortOrder{&search.SortScore{Desc: true}, &search.SortDocID{}}
+}
+
+func addFacets(req *bleve.SearchRequest, size int) {
+	for name, field := range map[string]string{
+		"countries": fieldCountries, "leaders": fieldLeaders, "treaties": fieldTreaties,
+		"keywords": fieldKeywords, "sources": fieldSource,
+	} {
+		req.AddFacet(name, bleve.NewFacetRequest(field, size))
+	}
+	req.AddFacet("days", bleve.NewFacetRequest(fieldDay, dayFacetSize))
+}
+
+func (s *Store) facets(idx bleve.Index, res *bleve.SearchResult) index.Facets {
+	f := index.Facets{
 		Countries: buckets(res.Facets["countries"], nil),
 		Leaders:   buckets(res.Facets["leaders"], s.labeler(idx, prefixLeader)),
 		Treaties:  buckets(res.Facets["treaties"], s.labeler(idx, prefixTreaty)),
@@ -409,8 +448,108 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 		Sources:   buckets(res.Facets["sources"], nil),
 		Days:      buckets(res.Facets["days"], nil),
 	}
-	sort.Slice(out.Facets.Days, func(i, j int) bool { return out.Facets.Days[i].Key < out.Facets.Days[j].Key })
+	sort.Slice(f.Days, func(i, j int) bool { return f.Days[i].Key < f.Days[j].Key })
+	return f
+}
+
+// collapseScan is the number of hits read per step of a collapsed search.
+const collapseScan = 512
+
+// searchCollapsed is Elasticsearch's field collapsing done by hand: walk
+// the hits in sort order, keep the first of each story until the page
+// (after the offset) is full, then count each shown story's other
+// matching copies with one small search.
+func (s *Store) searchCollapsed(ctx context.Context, idx bleve.Index, bq query.Query, text index.Text, q *index.Query, off int) (index.Result, error) {
+	need := off + q.Size + 1
+	seen := make(map[string]bool, need)
+	var reps []*search.DocumentMatch
+	var out index.Result
+	var after []string
+	for first := true; len(reps) < need; first = false {
+		req := bleve.NewSearchRequestOptions(bq, collapseScan, 0, false)
+		req.Fields = []string{fieldDisplay, fieldStory}
+		req.SortByCustom(sortOrder(q.Sort))
+		if after != nil {
+			req.SetSearchAfter(after)
+		}
+		if first {
+			addFacets(req, q.FacetSize)
+		}
+		res, err := idx.SearchInContext(ctx, req)
+		if err != nil {
+			return index.Result{}, fmt.Errorf("search: %w", err)
+		}
+		if first {
+			out.Total = int(res.Total)
+			out.Facets = s.facets(idx, res)
+		}
+		for _, h := range res.Hits {
+			key, _ := h.Fields[fieldStory].(string)
+			if key == "" {
+				key = "article:" + h.ID
+			}
+			if !seen[key] {
+				seen[key] = true
+				reps = append(reps, h)
+				if len(reps) == need {
+					break
+				}
+			}
+		}
+		if len(res.Hits) < collapseScan {
+			break
+		}
+		after = afterOf(q.Sort, res.Hits[len(res.Hits)-1])
+	}
+	hl := newHighlighter(s.analyzer, text)
+	out.Hits = []index.Hit{}
+	for i := off; i < len(reps) && i < off+q.Size; i++ {
+		hit := toHit(reps[i], hl)
+		if hit.Story != nil {
+			if err := s.storyCopies(ctx, idx, bq, &hit); err != nil {
+				return index.Result{}, fmt.Errorf("search: %w", err)
+			}
+		}
+		out.Hits = append(out.Hits, hit)
+	}
+	if len(reps) == need && off+q.Size <= index.MaxCollapsedOffset {
+		out.NextCursor = index.EncodeCursor(cursor{Sort: q.Sort, Off: off + q.Size, Collapsed: true})
+	}
 	return out, nil
+}
+
+// storyCopies fills in the other copies of hit's story matching bq: how
+// many, and the sources of the first index.StorySample by publication.
+func (s *Store) storyCopies(ctx context.Context, idx bleve.Index, bq query.Query, hit *index.Hit) error {
+	tq := bleve.NewTermQuery(hit.Story.ID)
+	tq.SetField(fieldStory)
+	req := bleve.NewSearchRequestOptions(bleve.NewConjunctionQuery(bq, tq), index.StorySample+1, 0, false)
+	req.Fields = []string{fieldDisplay}
+	req.SortByCustom(search.SortOrder{
+		&search.SortField{Field: fieldPubSort, Type: search.SortFieldAsNumber},
+		&search.SortDocID{},
+	})
+	res, err := idx.SearchInContext(ctx, req)
+	if err != nil {
+		return fmt.Errorf("count copies of story %s: %w", hit.Story.ID, err)
+	}
+	hit.Story.Copies = max(0, int(res.Total)-1)
+	var others []string
+	for _, h := range res.Hits {
+		if h.ID == hit.ID {
+			continue
+		}
+		if len(others) == index.StorySample {
+			break
+		}
+		var d display
+		raw, _ := h.Fields[fieldDisplay].(string)
+		if json.Unmarshal([]byte(raw), &d) == nil {
+			others = append(others, d.Source)
+		}
+	}
+	hit.Story.Sources = index.StorySourceList(others)
+	return nil
 }
 
 func (s *Store) labeler(idx bleve.Index, prefix string) func(string) string {
@@ -464,7 +603,12 @@ func toHit(h *search.DocumentMatch, hl *highlighter) index.Hit {
 		if d.Keywords != nil {
 			hit.Keywords = d.Keywords
 		}
-		hit.Snippet = hl.snippet(d.Summary, d.Body)
+		if hl != nil {
+			hit.Snippet = hl.snippet(d.Summary, d.Body)
+		}
+		if d.Story != "" {
+			hit.Story = &index.HitStory{ID: d.Story}
+		}
 	}
 	return hit
 }
@@ -474,7 +618,17 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 	bq := bleve.NewBooleanQuery()
 	for _, term := range t.Terms {
 		if s.analyzes(term) {
-			bq.AddMust(s.fieldsQuery(term, false))
+			bq.AddMust(s.variantsQuery(term))
+		}
+	}
+	for _, m := range q.Entities {
+		tq := bleve.NewTermQuery(m.ID)
+		tq.SetField(mentionField[m.Kind])
+		tq.SetBoost(index.EntityBoost)
+		if m.Words != "" && s.analyzes(m.Words) {
+			bq.AddMust(bleve.NewDisjunctionQuery(tq, s.fieldsQuery(m.Words, true)))
+		} else {
+			bq.AddMust(tq)
 		}
 	}
 	for _, p := range t.Phrases {
@@ -484,7 +638,7 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 	}
 	for _, term := range t.Exclude {
 		if s.analyzes(term) {
-			bq.AddMustNot(s.fieldsQuery(term, false))
+			bq.AddMustNot(s.variantsQuery(term))
 		}
 	}
 	for _, p := range t.ExcludePhrases {
@@ -493,18 +647,42 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 		}
 	}
 	var filters []query.Query
+	termQ := func(field, v string) query.Query {
+		tq := bleve.NewTermQuery(v)
+		tq.SetField(field)
+		return tq
+	}
 	addTerms := func(field string, values []string) {
 		for _, v := range values {
-			tq := bleve.NewTermQuery(v)
-			tq.SetField(field)
-			filters = append(filters, tq)
+			filters = append(filters, termQ(field, v))
 		}
 	}
-	addTerms(fieldCountries, q.Countries)
-	addTerms(fieldLeaders, q.Leaders)
-	addTerms(fieldTreaties, q.Treaties)
-	addTerms(fieldKeywords, q.Keywords)
-	addTerms(fieldSource, q.Sources)
+	for _, f := range []struct {
+		kind, field   string
+		values, notIn []string
+	}{
+		{index.KindCountries, fieldCountries, q.Countries, q.Exclude.Countries},
+		{index.KindLeaders, fieldLeaders, q.Leaders, q.Exclude.Leaders},
+		{index.KindTreaties, fieldTreaties, q.Treaties, q.Exclude.Treaties},
+		{index.KindKeywords, fieldKeywords, q.Keywords, q.Exclude.Keywords},
+		{index.KindSources, fieldSource, q.Sources, q.Exclude.Sources},
+	} {
+		if len(f.values) > 1 && q.AnyOf(f.kind) {
+			var any []query.Query
+			for _, v := range f.values {
+				any = append(any, termQ(f.field, v))
+			}
+			filters = append(filters, bleve.NewDisjunctionQuery(any...))
+		} else {
+			addTerms(f.field, f.values)
+		}
+		for _, v := range f.notIn {
+			bq.AddMustNot(termQ(f.field, v))
+		}
+	}
+	if q.Story != "" {
+		addTerms(fieldStory, []string{q.Story})
+	}
 	if !q.From.IsZero() || !q.To.IsZero() {
 		incl := true
 		dq := bleve.NewDateRangeInclusiveQuery(q.From, q.To, &incl, &incl)
@@ -522,6 +700,23 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 		bq.AddMust(bleve.NewMatchAllQuery())
 	}
 	return bq
+}
+
+// mentionField is the keyword field of each entity kind.
+var mentionField = map[string]string{index.KindCountries: fieldCountries, index.KindLeaders: fieldLeaders, index.KindTreaties: fieldTreaties}
+
+// variantsQuery matches a query word in any of its British and American
+// spellings (index.Variants).
+func (s *Store) variantsQuery(term string) query.Query {
+	vs := index.Variants(term)
+	if len(vs) == 1 {
+		return s.fieldsQuery(term, false)
+	}
+	qs := make([]query.Query, 0, len(vs))
+	for _, v := range vs {
+		qs = append(qs, s.fieldsQuery(v, false))
+	}
+	return bleve.NewDisjunctionQuery(qs...)
 }
 
 // analyzes reports whether s leaves any token after analysis: a term made
@@ -556,20 +751,20 @@ func (s *Store) fieldsQuery(text string, phrase bool) query.Query {
 }
 
 // cursor is the decoded form of Result.NextCursor: the sort order it
-// belongs to and the sort values of the last hit of the page.
+// belongs to and either the sort values of the last hit of the page or,
+// for a collapsed search, the number of stories already shown.
 type cursor struct {
-	Sort  string   `json:"s"`
-	After []string `json:"a"`
+	Sort      string   `json:"s"`
+	After     []string `json:"a,omitempty"`
+	Off       int      `json:"o,omitempty"`
+	Collapsed bool     `json:"c,omitempty"`
 }
 
-func encodeCursor(sortName string, h *search.DocumentMatch) string {
-	var after []string
+func afterOf(sortName string, h *search.DocumentMatch) []string {
 	if sortName == index.SortNewest {
-		after = []string{h.DecodedSort[0], h.ID}
-	} else {
-		after = []string{strconv.FormatFloat(h.Score, 'g', -1, 64), h.ID}
+		return []string{h.DecodedSort[0], h.ID}
 	}
-	return index.EncodeCursor(cursor{Sort: sortName, After: after})
+	return []string{strconv.FormatFloat(h.Score, 'g', -1, 64), h.ID}
 }
 
 func decodeCursor(s, sortName string) ([]string, error) {
@@ -577,7 +772,7 @@ func decodeCursor(s, sortName string) ([]string, error) {
 	if err := index.DecodeCursor(s, &c); err != nil {
 		return nil, err
 	}
-	if c.Sort != sortName || len(c.After) != 2 || c.After[1] == "" {
+	if c.Sort != sortName || c.Collapsed || len(c.After) != 2 || c.After[1] == "" {
 		return nil, fmt.Errorf("cursor does not belong to a %s search: %w", sortName, index.ErrBadQuery)
 	}
 	f, err := strconv.ParseFloat(c.After[0], 64)
@@ -585,4 +780,18 @@ func decodeCursor(s, sortName string) ([]string, error) {
 		return nil, fmt.Errorf("cursor sort value %q: %w", c.After[0], index.ErrBadQuery)
 	}
 	return c.After, nil
+}
+
+func decodeCollapsedCursor(s, sortName string) (int, error) {
+	var c cursor
+	if err := index.DecodeCursor(s, &c); err != nil {
+		return 0, err
+	}
+	if c.Sort != sortName || !c.Collapsed || c.After != nil {
+		return 0, fmt.Errorf("cursor does not belong to a collapsed %s search: %w", sortName, index.ErrBadQuery)
+	}
+	if c.Off < 1 || c.Off > index.MaxCollapsedOffset+index.MaxSize {
+		return 0, fmt.Errorf("cursor offset %d is out of range: %w", c.Off, index.ErrBadQuery)
+	}
+	return c.Off, nil
 }

@@ -16,7 +16,7 @@ import (
 // mappingVersion names the layout written by buildMapping. An index on
 // disk built with another layout is refused at Open; it is rebuilt by
 // replaying the enriched topic into a fresh directory.
-const mappingVersion = "newswire-articles-1"
+const mappingVersion = "newswire-articles-2"
 
 // Field names of an indexed document.
 const (
@@ -34,6 +34,9 @@ const (
 	fieldPubSort   = "published_sort" // published in Unix ms, missingPublished when absent
 	fieldDay       = "day"            // published day, YYYY-MM-DD in UTC
 	fieldDisplay   = "display"        // JSON of what a hit shows, stored only
+	fieldStory     = "story"          // index.StoryKey, stored for collapsing
+	fieldArticle   = "article"        // the enriched article's JSON, stored only
+	fieldActions   = "treaty_actions" // "treaty id:action" per treaty tag
 )
 
 // textAnalyzer is English text analysis made to agree with the
@@ -96,7 +99,7 @@ func buildMapping() (*mapping.IndexMappingImpl, error) {
 	doc.AddFieldMappingsAt(fieldTitle, text())
 	doc.AddFieldMappingsAt(fieldSummary, text())
 	doc.AddFieldMappingsAt(fieldBody, text())
-	for _, f := range []string{fieldCountries, fieldLeaders, fieldTreaties, fieldKeywords, fieldSource, fieldLanguage, fieldDay} {
+	for _, f := range []string{fieldCountries, fieldLeaders, fieldTreaties, fieldKeywords, fieldSource, fieldLanguage, fieldDay, fieldActions} {
 		doc.AddFieldMappingsAt(f, kw())
 	}
 	pub := bleve.NewDateTimeFieldMapping()
@@ -115,6 +118,15 @@ func buildMapping() (*mapping.IndexMappingImpl, error) {
 	disp.IncludeInAll = false
 	disp.DocValues = false
 	doc.AddFieldMappingsAt(fieldDisplay, disp)
+	st := kw()
+	st.Store = true
+	doc.AddFieldMappingsAt(fieldStory, st)
+	art := bleve.NewKeywordFieldMapping()
+	art.Index = false
+	art.Store = true
+	art.IncludeInAll = false
+	art.DocValues = false
+	doc.AddFieldMappingsAt(fieldArticle, art)
 
 	im.DefaultMapping = doc
 	im.DefaultAnalyzer = textAnalyzer

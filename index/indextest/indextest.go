@@ -32,6 +32,10 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 	t.Run("Versions", func(t *testing.T) { testVersions(t, newStore(t)) })
 	t.Run("EmptyID", func(t *testing.T) { testEmptyID(t, newStore(t)) })
 	t.Run("Lookup", func(t *testing.T) { testLookup(t, newStore(t)) })
+	t.Run("Stories", func(t *testing.T) { testStories(t, newStore(t)) })
+	t.Run("Entities", func(t *testing.T) { testEntities(t, newStore(t)) })
+	t.Run("Get", func(t *testing.T) { testGet(t, newStore(t)) })
+	t.Run("Timeline", func(t *testing.T) { testTimeline(t, newStore(t)) })
 }
 
 func ctx(t *testing.T) context.Context {
