@@ -94,7 +94,7 @@ func identify(body []byte) (EngineInfo, error) {
 	switch info.Engine {
 	case EngineOpenSearch:
 		if maj < minOSMajor {
-			return info, fmt.Errorf("OpenSearch %s is not supported (want %d.0 or newer)", info.Version, minOSMajor)
+			return info, fmt.Errorf("version %s of OpenSearch is not supported (want %d.0 or newer)", info.Version, minOSMajor)
 		}
 	default:
 		if r.Tagline != "You Know, for Search" {
