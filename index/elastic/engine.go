@@ -101,7 +101,7 @@ func identify(body []byte) (EngineInfo, error) {
 			return info, fmt.Errorf("the server is neither Elasticsearch nor OpenSearch (tagline %q, version %q)", r.Tagline, r.Version.Number)
 		}
 		if !info.atLeast(minESMajor, minESMinor) {
-			return info, fmt.Errorf("engine version %s is not supported: Elasticsearch %d.%d or newer needed", info.Version, minESMajor, minESMinor)
+			return info, fmt.Errorf("version %s of Elasticsearch is not supported (want %d.%d or newer)", info.Version, minESMajor, minESMinor)
 		}
 	}
 	return info, nil
