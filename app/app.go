@@ -117,6 +117,11 @@ type Config struct {
 	Samples string
 
 	ShutdownTimeout time.Duration // default 30s
+	// Retention, when set, deletes articles published longer ago than
+	// this from the embedded index, at start and then hourly (the
+	// Elasticsearch store's retention is `newswire index rollover
+	// --retention`, run by a CronJob).
+	Retention time.Duration
 	// DrainDelay is how long the process stays up, not ready, before it
 	// stops accepting requests at shutdown (default 0; a few seconds
 	// behind a load balancer).
@@ -352,6 +357,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 	if a.cfg.Samples != "" {
 		a.bg.Go(func() { a.publishSamples(a.stagesCtx) })
+	}
+	if r, ok := a.store.(retainer); ok && a.cfg.Retention > 0 && slices.Contains(a.cfg.Roles, RoleIndex) {
+		a.bg.Go(func() { a.retain(a.stagesCtx, r) })
 	}
 	a.log.Info("newswire started", zap.Strings("roles", a.cfg.Roles), zap.Strings("brokers", a.brokers), zap.String("http", a.HTTPAddr()))
 	return nil
@@ -615,6 +623,31 @@ func (a *App) startHTTP() error {
 		}
 	})
 	return nil
+}
+
+// retainer is the embedded store's retention.
+type retainer interface {
+	DeleteOlderThan(ctx context.Context, cutoff time.Time) (int, error)
+}
+
+// retain applies Retention at start and then every hour.
+func (a *App) retain(ctx context.Context, r retainer) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		n, err := r.DeleteOlderThan(ctx, time.Now().Add(-a.cfg.Retention))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.log.Warn("retention of the embedded index failed; next try in an hour", zap.Error(err))
+		case n > 0:
+			a.log.Info("retention deleted old articles", zap.Int("articles", n), zap.Duration("retention", a.cfg.Retention))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // caughtUp is a readiness check that passes once done is closed.
