@@ -28,6 +28,7 @@ import (
 	"github.com/newswire/newswire/article"
 	"github.com/newswire/newswire/broker"
 	"github.com/newswire/newswire/consumers"
+	"github.com/newswire/newswire/enrich"
 	"github.com/newswire/newswire/index"
 	"github.com/newswire/newswire/index/embedded"
 	"github.com/newswire/newswire/producers"
@@ -199,6 +200,10 @@ type App struct {
 	server  *api.Server
 	auth    *api.Auth
 
+	// catalog is the entity catalogue of serve and alert processes:
+	// entity lookup, rule name resolution, entity-aware search.
+	catalog *enrich.Tagger
+
 	alertSvc   *alert.Service
 	alertMet   *alert.Metrics
 	alertRules *alert.RuleStore
@@ -304,6 +309,9 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 
 	if slices.Contains(a.cfg.Roles, RoleAlert) || slices.Contains(a.cfg.Roles, RoleServe) {
+		if err := a.loadCatalog(); err != nil {
+			return err
+		}
 		if err := a.startRules(); err != nil {
 			return err
 		}
@@ -365,6 +373,22 @@ func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.
 		}
 	})
 	a.bg.Go(func() { consumers.WatchLag(a.stagesCtx, a.brokers, cfg.Group, cfg.Topic, 10*time.Second, m) })
+	return nil
+}
+
+// loadCatalog takes the enrich role's tagger as the entity catalogue, or
+// builds one: serve looks entities up and resolves the names in rules,
+// alert resolves those of the rule file.
+func (a *App) loadCatalog() error {
+	if t, ok := a.cfg.Tagger.(*enrich.Tagger); ok && t != nil {
+		a.catalog = t
+		return nil
+	}
+	t, err := enrich.New(enrich.Options{})
+	if err != nil {
+		return fmt.Errorf("load entity catalogue: %w", err)
+	}
+	a.catalog = t
 	return nil
 }
 
@@ -553,6 +577,11 @@ func (a *App) startHTTP() error {
 		cfg.Searcher = a.store
 		if qr, ok := a.cfg.Tagger.(api.QueryReader); ok {
 			cfg.Queries = qr // entity-aware search: "DPRK Russia treaty"
+		} else if a.catalog != nil {
+			cfg.Queries = a.catalog
+		}
+		if a.catalog != nil {
+			cfg.Entities = a.catalog
 		}
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
 			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
