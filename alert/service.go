@@ -27,6 +27,7 @@ type Service struct {
 	m            *Metrics
 	log          *zap.Logger
 	allowPrivate bool
+	resolver     match.Resolver
 
 	snap      atomic.Pointer[snapshot]
 	rebuildMu sync.Mutex
@@ -47,6 +48,11 @@ type ServiceConfig struct {
 	// networks in rules created through the API.
 	AllowPrivate bool
 	Metrics      *Metrics // may be nil
+	// Entities lets rules created or changed through the API name
+	// countries, leaders, treaties and keywords by name as well as by id:
+	// each is stored as its id, and an unknown one is refused (400) with
+	// the closest known entities. Nil: values are taken as ids, unchecked.
+	Entities EntityResolver
 }
 
 // NewService compiles the store's rules and subscribes to its changes.
@@ -58,7 +64,7 @@ func NewService(cfg ServiceConfig, log *zap.Logger) (*Service, error) {
 		cfg.Metrics = NewMetrics(nil)
 	}
 	s := &Service{store: cfg.Store, hub: cfg.Hub, m: cfg.Metrics, allowPrivate: cfg.AllowPrivate,
-		log: log.With(zap.String("component", "alerts"))}
+		resolver: resolverOf(cfg.Entities), log: log.With(zap.String("component", "alerts"))}
 	if err := s.rebuild(cfg.Store.Version()); err != nil {
 		return nil, err
 	}
@@ -170,6 +176,11 @@ func (s *Service) Routes() []scope.Route {
 	return r
 }
 
+// validateOptions are the options rules from the API are parsed with.
+func (s *Service) validateOptions() match.ValidateOptions {
+	return match.ValidateOptions{AllowPrivate: s.allowPrivate, Resolver: s.resolver}
+}
+
 // maxRuleBody bounds a rule request body.
 const maxRuleBody = 64 << 10
 
@@ -259,7 +270,7 @@ func (s *Service) readRule(r *http.Request) (match.Rule, error) {
 	if len(b) > maxRuleBody {
 		return match.Rule{}, &match.ValidationError{Problems: []match.Problem{{Message: "rule is over the limit of 64 KiB"}}}
 	}
-	return match.ParseRuleJSON(b, match.ValidateOptions{AllowPrivate: s.allowPrivate})
+	return match.ParseRuleJSON(b, s.validateOptions())
 }
 
 func (s *Service) create(w http.ResponseWriter, r *http.Request) {
@@ -313,7 +324,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	rule, err := match.ParseRuleJSON(body, match.ValidateOptions{AllowPrivate: s.allowPrivate})
+	rule, err := match.ParseRuleJSON(body, s.validateOptions())
 	if err != nil {
 		writeErr(w, err)
 		return

@@ -399,6 +399,7 @@ func (a *App) startRules() error {
 	a.alertMet = met
 	store, err := alert.OpenRuleStore(alert.StoreConfig{
 		Log: alert.TopicLog{W: a.writer, Topic: a.cfg.Topics.Rules}, FilePath: a.cfg.RulesFile, AllowPrivate: a.cfg.AlertsAllowPrivate,
+		Entities: a.catalog,
 	}, a.log)
 	if err != nil {
 		return fmt.Errorf("open alert rules: %w", err)
@@ -425,7 +426,9 @@ func (a *App) startRules() error {
 			}
 		})
 	}
-	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met}, a.log); err != nil {
+	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{
+		Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met, Entities: a.catalog,
+	}, a.log); err != nil {
 		return err
 	}
 	a.bg.Go(func() { a.alertSvc.Watch(a.stagesCtx) })
