@@ -28,6 +28,7 @@ type Service struct {
 	log          *zap.Logger
 	allowPrivate bool
 	resolver     match.Resolver
+	hist         *History
 
 	snap      atomic.Pointer[snapshot]
 	rebuildMu sync.Mutex
@@ -48,6 +49,8 @@ type ServiceConfig struct {
 	// networks in rules created through the API.
 	AllowPrivate bool
 	Metrics      *Metrics // may be nil
+	// History serves GET /api/v1/alerts/rules/{id}/history when set.
+	History *History
 	// Entities lets rules created or changed through the API name
 	// countries, leaders, treaties and keywords by name as well as by id:
 	// each is stored as its id, and an unknown one is refused (400) with
@@ -64,7 +67,7 @@ func NewService(cfg ServiceConfig, log *zap.Logger) (*Service, error) {
 		cfg.Metrics = NewMetrics(nil)
 	}
 	s := &Service{store: cfg.Store, hub: cfg.Hub, m: cfg.Metrics, allowPrivate: cfg.AllowPrivate,
-		resolver: resolverOf(cfg.Entities), log: log.With(zap.String("component", "alerts"))}
+		resolver: resolverOf(cfg.Entities), hist: cfg.History, log: log.With(zap.String("component", "alerts"))}
 	if err := s.rebuild(cfg.Store.Version()); err != nil {
 		return nil, err
 	}
@@ -156,6 +159,7 @@ func (s *Service) Watch(ctx context.Context) {
 //	GET    /api/v1/alerts/rules/{id}   admin  one rule
 //	PUT    /api/v1/alerts/rules/{id}   admin  replace an API rule (409 for file rules)
 //	DELETE /api/v1/alerts/rules/{id}   admin  delete an API rule (204; 409 for file rules)
+//	GET    /api/v1/alerts/rules/{id}/history  admin  the rule's recent alerts, newest first (when a History is set; ?limit=)
 //	GET    /api/v1/alerts/stream       read   Server-Sent Events (when a Hub is set)
 //
 // Rules are admin-only, reads too: they carry webhook targets and who is
@@ -169,6 +173,9 @@ func (s *Service) Routes() []scope.Route {
 		{Pattern: "GET /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.get)},
 		{Pattern: "PUT /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.put)},
 		{Pattern: "DELETE /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.delete)},
+	}
+	if s.hist != nil {
+		r = append(r, scope.Route{Pattern: "GET /api/v1/alerts/rules/{id}/history", Scope: scope.Admin, Handler: http.HandlerFunc(s.history)})
 	}
 	if s.hub != nil {
 		r = append(r, scope.Route{Pattern: "GET /api/v1/alerts/stream", Scope: scope.Read, Handler: s.hub})

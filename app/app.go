@@ -210,6 +210,7 @@ type App struct {
 	rulesTail  *consumers.Tailer
 	alertsTail *consumers.Tailer
 	alertHub   *alert.Hub
+	alertHist  *alert.History
 	alertState *alert.State
 	follower   *alert.StateFollower
 	http       *http.Server
@@ -416,7 +417,10 @@ func (a *App) startRules() error {
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		// The live stream: every serve follows the whole alerts topic, so
 		// a client can resume on any of them.
-		a.alertHub = alert.NewHub(alert.HubConfig{}, met, a.log)
+		// The hub also keeps each rule's recent alerts for the history
+		// endpoint, from the same records.
+		a.alertHist = alert.NewHistory(0, 0)
+		a.alertHub = alert.NewHub(alert.HubConfig{History: a.alertHist}, met, a.log)
 		if a.alertsTail, err = consumers.NewTailer(consumers.TailConfig{Brokers: a.brokers, Topic: a.cfg.Topics.Alerts}, a.log); err != nil {
 			return err
 		}
@@ -427,7 +431,7 @@ func (a *App) startRules() error {
 		})
 	}
 	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{
-		Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met, Entities: a.catalog,
+		Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met, Entities: a.catalog, History: a.alertHist,
 	}, a.log); err != nil {
 		return err
 	}
