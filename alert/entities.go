@@ -40,7 +40,7 @@ func (x ruleResolver) ResolveEntity(kind, value string) (string, error) {
 		return e.ID, nil
 	}
 	msg := "unknown " + kind + " " + strconv.Quote(value)
-	if near := x.r.Closest(kind, value, SuggestEntities); len(near) > 0 {
+	if near := nearest(value, x.r.Closest(kind, value, SuggestEntities)); len(near) > 0 {
 		names := make([]string, len(near))
 		for i, e := range near {
 			names[i] = e.Label
@@ -59,4 +59,56 @@ func orList(s []string) string {
 		return strings.Join(s, "")
 	}
 	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
+}
+
+// nearest keeps the entities of cands (nearest first) that are as near to
+// value as the first: a clear best guess is suggested alone, a tie in
+// full.
+func nearest(value string, cands []enrich.Entity) []enrich.Entity {
+	if len(cands) <= 1 {
+		return cands
+	}
+	v := []rune(strings.ToLower(value))
+	dist := func(e enrich.Entity) int {
+		best := -1
+		for _, n := range append([]string{e.Label}, e.Aliases...) {
+			n = strings.ToLower(n)
+			for _, w := range append([]string{n}, strings.Fields(n)...) {
+				if d := levenshtein(v, []rune(w)); best < 0 || d < best {
+					best = d
+				}
+			}
+		}
+		return best
+	}
+	d0 := dist(cands[0])
+	out := cands[:1]
+	for _, e := range cands[1:] {
+		if dist(e) <= d0 {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// levenshtein is the edit distance of a and b.
+func levenshtein(a, b []rune) int {
+	row := make([]int, len(b)+1)
+	for j := range row {
+		row[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		prev := row[0]
+		row[0] = i
+		for j := 1; j <= len(b); j++ {
+			cur := row[j]
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			row[j] = min(row[j]+1, row[j-1]+1, prev+cost)
+			prev = cur
+		}
+	}
+	return row[len(b)]
 }

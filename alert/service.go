@@ -29,6 +29,7 @@ type Service struct {
 	allowPrivate bool
 	resolver     match.Resolver
 	hist         *History
+	articles     ArticleSearcher
 
 	snap      atomic.Pointer[snapshot]
 	rebuildMu sync.Mutex
@@ -49,6 +50,9 @@ type ServiceConfig struct {
 	// networks in rules created through the API.
 	AllowPrivate bool
 	Metrics      *Metrics // may be nil
+	// Articles serves POST /api/v1/alerts/rules/test (backtests) when
+	// set: the search store.
+	Articles ArticleSearcher
 	// History serves GET /api/v1/alerts/rules/{id}/history when set.
 	History *History
 	// Entities lets rules created or changed through the API name
@@ -67,7 +71,7 @@ func NewService(cfg ServiceConfig, log *zap.Logger) (*Service, error) {
 		cfg.Metrics = NewMetrics(nil)
 	}
 	s := &Service{store: cfg.Store, hub: cfg.Hub, m: cfg.Metrics, allowPrivate: cfg.AllowPrivate,
-		resolver: resolverOf(cfg.Entities), hist: cfg.History, log: log.With(zap.String("component", "alerts"))}
+		resolver: resolverOf(cfg.Entities), hist: cfg.History, articles: cfg.Articles, log: log.With(zap.String("component", "alerts"))}
 	if err := s.rebuild(cfg.Store.Version()); err != nil {
 		return nil, err
 	}
@@ -159,6 +163,7 @@ func (s *Service) Watch(ctx context.Context) {
 //	GET    /api/v1/alerts/rules/{id}   admin  one rule
 //	PUT    /api/v1/alerts/rules/{id}   admin  replace an API rule (409 for file rules)
 //	DELETE /api/v1/alerts/rules/{id}   admin  delete an API rule (204; 409 for file rules)
+//	POST   /api/v1/alerts/rules/test  admin  backtest a rule on the stored articles of the last N days (when Articles is set; backtest.go)
 //	GET    /api/v1/alerts/rules/{id}/history  admin  the rule's recent alerts, newest first (when a History is set; ?limit=)
 //	GET    /api/v1/alerts/stream       read   Server-Sent Events (when a Hub is set)
 //
@@ -173,6 +178,9 @@ func (s *Service) Routes() []scope.Route {
 		{Pattern: "GET /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.get)},
 		{Pattern: "PUT /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.put)},
 		{Pattern: "DELETE /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.delete)},
+	}
+	if s.articles != nil {
+		r = append(r, scope.Route{Pattern: "POST /api/v1/alerts/rules/test", Scope: scope.Admin, Handler: http.HandlerFunc(s.backtest)})
 	}
 	if s.hist != nil {
 		r = append(r, scope.Route{Pattern: "GET /api/v1/alerts/rules/{id}/history", Scope: scope.Admin, Handler: http.HandlerFunc(s.history)})

@@ -432,6 +432,7 @@ func (a *App) startRules() error {
 	}
 	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{
 		Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met, Entities: a.catalog, History: a.alertHist,
+		Articles: a.serveStore(),
 	}, a.log); err != nil {
 		return err
 	}
@@ -440,6 +441,14 @@ func (a *App) startRules() error {
 		a.bg.Go(func() { a.importRuleFile(a.stagesCtx) })
 	}
 	return nil
+}
+
+// serveStore is the search store backtests read, on serve processes.
+func (a *App) serveStore() alert.ArticleSearcher {
+	if a.store == nil || !slices.Contains(a.cfg.Roles, RoleServe) {
+		return nil
+	}
+	return a.store
 }
 
 // importRuleFile moves the rules an earlier version kept in
