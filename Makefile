@@ -55,6 +55,7 @@ bench: ## benchmarks of the hot paths, median-friendly (COUNT=5); Kafka ones use
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchtime 20000x -count $(or $(COUNT),5) ./consumers/
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),ES)' -benchtime 20000x -count $(or $(COUNT),5) ./app/
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),ProduceTo)' -benchtime 100x -count $(or $(COUNT),5) ./app/
+	$(GO) test -run '^$$' -bench '$(or $(BENCH),SplitProduceToWebhook)' -benchtime 100x -count $(or $(COUNT),5) ./cmd/newswire/
 
 .PHONY: clean
 clean: ## remove build output and the default data dir

@@ -91,8 +91,11 @@ type Config struct {
 	Fetch     http.Handler // mounted at POST /api/v1/articles/fetch when set (ingest by URL)
 	Checks    []Check      // run by /readyz
 	Gatherer  prometheus.Gatherer
-	Extra     []Route       // more routes (alert endpoints), each with its scope
-	Timeout   time.Duration // per search (default 10s)
+	// Registerer, when set, receives the request-duration and
+	// search-duration metrics of every route.
+	Registerer prometheus.Registerer
+	Extra      []Route       // more routes (alert endpoints), each with its scope
+	Timeout    time.Duration // per search (default 10s)
 	// Auth checks bearer tokens; nil (or no tokens) leaves every route
 	// open, which app allows only on loopback.
 	Auth *Auth
@@ -132,6 +135,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 	if l, ok := cfg.Queries.(EntityLookup); ok && cfg.Entities == nil {
 		cfg.Entities = l
 	}
+	if cfg.Registerer != nil && cfg.Searcher != nil {
+		cfg.Searcher = InstrumentSearcher(cfg.Registerer, cfg.Searcher)
+	}
 	s := &Server{cfg: cfg, log: log.With(zap.String("component", "api")), mux: http.NewServeMux()}
 	// The route table: add routes here or through Config.Extra, never on
 	// s.mux directly, so each is guarded and the auth matrix sees it.
@@ -168,7 +174,11 @@ func New(cfg Config, log *zap.Logger) *Server {
 		if !rt.Scope.Valid() {
 			panic(fmt.Sprintf("api: route %q has no valid scope (%q)", rt.Pattern, rt.Scope))
 		}
-		s.mux.Handle(rt.Pattern, cfg.Auth.guard(rt.Scope, rt.Handler))
+		h := cfg.Auth.guard(rt.Scope, rt.Handler)
+		if cfg.Registerer != nil {
+			h = InstrumentHandler(cfg.Registerer, rt.Pattern, h)
+		}
+		s.mux.Handle(rt.Pattern, h)
 	}
 	s.routes = routes
 	return s

@@ -97,6 +97,9 @@ type Config struct {
 	Tagger       consumers.Tagger // required with the enrich role
 	Limits       article.Limits
 	MaxBodyBytes int64
+	// MaxIngestItems caps the articles of one ingest request (default
+	// producers.DefaultIngestMaxItems).
+	MaxIngestItems int
 
 	// Tokens authenticate HTTP requests, each with its scopes (api.Auth,
 	// README "Authentication"). With none the HTTP API is open, which is
@@ -114,6 +117,10 @@ type Config struct {
 	Samples string
 
 	ShutdownTimeout time.Duration // default 30s
+	// DrainDelay is how long the process stays up, not ready, before it
+	// stops accepting requests at shutdown (default 0; a few seconds
+	// behind a load balancer).
+	DrainDelay time.Duration
 	// FlushInterval is how long a stage waits to fill a batch (default 20ms).
 	FlushInterval time.Duration
 }
@@ -129,6 +136,21 @@ const (
 	DefaultIndexGroup         = "newswire-index"
 	DefaultAlertGroup         = "newswire-alert"
 	DefaultShutdownTimeout    = 30 * time.Second
+)
+
+// Timeouts of the HTTP server.
+const (
+	HTTPReadHeaderTimeout = 10 * time.Second
+	// HTTPReadTimeout bounds reading a whole request, body included (an
+	// ingest of --max-body-bytes over a slow link).
+	HTTPReadTimeout = 60 * time.Second
+	// HTTPWriteTimeout bounds writing a response (an export streams for
+	// at most this long; the live stream extends it per event).
+	HTTPWriteTimeout = 120 * time.Second
+	HTTPIdleTimeout  = 120 * time.Second
+	// HTTPShutdownTimeout is how long open requests may finish at
+	// shutdown before their connections are closed.
+	HTTPShutdownTimeout = 5 * time.Second
 )
 
 // WithDefaults returns c with every unset field at its default. New
@@ -588,7 +610,7 @@ func (a *App) startHTTP() error {
 	if a.alertsTail != nil {
 		checks = append(checks, api.Check{Name: "alert-stream", Fn: caughtUp("alerts topic", a.alertsTail.CaughtUp())})
 	}
-	cfg := api.Config{Checks: checks, Gatherer: a.reg, Auth: a.auth}
+	cfg := api.Config{Checks: checks, Gatherer: a.reg, Registerer: a.reg, Auth: a.auth}
 	if slices.Contains(a.cfg.Roles, RoleServe) {
 		cfg.Searcher = a.store
 		if qr, ok := a.cfg.Tagger.(api.QueryReader); ok {
@@ -600,7 +622,7 @@ func (a *App) startHTTP() error {
 			cfg.Entities = a.catalog
 		}
 		cfg.Ingest = producers.NewIngest(producers.IngestConfig{
-			MaxBodyBytes: a.cfg.MaxBodyBytes, Limits: a.cfg.Limits,
+			MaxBodyBytes: a.cfg.MaxBodyBytes, MaxItems: a.cfg.MaxIngestItems, Limits: a.cfg.Limits,
 		}, a.pub, a.log)
 		cfg.Extra = a.alertSvc.Routes()
 		ing, err := producers.NewURLIngester(producers.URLConfig{Limits: a.cfg.Limits}, a.pub, a.log, a.reg)
@@ -617,7 +639,12 @@ func (a *App) startHTTP() error {
 		return fmt.Errorf("listen on %s: %w", a.cfg.HTTPAddr, err)
 	}
 	a.ln = ln
-	a.http = &http.Server{Handler: a.server.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Timeouts keep a slow or stalled client from holding a connection
+	// (and shutdown) for ever. The write timeout is the whole response's;
+	// the live stream extends it per event.
+	a.http = &http.Server{Handler: a.server.Handler(),
+		ReadHeaderTimeout: HTTPReadHeaderTimeout, ReadTimeout: HTTPReadTimeout,
+		WriteTimeout: HTTPWriteTimeout, IdleTimeout: HTTPIdleTimeout}
 	a.bg.Go(func() {
 		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.stageErrs <- fmt.Errorf("http server: %w", err)
@@ -661,20 +688,35 @@ func (a *App) publishSamples(ctx context.Context) {
 // Errors delivers fatal errors of running components.
 func (a *App) Errors() <-chan error { return a.stageErrs }
 
-// Shutdown stops everything in order under ctx's deadline.
+// Shutdown stops everything in order under ctx's deadline: not ready
+// (/readyz 503), the drain delay (load balancers notice), stop accepting
+// and finish requests within HTTPShutdownTimeout (then close what is
+// left: a slow client never eats the stages' deadline), then the stages
+// finish their in-flight work and commit.
 func (a *App) Shutdown(ctx context.Context) error {
 	var errs []error
 	if a.server != nil {
 		a.server.Drain()
+		if a.cfg.DrainDelay > 0 {
+			select {
+			case <-time.After(a.cfg.DrainDelay):
+			case <-ctx.Done():
+			}
+		}
 	}
 	if a.alertHub != nil {
 		// Open event streams never go idle by themselves.
 		a.alertHub.Close()
 	}
 	if a.http != nil {
-		if err := a.http.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("stop http: %w", err))
+		hctx, cancel := context.WithTimeout(ctx, HTTPShutdownTimeout)
+		if err := a.http.Shutdown(hctx); err != nil {
+			a.log.Warn("requests still open at shutdown were cut off", zap.Error(err))
+			if err := a.http.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close http: %w", err))
+			}
 		}
+		cancel()
 	}
 	if a.stopStages != nil {
 		a.stopStages()

@@ -14,15 +14,15 @@ var stageFlags = func() map[string][]string {
 	kafka := []string{"brokers", "topic-raw", "topic-enriched", "topic-alerts", "topic-dlq", "topic-rules", "topic-alert-state", "partitions", "replication"}
 	es := []string{"es-url", "es-engine", "es-username", "es-password", "es-api-key", "es-ca-cert", "es-index", "es-compress", "es-max-retries", "es-replicas"}
 	process := []string{"http", "tokens-file", "insecure-no-auth", "max-article-body", "shutdown-timeout", "log-format", "log-level"}
-	ingest := []string{"ingest-token", "max-body-bytes"}
+	ingest := []string{"ingest-token", "max-body-bytes", "max-ingest-items"}
 	alerting := []string{"rules", "alerts-allow-private"}
 	smtp := []string{"smtp-addr", "smtp-from", "smtp-user", "smtp-tls"}
 	join := func(lists ...[]string) []string { return slices.Concat(lists...) }
 	return map[string][]string{
-		"run":    join(kafka, es, process, ingest, alerting, smtp, []string{"embedded-broker", "sync-writes", "group", "data-dir", "samples"}),
+		"run":    join(kafka, es, process, ingest, alerting, smtp, []string{"embedded-broker", "sync-writes", "group", "data-dir", "samples", "drain-delay"}),
 		"enrich": join(kafka, process, []string{"group"}),
 		"index":  join(kafka, es, process, []string{"group", "data-dir", "setup"}),
-		"serve":  join(kafka, es, process, ingest, alerting, []string{"data-dir"}),
+		"serve":  join(kafka, es, process, ingest, alerting, []string{"data-dir", "drain-delay"}),
 		"alert":  join(kafka, process, alerting, smtp, []string{"group", "data-dir"}),
 	}
 }()

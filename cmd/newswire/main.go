@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"syscall"
@@ -61,6 +62,14 @@ NEWSWIRE_DATA_DIR, --brokers is NEWSWIRE_BROKERS, and so on.
 Run "newswire help <command>" (or "newswire <command> -h") for the flags
 of a command and an example.
 `
+
+// buildInfo is newswire_build_info{version, goversion} = 1.
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: "newswire", Name: "build_info",
+		Help: "Always 1; the labels name the build."}, []string{"version", "goversion"})
+	g.WithLabelValues(version, runtime.Version()).Set(1)
+	return g
+}
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
@@ -372,6 +381,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	if has(app.RoleServe) {
 		fs.StringVar(&cfg.IngestToken, "ingest-token", "", "deprecated: a token with the ingest scope (see --tokens-file); setting it turns authentication on for every route")
 		fs.Int64Var(&cfg.MaxBodyBytes, "max-body-bytes", producers.DefaultIngestMaxBodyBytes, "largest ingest request body")
+		fs.IntVar(&cfg.MaxIngestItems, "max-ingest-items", producers.DefaultIngestMaxItems, "most articles one ingest request may carry (more: 413)")
 	}
 
 	if has(app.RoleAlert) || has(app.RoleServe) {
@@ -397,6 +407,9 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		fs.StringVar(&cfg.DataDir, "data-dir", app.DefaultDataDir, "directory for the embedded broker's log, the embedded index and the alerter's state")
 	}
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", app.DefaultShutdownTimeout, "deadline for finishing in-flight work at shutdown")
+	if has(app.RoleServe) {
+		fs.DurationVar(&cfg.DrainDelay, "drain-delay", 0, "at shutdown, answer /readyz 503 this long before closing the listener (a few seconds behind a load balancer)")
+	}
 	c.registerLog(fs)
 
 	// Handle signals from the start: a SIGTERM during start-up must still

@@ -28,7 +28,7 @@ type proc struct {
 	out *bytes.Buffer
 }
 
-func startProc(t *testing.T, args ...string) *proc {
+func startProc(t testing.TB, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "NEWSWIRE_TEST_AS_MAIN=1")
@@ -186,7 +186,7 @@ func scaleScenario(t *testing.T, brokers []string, n int) {
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -198,7 +198,7 @@ func freeAddr(t *testing.T) string {
 
 // waitReady waits until the process answers /readyz (its signal handlers
 // are installed by then).
-func waitReady(t *testing.T, p *proc, addr string) {
+func waitReady(t testing.TB, p *proc, addr string) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
@@ -214,7 +214,7 @@ func waitReady(t *testing.T, p *proc, addr string) {
 	t.Fatalf("process on %s not ready: %s", addr, p.out.String())
 }
 
-func groupLag(t *testing.T, brokers []string, group, topic string) int64 {
+func groupLag(t testing.TB, brokers []string, group, topic string) int64 {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	lags, err := consumers.Lag(ctx, brokers, group, topic)
