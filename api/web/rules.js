@@ -1,6 +1,7 @@
 // newswire page: managing alert rules.
 //
-// Fills <section id="rules-manager"> with the rules in force: each can be
+// Fills <section id="rules-manager"> with a "Manage alerts" box, loaded
+// when opened, listing the rules in force: each can be
 // edited, paused or resumed, deleted, backtested over the last days, and
 // its recent alerts shown (its history, kept live while it is open).
 // Countries, leaders, treaties and keywords may be typed by name: the
@@ -80,12 +81,19 @@
     return res.json();
   }
 
+  // Closed until asked for: the rules need an admin token, and a reader
+  // of search results must not be asked for one on page load.
   const status = el("p", { class: "small", role: "status", "aria-live": "polite" });
   const list = el("ul", { class: "rules-list" });
   const refresh = el("button", { type: "button", class: "ghost small-button", text: "Refresh", onclick: () => load() });
-  root.replaceChildren(
-    el("h2", { id: "rules-title", class: "section-title" }, "My alerts ", refresh),
-    status, list);
+  const box = el("details", { class: "rules-box" },
+    el("summary", { id: "rules-title", class: "section-title" }, "Manage alerts"),
+    el("div", { class: "rule-actions" }, refresh), status, list);
+  box.addEventListener("toggle", () => {
+    if (box.open) load();
+    else for (const id of Array.from(streams.keys())) closeStream(id);
+  });
+  root.replaceChildren(box);
 
   function say(text, isError) {
     status.textContent = text;
@@ -323,8 +331,7 @@
 
   // A rule made with "Alert me on this search" shows up here too.
   const made = document.getElementById("rule-form");
-  if (made) made.addEventListener("submit", () => window.setTimeout(load, 1000));
+  if (made) made.addEventListener("submit", () => { if (box.open) window.setTimeout(load, 1000); });
 
-  window.newswireRules = { reload: load };
-  load();
+  window.newswireRules = { reload: () => (box.open ? load() : Promise.resolve()) };
 })();

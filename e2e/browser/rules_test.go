@@ -94,7 +94,9 @@ func inRule(id, label string) string {
 	return `el.tagName === "BUTTON" && el.textContent === ` + jsString(label) + ` && el.closest("li.rule-item") && el.closest("li.rule-item").dataset.rule === ` + jsString(id)
 }
 
-func ruleSel(id string) string { return `document.querySelector('li.rule-item[data-rule=` + jsString(id) + `]')` }
+func ruleSel(id string) string {
+	return `document.querySelector('li.rule-item[data-rule=` + jsString(id) + `]')`
+}
 
 // TestRulesManager: the rules panel lists the rules; by keyboard an
 // editor pauses one, edits another (a misspelt leader is refused with the
@@ -120,6 +122,11 @@ func TestRulesManager(t *testing.T) {
 		t.Fatalf("create rule: %d", st)
 	}
 	p.open("/")
+	if n := evalAs[int](p, `document.querySelectorAll("#rules-manager li.rule-item").length`); n != 0 {
+		t.Fatalf("rules listed before the box was opened: %d", n)
+	}
+	p.tabTo("the Manage alerts box", `el.id === "rules-title"`)
+	p.press(kb.Enter)
 	p.waitFor("both rules listed", `document.querySelectorAll("#rules-manager li.rule-item").length === 2`)
 	if q := p.text(`li.rule-item[data-rule="` + kp.ID + `"] .rule-query`); !strings.Contains(q, "countries: KP") {
 		t.Errorf("KP rule summary %q", q)
