@@ -25,7 +25,7 @@ import (
 
 // sampleDocs is the sample corpus tagged by the real tagger, as the
 // enricher writes it.
-func sampleDocs(t *testing.T) []article.Enriched {
+func sampleDocs(t testing.TB) []article.Enriched {
 	t.Helper()
 	f, err := os.Open("../samples/articles.jsonl")
 	if err != nil {
@@ -242,4 +242,37 @@ func TestBacktestRequests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// BenchmarkBacktest: one backtest of a text rule over the sample corpus
+// on the embedded store, against its baseline, the first page of the
+// same candidate search alone.
+func BenchmarkBacktest(b *testing.B) {
+	docs := sampleDocs(b)
+	st, err := embedded.Open(b.TempDir(), zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	if rej, err := st.IndexBatch(context.Background(), docs); err != nil || len(rej) > 0 {
+		b.Fatal(err, rej)
+	}
+	rule := match.Rule{ID: "bt", Name: "bt", Query: match.Query{Text: "treaty", Countries: []string{"RU"}}}
+	ctx := context.Background()
+	b.Run("search-only", func(b *testing.B) {
+		q := alert.CandidateQuery(rule.Query, time.Time{})
+		for b.Loop() {
+			if _, err := st.Search(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("backtest", func(b *testing.B) {
+		for b.Loop() {
+			got, err := alert.Backtest(ctx, st, rule, time.Time{})
+			if err != nil || got.Matched == 0 {
+				b.Fatal(err, got.Matched)
+			}
+		}
+	})
 }
