@@ -332,8 +332,10 @@ func (a *App) Start(ctx context.Context) (err error) {
 	}
 
 	if slices.Contains(a.cfg.Roles, RoleAlert) || slices.Contains(a.cfg.Roles, RoleServe) {
-		if err := a.loadCatalog(); err != nil {
-			return err
+		if slices.Contains(a.cfg.Roles, RoleServe) || a.cfg.RulesFile != "" {
+			if err := a.loadCatalog(); err != nil {
+				return err
+			}
 		}
 		if err := a.startRules(); err != nil {
 			return err
@@ -400,8 +402,8 @@ func (a *App) startStage(cfg consumers.Config, st consumers.Stage, m *consumers.
 }
 
 // loadCatalog takes the enrich role's tagger as the entity catalogue, or
-// builds one: serve looks entities up and resolves the names in rules,
-// alert resolves those of the rule file.
+// builds one (about 0.1 s and 7 MB): serve looks entities up and resolves
+// the names in rules, alert resolves those of the rule file.
 func (a *App) loadCatalog() error {
 	if t, ok := a.cfg.Tagger.(*enrich.Tagger); ok && t != nil {
 		a.catalog = t
@@ -415,6 +417,15 @@ func (a *App) loadCatalog() error {
 	return nil
 }
 
+// entityResolver is the catalogue as rules use it; nil when this process
+// has none (an alert process without a rule file).
+func (a *App) entityResolver() alert.EntityResolver {
+	if a.catalog == nil {
+		return nil
+	}
+	return a.catalog
+}
+
 // startRules follows the rules topic (every alert and serve process holds
 // every rule) and builds the rule service; serve hosts its API.
 func (a *App) startRules() error {
@@ -422,7 +433,7 @@ func (a *App) startRules() error {
 	a.alertMet = met
 	store, err := alert.OpenRuleStore(alert.StoreConfig{
 		Log: alert.TopicLog{W: a.writer, Topic: a.cfg.Topics.Rules}, FilePath: a.cfg.RulesFile, AllowPrivate: a.cfg.AlertsAllowPrivate,
-		Entities: a.catalog,
+		Entities: a.entityResolver(),
 	}, a.log)
 	if err != nil {
 		return fmt.Errorf("open alert rules: %w", err)
@@ -453,7 +464,7 @@ func (a *App) startRules() error {
 		})
 	}
 	if a.alertSvc, err = alert.NewService(alert.ServiceConfig{
-		Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met, Entities: a.catalog, History: a.alertHist,
+		Store: store, Hub: a.alertHub, AllowPrivate: a.cfg.AlertsAllowPrivate, Metrics: met, Entities: a.entityResolver(), History: a.alertHist,
 		Articles: a.serveStore(),
 	}, a.log); err != nil {
 		return err
