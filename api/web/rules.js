@@ -100,10 +100,41 @@
     status.classList.toggle("error", !!isError);
   }
 
+  // Labels of the entity ids rules hold ("Q7747" → "Vladimir Putin"),
+  // looked up once each; a summary shows the id alone until it is known.
+  const labels = new Map(); // kind + ":" + id → label, or a pending promise
+  function named(kind, id) {
+    const l = labels.get(kind + ":" + id);
+    return typeof l === "string" && l !== id ? l + " (" + id + ")" : id;
+  }
+  async function learnLabels(rules) {
+    const want = [];
+    const walk = (q) => {
+      if (!q) return;
+      for (const k of KINDS) {
+        if (k.kind === "keyword") continue;
+        for (const id of q[k.key] || []) if (!labels.has(k.kind + ":" + id)) want.push([k.kind, id]);
+      }
+      (q.any || []).forEach(walk);
+      (q.not || []).forEach(walk);
+    };
+    rules.forEach((r) => walk(r.query));
+    const batch = want.slice(0, 50);
+    await Promise.all(batch.map(async ([kind, id]) => {
+      labels.set(kind + ":" + id, id);
+      try {
+        const b = await api("GET", "api/v1/entities?limit=1&kind=" + kind + "&q=" + encodeURIComponent(id));
+        const e = (b.entities || [])[0];
+        if (e && e.id === id) labels.set(kind + ":" + id, e.label);
+      } catch (e) { /* the id stands for itself */ }
+    }));
+    return batch.length > 0;
+  }
+
   function summary(q) {
     const parts = [];
     if (q.text) parts.push("“" + q.text + "”");
-    for (const k of KINDS) if (q[k.key] && q[k.key].length) parts.push(k.label.toLowerCase() + ": " + q[k.key].join(", "));
+    for (const k of KINDS) if (q[k.key] && q[k.key].length) parts.push(k.label.toLowerCase() + ": " + q[k.key].map((id) => named(k.kind, id)).join(", "));
     if (q.sources && q.sources.length) parts.push("sources: " + q.sources.join(", "));
     if (q.any && q.any.length) parts.push("any of " + q.any.length);
     if (q.not && q.not.length) parts.push("none of " + q.not.length);
@@ -122,6 +153,13 @@
     }
     const rules = body.rules || [];
     list.replaceChildren(...rules.map(ruleItem));
+    learnLabels(rules).then((learnt) => {
+      if (!learnt) return;
+      for (const r of rules) {
+        const q = list.querySelector('li.rule-item[data-rule="' + CSS.escape(r.id) + '"] .rule-query');
+        if (q) q.textContent = summary(r.query || {});
+      }
+    });
     let text = rules.length ? rules.length + (rules.length === 1 ? " alert." : " alerts.") : "No alerts yet.";
     if (body.file && body.file.error) text += " The rule file did not load: " + body.file.error;
     say(text, !!(body.file && body.file.error));

@@ -128,9 +128,7 @@ func TestRulesManager(t *testing.T) {
 	p.tabTo("the Manage alerts box", `el.id === "rules-title"`)
 	p.press(kb.Enter)
 	p.waitFor("both rules listed", `document.querySelectorAll("#rules-manager li.rule-item").length === 2`)
-	if q := p.text(`li.rule-item[data-rule="` + kp.ID + `"] .rule-query`); !strings.Contains(q, "countries: KP") {
-		t.Errorf("KP rule summary %q", q)
-	}
+	p.waitFor("the KP rule's summary with the country's name", ruleSel(kp.ID)+`.querySelector(".rule-query").textContent === "“treaty” · countries: North Korea (KP)"`)
 
 	// Pause.
 	p.tabTo("Pause of the chess rule", inRule(chess.ID, "Pause"))
@@ -163,7 +161,7 @@ func TestRulesManager(t *testing.T) {
 	p.press("Vladimir Putin")
 	p.tabTo("Save", `el.tagName === "BUTTON" && el.textContent === "Save"`)
 	p.press(kb.Enter)
-	p.waitFor("the rule saved with the leader's id", ruleSel(kp.ID)+` && `+ruleSel(kp.ID)+`.querySelector(".rule-query").textContent.includes("leaders: Q7747")`)
+	p.waitFor("the rule saved with the leader's id", ruleSel(kp.ID)+` && `+ruleSel(kp.ID)+`.querySelector(".rule-query").textContent.includes("leaders: Vladimir Putin (Q7747)")`)
 	if st := apiCall(t, "GET", base+"/api/v1/alerts/rules/"+kp.ID, "", &got); st != 200 || strings.Join(got.Query.Leaders, ",") != "Q7747" {
 		t.Fatalf("after Save the rule is %d %+v", st, got)
 	}
