@@ -32,6 +32,7 @@ import (
 	"github.com/newswire/newswire/index"
 	"github.com/newswire/newswire/index/embedded"
 	"github.com/newswire/newswire/producers"
+	"github.com/newswire/newswire/story"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 )
@@ -313,10 +314,18 @@ func (a *App) Start(ctx context.Context) (err error) {
 
 	a.stagesCtx, a.stopStages = context.WithCancel(context.WithoutCancel(ctx))
 	if slices.Contains(a.cfg.Roles, RoleEnrich) {
+		// Near copies of one report share a story id. The clusterer's
+		// memory is per process; an article with no match takes an id
+		// computed from its text alone, so replicas agree on exact copies
+		// without shared state (see package story).
+		stories, err := story.New(story.Config{})
+		if err != nil {
+			return err
+		}
 		if err := a.startStage(consumers.Config{
 			Brokers: a.brokers, Group: a.cfg.EnrichGroup, Topic: a.cfg.Topics.Raw, DLQTopic: a.cfg.Topics.DLQ,
 			Stage: "enrich", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
-		}, consumers.NewEnricher(a.cfg.Tagger, a.cfg.Topics.Enriched, a.cfg.Limits), metrics); err != nil {
+		}, consumers.NewEnricher(a.cfg.Tagger, a.cfg.Topics.Enriched, a.cfg.Limits).WithStories(stories), metrics); err != nil {
 			return err
 		}
 	}

@@ -18,12 +18,21 @@ type Tagger interface {
 	Version() string
 }
 
+// StoryAssigner sets the story an enriched article belongs to (near
+// copies of one report share it). story.Clusterer implements it; it must
+// be safe for concurrent use.
+type StoryAssigner interface {
+	Assign(e *article.Enriched)
+}
+
 // Enricher is the stage news.raw → news.enriched: decode and validate each
-// raw article, tag it, and write the enriched article keyed by its id.
+// raw article, tag it, give it its story, and write the enriched article
+// keyed by its id.
 // Undecodable or invalid articles are poison, and so is an article the
 // tagger panics on (the panic's message goes with the dead letter).
 type Enricher struct {
 	tagger  Tagger
+	stories StoryAssigner // nil: no story ids
 	out     string
 	limits  article.Limits
 	workers int
@@ -33,6 +42,12 @@ type Enricher struct {
 // NewEnricher builds the enricher stage writing to topic out.
 func NewEnricher(t Tagger, out string, limits article.Limits) *Enricher {
 	return &Enricher{tagger: t, out: out, limits: limits, workers: runtime.GOMAXPROCS(0), now: time.Now}
+}
+
+// WithStories makes the enricher assign story ids with s.
+func (e *Enricher) WithStories(s StoryAssigner) *Enricher {
+	e.stories = s
+	return e
 }
 
 // Process implements Stage. Records are tagged in parallel; results keep
@@ -59,6 +74,9 @@ func (e *Enricher) one(r Record) Result {
 		return Result{Err: fmt.Errorf("tag article %s: %w", a.ID, err)}
 	}
 	en := article.Enriched{Article: a, Tags: tags, Enrichment: article.Enrichment{Version: e.tagger.Version(), At: e.now().UTC()}}
+	if e.stories != nil {
+		e.stories.Assign(&en)
+	}
 	b, err := json.Marshal(&en)
 	if err != nil {
 		return Result{Err: fmt.Errorf("%w: encode enriched article: %w", ErrPoison, err)}

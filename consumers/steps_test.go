@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/newswire/newswire/article"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.uber.org/zap"
@@ -338,5 +339,56 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 	}
 	if d := c.WithDefaults(); d.MaxBatch != DefaultMaxBatch || d.MaxBuffered != 2*DefaultMaxBatch || d.MaxDeadLetterBytes != DefaultMaxDeadLetterBytes {
 		t.Errorf("defaults %+v", d)
+	}
+}
+
+type fakeStories struct{ n int }
+
+func (f *fakeStories) Assign(e *article.Enriched) {
+	f.n++
+	e.Story = &article.StoryRef{ID: "s-" + e.ID}
+}
+
+func TestEnricherAssignsStories(t *testing.T) {
+	st := &fakeStories{}
+	e := NewEnricher(countryTagger{}, "out", article.Limits{}).WithStories(st)
+	res, err := e.Process(context.Background(), []Record{rawArticle(1), rawArticle(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res {
+		en, err := article.DecodeEnriched(r.Out[0].Value, article.Limits{})
+		if err != nil || en.Story == nil || en.Story.ID != "s-"+en.ID {
+			t.Fatalf("story %+v, err %v", en.Story, err)
+		}
+	}
+	if st.n != 2 {
+		t.Errorf("Assign called %d times, want 2", st.n)
+	}
+}
+
+type panickyTagger struct{ countryTagger }
+
+func (panickyTagger) Tag(a *article.Article) article.Tags {
+	if strings.Contains(a.Title, "Story 1 ") {
+		panic("index out of range in a rule")
+	}
+	return countryTagger{}.Tag(a)
+}
+
+// TestEnricherTaggerPanicIsPoison is the hardening issue's row 8: a panic
+// inside the tagger dead-letters that record with the panic's message
+// (and the runner counts it), the others are enriched.
+func TestEnricherTaggerPanicIsPoison(t *testing.T) {
+	e := NewEnricher(panickyTagger{}, "out", article.Limits{})
+	res, err := e.Process(context.Background(), []Record{rawArticle(1), rawArticle(2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !errors.Is(res[0].Err, ErrPanic) || !errors.Is(res[0].Err, ErrPoison) || !strings.Contains(res[0].Err.Error(), "index out of range in a rule") {
+		t.Errorf("panicking record: %v", res[0].Err)
+	}
+	if res[1].Err != nil || len(res[1].Out) != 1 {
+		t.Errorf("other record: %+v", res[1])
 	}
 }

@@ -453,7 +453,9 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	if group != "" {
 		cfg.EnrichGroup, cfg.IndexGroup, cfg.AlertGroup = group, group, group
 	}
-	if slices.Contains(roles, app.RoleEnrich) {
+	// The enricher tags articles; serve reads the entities of a search
+	// query and looks entities up with the same tagger.
+	if slices.Contains(roles, app.RoleEnrich) || slices.Contains(roles, app.RoleServe) {
 		t, err := enrich.New(enrich.Options{})
 		if err != nil {
 			return fmt.Errorf("load tagger: %w", err)
@@ -461,7 +463,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		cfg.Tagger = t
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), buildInfo())
 	esFlags.reg = reg
 	return app.Run(ctx, cfg, log, reg)
 }

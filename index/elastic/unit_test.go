@@ -411,3 +411,19 @@ func TestPickSnippet(t *testing.T) {
 		}
 	}
 }
+
+func TestTimelineDSLGolden(t *testing.T) {
+	var out bytes.Buffer
+	b, err := json.Marshal(timelineBody("t-kp.ru+2024"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteByte('\n')
+	golden(t, "timeline.json", out.Bytes())
+	if got := regexpQuote("t-kp.ru+2024:"); got != `t\-kp\.ru\+2024\:` {
+		t.Errorf("regexpQuote = %s", got)
+	}
+}
