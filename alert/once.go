@@ -42,7 +42,7 @@ type stateValue struct {
 func (o *Once) Follow(ctx context.Context, t *consumers.Tailer) error {
 	return t.Run(ctx, func(r consumers.Record) error {
 		var v stateValue
-		if r.Value != nil {
+		if len(r.Value) > 0 {
 			if err := json.Unmarshal(r.Value, &v); err != nil {
 				o.log.Error("alert state record skipped", zap.Int("partition", r.Partition), zap.Int64("offset", r.Offset), zap.Error(err))
 			}

@@ -164,7 +164,7 @@ func (s *RuleStore) changed() {
 func (s *RuleStore) Apply(key, value []byte) {
 	id := string(key)
 	s.mu.Lock()
-	if value == nil {
+	if len(value) == 0 { // a tombstone (clients may read it as empty)
 		delete(s.api, id)
 	} else {
 		var r match.Rule
