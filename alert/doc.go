@@ -23,6 +23,14 @@
 //   - Hub: the Server-Sent Events stream, fed from news.alerts by Follow
 //     in every serve process, with Last-Event-ID resume on any of them
 //     (wire format in the Hub doc).
+//   - History: each rule's recent alerts, fed by the Hub from the same
+//     records (GET /api/v1/alerts/rules/{id}/history).
+//   - Backtest: a rule run over the stored articles of the last days,
+//     through any search store (ArticleSearcher): a superset search
+//     (CandidateQuery) confirmed by the live matcher.
+//   - EntityResolver: lets rules name countries, leaders, treaties and
+//     keywords by name; the API and the rule file store their ids and
+//     refuse unknown names with the closest known entities.
 //
 // # Delivery guarantee
 //

@@ -40,6 +40,9 @@ type HubConfig struct {
 	// WriteTimeout bounds one write to a client; a client that does not
 	// read for that long is cut off.
 	WriteTimeout time.Duration
+	// History, when set, is fed every alert the hub reads (the rules'
+	// recent alerts, GET /api/v1/alerts/rules/{id}/history).
+	History *History
 }
 
 // Hub is the live alert stream for browsers: Server-Sent Events at
@@ -170,6 +173,9 @@ func (h *Hub) publishRecord(r consumers.Record) {
 	if err := json.Unmarshal(r.Value, &head); err != nil || head.Type != TypeAlert {
 		h.log.Debug("not an alert record, skipped", zap.Int("partition", r.Partition), zap.Int64("offset", r.Offset))
 		return
+	}
+	if h.cfg.History != nil {
+		h.cfg.History.addRecord(r.Value, r.Partition, r.Offset)
 	}
 	data := r.Value
 	if bytes.ContainsAny(data, "\r\n") {

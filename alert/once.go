@@ -42,7 +42,7 @@ type stateValue struct {
 func (o *Once) Follow(ctx context.Context, t *consumers.Tailer) error {
 	return t.Run(ctx, func(r consumers.Record) error {
 		var v stateValue
-		if r.Value != nil {
+		if len(r.Value) > 0 {
 			if err := json.Unmarshal(r.Value, &v); err != nil {
 				o.log.Error("alert state record skipped", zap.Int("partition", r.Partition), zap.Int64("offset", r.Offset), zap.Error(err))
 			}
@@ -126,18 +126,15 @@ func (f *StateFollower) Run(ctx context.Context) error { return f.Once.Follow(ct
 // CaughtUp is closed once the state written before Run started is read.
 func (f *StateFollower) CaughtUp() <-chan struct{} { return f.t.CaughtUp() }
 
-// Barrier waits until the follower has read the given partitions up to
-// their current end offsets.
-func (f *StateFollower) Barrier(ctx context.Context, partitions []int) error {
+// Barrier waits until the follower has read the topic up to its current
+// end offsets. It reads every partition, not only the ones named: the
+// state topic should be partitioned like the enriched topic, but if an
+// operator made it otherwise, an article's state may sit in another
+// partition, and the barrier must still cover it.
+func (f *StateFollower) Barrier(ctx context.Context, _ []int) error {
 	end, err := consumers.EndOffsets(ctx, f.brokers, f.topic)
 	if err != nil {
 		return err
 	}
-	want := make(map[int]int64, len(partitions))
-	for _, p := range partitions {
-		if e, ok := end[p]; ok {
-			want[p] = e
-		}
-	}
-	return f.t.WaitFor(ctx, want)
+	return f.t.WaitFor(ctx, end)
 }

@@ -27,6 +27,9 @@ type Service struct {
 	m            *Metrics
 	log          *zap.Logger
 	allowPrivate bool
+	resolver     match.Resolver
+	hist         *History
+	articles     ArticleSearcher
 
 	snap      atomic.Pointer[snapshot]
 	rebuildMu sync.Mutex
@@ -47,6 +50,16 @@ type ServiceConfig struct {
 	// networks in rules created through the API.
 	AllowPrivate bool
 	Metrics      *Metrics // may be nil
+	// Articles serves POST /api/v1/alerts/rules/test (backtests) when
+	// set: the search store.
+	Articles ArticleSearcher
+	// History serves GET /api/v1/alerts/rules/{id}/history when set.
+	History *History
+	// Entities lets rules created or changed through the API name
+	// countries, leaders, treaties and keywords by name as well as by id:
+	// each is stored as its id, and an unknown one is refused (400) with
+	// the closest known entities. Nil: values are taken as ids, unchecked.
+	Entities EntityResolver
 }
 
 // NewService compiles the store's rules and subscribes to its changes.
@@ -58,7 +71,7 @@ func NewService(cfg ServiceConfig, log *zap.Logger) (*Service, error) {
 		cfg.Metrics = NewMetrics(nil)
 	}
 	s := &Service{store: cfg.Store, hub: cfg.Hub, m: cfg.Metrics, allowPrivate: cfg.AllowPrivate,
-		log: log.With(zap.String("component", "alerts"))}
+		resolver: resolverOf(cfg.Entities), hist: cfg.History, articles: cfg.Articles, log: log.With(zap.String("component", "alerts"))}
 	if err := s.rebuild(cfg.Store.Version()); err != nil {
 		return nil, err
 	}
@@ -150,6 +163,8 @@ func (s *Service) Watch(ctx context.Context) {
 //	GET    /api/v1/alerts/rules/{id}   admin  one rule
 //	PUT    /api/v1/alerts/rules/{id}   admin  replace an API rule (409 for file rules)
 //	DELETE /api/v1/alerts/rules/{id}   admin  delete an API rule (204; 409 for file rules)
+//	POST   /api/v1/alerts/rules/test  admin  backtest a rule on the stored articles of the last N days (when Articles is set; backtest.go)
+//	GET    /api/v1/alerts/rules/{id}/history  admin  the rule's recent alerts, newest first (when a History is set; ?limit=)
 //	GET    /api/v1/alerts/stream       read   Server-Sent Events (when a Hub is set)
 //
 // Rules are admin-only, reads too: they carry webhook targets and who is
@@ -164,10 +179,21 @@ func (s *Service) Routes() []scope.Route {
 		{Pattern: "PUT /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.put)},
 		{Pattern: "DELETE /api/v1/alerts/rules/{id}", Scope: scope.Admin, Handler: http.HandlerFunc(s.delete)},
 	}
+	if s.articles != nil {
+		r = append(r, scope.Route{Pattern: "POST /api/v1/alerts/rules/test", Scope: scope.Admin, Handler: http.HandlerFunc(s.backtest)})
+	}
+	if s.hist != nil {
+		r = append(r, scope.Route{Pattern: "GET /api/v1/alerts/rules/{id}/history", Scope: scope.Admin, Handler: http.HandlerFunc(s.history)})
+	}
 	if s.hub != nil {
 		r = append(r, scope.Route{Pattern: "GET /api/v1/alerts/stream", Scope: scope.Read, Handler: s.hub})
 	}
 	return r
+}
+
+// validateOptions are the options rules from the API are parsed with.
+func (s *Service) validateOptions() match.ValidateOptions {
+	return match.ValidateOptions{AllowPrivate: s.allowPrivate, Resolver: s.resolver}
 }
 
 // maxRuleBody bounds a rule request body.
@@ -259,7 +285,7 @@ func (s *Service) readRule(r *http.Request) (match.Rule, error) {
 	if len(b) > maxRuleBody {
 		return match.Rule{}, &match.ValidationError{Problems: []match.Problem{{Message: "rule is over the limit of 64 KiB"}}}
 	}
-	return match.ParseRuleJSON(b, match.ValidateOptions{AllowPrivate: s.allowPrivate})
+	return match.ParseRuleJSON(b, s.validateOptions())
 }
 
 func (s *Service) create(w http.ResponseWriter, r *http.Request) {
@@ -313,7 +339,7 @@ func (s *Service) put(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	rule, err := match.ParseRuleJSON(body, match.ValidateOptions{AllowPrivate: s.allowPrivate})
+	rule, err := match.ParseRuleJSON(body, s.validateOptions())
 	if err != nil {
 		writeErr(w, err)
 		return

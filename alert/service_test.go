@@ -230,3 +230,24 @@ func TestRuleFileReload(t *testing.T) {
 		t.Error("removed file rule still in force")
 	}
 }
+
+// TestApplyTombstoneEmptyValue: a tombstone read back as an empty value
+// (not nil) still deletes the rule.
+func TestApplyTombstoneEmptyValue(t *testing.T) {
+	store, err := OpenRuleStore(StoreConfig{}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.Apply([]byte("r1"), []byte(`{"id":"r1","name":"x","query":{"text":"treaty"}}`))
+	if _, err := store.Get("r1"); err != nil {
+		t.Fatal(err)
+	}
+	store.Apply([]byte("r1"), []byte{})
+	if _, err := store.Get("r1"); err == nil {
+		t.Error("an empty value did not delete the rule")
+	}
+	store.Apply([]byte("r2"), []byte(`{broken`))
+	if n := len(store.Rules()); n != 0 {
+		t.Errorf("a broken record made %d rules", n)
+	}
+}

@@ -72,6 +72,10 @@ type StoreConfig struct {
 	// AllowPrivate accepts webhook targets on loopback and private
 	// networks (--alerts-allow-private).
 	AllowPrivate bool
+	// Entities lets the rule file name countries, leaders, treaties and
+	// keywords by name: each is read as its id, and an unknown one fails
+	// the load with the closest known entities. Nil: values are ids.
+	Entities EntityResolver
 	// MaxRules bounds the API rules (default DefaultMaxRules).
 	MaxRules int
 	// WriteTimeout (default DefaultWriteTimeout).
@@ -160,7 +164,7 @@ func (s *RuleStore) changed() {
 func (s *RuleStore) Apply(key, value []byte) {
 	id := string(key)
 	s.mu.Lock()
-	if value == nil {
+	if len(value) == 0 { // a tombstone (clients may read it as empty)
 		delete(s.api, id)
 	} else {
 		var r match.Rule
@@ -494,7 +498,7 @@ func (s *RuleStore) readFile() ([]match.Rule, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read rule file: %w", err)
 	}
-	rules, err := match.ParseRulesYAML(b, match.ValidateOptions{AllowPrivate: s.cfg.AllowPrivate})
+	rules, err := match.ParseRulesYAML(b, match.ValidateOptions{AllowPrivate: s.cfg.AllowPrivate, Resolver: resolverOf(s.cfg.Entities)})
 	if err != nil {
 		return nil, fmt.Errorf("rule file %s: %w", s.cfg.FilePath, err)
 	}

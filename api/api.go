@@ -8,6 +8,7 @@
 //	GET  /api/v1/search/export?format=csv|jsonl  read  the same search as a file, up to ExportLimit rows
 //	POST /api/v1/articles   ingest   ingest articles (mounted handler)
 //	GET  /api/v1/articles/{id}  read  one stored article with its tags and spans
+//	GET  /api/v1/entities?q=…&kind=country|leader|treaty|keyword&limit=N  read  entities by any alias (entities.go)
 //	GET  /api/v1/treaties/{id}  read  a treaty's catalogue entry
 //	GET  /api/v1/treaties/{id}/timeline  read  actions reported on a treaty
 //	GET  /healthz           public   the process is alive
@@ -80,6 +81,9 @@ type Config struct {
 	// Catalogue answers /api/v1/treaties/{id}; it defaults to Queries
 	// when that implements it.
 	Catalogue Catalogue
+	// Entities answers /api/v1/entities; it defaults to Queries when that
+	// implements it.
+	Entities EntityLookup
 	// Articles and Timelines default to Searcher when it implements them.
 	Articles  ArticleReader
 	Timelines TimelineReader
@@ -128,6 +132,9 @@ func New(cfg Config, log *zap.Logger) *Server {
 	if c, ok := cfg.Queries.(Catalogue); ok && cfg.Catalogue == nil {
 		cfg.Catalogue = c
 	}
+	if l, ok := cfg.Queries.(EntityLookup); ok && cfg.Entities == nil {
+		cfg.Entities = l
+	}
 	if cfg.Registerer != nil && cfg.Searcher != nil {
 		cfg.Searcher = InstrumentSearcher(cfg.Registerer, cfg.Searcher)
 	}
@@ -145,6 +152,7 @@ func New(cfg Config, log *zap.Logger) *Server {
 			Route{Pattern: "GET /api/v1/search", Scope: scope.Read, Handler: http.HandlerFunc(s.search)},
 			Route{Pattern: "GET /api/v1/search/export", Scope: scope.Read, Handler: http.HandlerFunc(s.export)},
 			Route{Pattern: "GET /api/v1/articles/{id}", Scope: scope.Read, Handler: http.HandlerFunc(s.article)},
+			Route{Pattern: "GET /api/v1/entities", Scope: scope.Read, Handler: http.HandlerFunc(s.entities)},
 			Route{Pattern: "GET /api/v1/treaties/{id}", Scope: scope.Read, Handler: http.HandlerFunc(s.treaty)},
 			Route{Pattern: "GET /api/v1/treaties/{id}/timeline", Scope: scope.Read, Handler: http.HandlerFunc(s.timeline)},
 		)

@@ -256,7 +256,7 @@ func matrixServer(t *testing.T, tokens []Token) (*Server, *alert.Hub) {
 		t.Fatal(err)
 	}
 	hub := alert.NewHub(alert.HubConfig{}, nil, zap.NewNop())
-	svc, err := alert.NewService(alert.ServiceConfig{Store: store, Hub: hub}, zap.NewNop())
+	svc, err := alert.NewService(alert.ServiceConfig{Store: store, Hub: hub, History: alert.NewHistory(0, 0)}, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestAuthMatrix(t *testing.T) {
 	defer hub.Close()
 	routes := s.Routes()
 	// The table holds the built-in, ingest, metrics, page and alert routes.
-	for _, p := range []string{"GET /api/v1/search", "POST /api/v1/articles", "GET /metrics", "GET /healthz", "GET /readyz", "/", "POST /api/v1/alerts/rules", "GET /api/v1/alerts/stream"} {
+	for _, p := range []string{"GET /api/v1/search", "POST /api/v1/articles", "GET /metrics", "GET /healthz", "GET /readyz", "/", "POST /api/v1/alerts/rules", "GET /api/v1/alerts/stream", "GET /api/v1/alerts/rules/{id}/history", "GET /api/v1/entities"} {
 		found := false
 		for _, r := range routes {
 			found = found || r.Pattern == p

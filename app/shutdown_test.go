@@ -6,6 +6,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
 )
 
 // TestShutdownWithHalfSentRequest is the regression test for a client
@@ -47,5 +49,31 @@ func stopAppWithin(t *testing.T, a *App, d time.Duration) {
 	defer cancel()
 	if err := a.Shutdown(ctx); err != nil {
 		t.Fatalf("shutdown: %v", err)
+	}
+}
+
+type fakeRetainer struct {
+	cutoffs []time.Time
+	cancel  context.CancelFunc
+}
+
+func (f *fakeRetainer) DeleteOlderThan(_ context.Context, cutoff time.Time) (int, error) {
+	f.cutoffs = append(f.cutoffs, cutoff)
+	f.cancel()
+	return 3, nil
+}
+
+// TestRetainAppliesRetentionAtStart: the embedded index's retention runs
+// at once with the cutoff now minus Retention (then hourly).
+func TestRetainAppliesRetentionAtStart(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	f := &fakeRetainer{cancel: cancel}
+	a := &App{cfg: Config{Retention: 48 * time.Hour}, log: zap.NewNop()}
+	a.retain(ctx, f)
+	if len(f.cutoffs) != 1 {
+		t.Fatalf("%d retention passes before the stop, want 1", len(f.cutoffs))
+	}
+	if d := time.Since(f.cutoffs[0]) - 48*time.Hour; d < 0 || d > time.Minute {
+		t.Errorf("cutoff %v is not now minus 48h", f.cutoffs[0])
 	}
 }

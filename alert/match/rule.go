@@ -167,6 +167,11 @@ type ValidateOptions struct {
 	// AllowPrivate accepts webhook URLs whose host is a loopback, private
 	// or link-local address literal, or "localhost".
 	AllowPrivate bool
+	// Resolver, when set, lets ParseRuleJSON and ParseRulesYAML take names
+	// as well as ids for countries, leaders, treaties and keywords: each
+	// is replaced by its id, and an unknown one is a Problem at its path.
+	// Validate itself never resolves.
+	Resolver Resolver
 }
 
 var ruleIDRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
@@ -185,8 +190,7 @@ func ParseRuleJSON(b []byte, opt ValidateOptions) (Rule, error) {
 		return r, &ValidationError{Problems: []Problem{{Message: "trailing data after the rule object"}}}
 	}
 	r.Origin, r.Created, r.Updated = "", time.Time{}, time.Time{}
-	Normalize(&r)
-	return r, Validate(&r, opt)
+	return r, normalizeAndValidate(&r, opt)
 }
 
 func jsonProblem(err error) Problem {
@@ -257,9 +261,8 @@ func ParseRulesYAML(b []byte, opt ValidateOptions) ([]Rule, error) {
 	seen := map[string]int{}
 	for i := range f.Rules {
 		r := &f.Rules[i]
-		Normalize(r)
 		prefix := fmt.Sprintf("rules[%d]", i)
-		if err := Validate(r, opt); err != nil {
+		if err := normalizeAndValidate(r, opt); err != nil {
 			var rv *ValidationError
 			if errors.As(err, &rv) {
 				for _, p := range rv.Problems {

@@ -19,7 +19,7 @@ var stageFlags = func() map[string][]string {
 	smtp := []string{"smtp-addr", "smtp-from", "smtp-user", "smtp-tls"}
 	join := func(lists ...[]string) []string { return slices.Concat(lists...) }
 	return map[string][]string{
-		"run":    join(kafka, es, process, ingest, alerting, smtp, []string{"embedded-broker", "sync-writes", "group", "data-dir", "samples", "drain-delay"}),
+		"run":    join(kafka, es, process, ingest, alerting, smtp, []string{"embedded-broker", "sync-writes", "group", "data-dir", "samples", "drain-delay", "retention"}),
 		"enrich": join(kafka, process, []string{"group"}),
 		"index":  join(kafka, es, process, []string{"group", "data-dir", "setup"}),
 		"serve":  join(kafka, es, process, ingest, alerting, []string{"data-dir", "drain-delay"}),

@@ -400,6 +400,11 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 	fs.IntVar(&cfg.Limits.MaxBody, "max-article-body", article.DefaultLimits.MaxBody, "largest article body in bytes")
 	if all {
 		fs.StringVar(&cfg.Samples, "samples", "", "JSON-lines file of articles to publish at start (make run: samples/articles.jsonl)")
+		fs.Func("retention", "embedded index: delete articles published longer ago than this (e.g. 30d or 720h), at start and hourly; empty keeps everything", func(v string) error {
+			d, err := parseRetention(v)
+			cfg.Retention = d
+			return err
+		})
 	}
 
 	cmd.group("Process and logging")

@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/newswire/newswire/enrich"
 	"github.com/newswire/newswire/index/elastic"
+	"github.com/newswire/newswire/index/embedded"
+	"go.uber.org/zap"
 )
 
 // cmdReenrich is `newswire reenrich`: re-tag every stored article with
@@ -21,6 +24,7 @@ import (
 // (see index/elastic). Run it after deploying a tagger whose
 // enrichment.version changed, with the enrichers already on the new
 // build. Interrupted (even by kill -9), it resumes when run again.
+// Without --es-url it re-tags the embedded index under --data-dir in place.
 func cmdReenrich(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("newswire reenrich", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -33,15 +37,13 @@ func cmdReenrich(args []string, stdout, stderr io.Writer) error {
 	settle := fs.Duration("settle", elastic.DefaultSettle, "wait after moving the write alias before reading the archive")
 	keepOld := fs.Bool("keep-old", false, "keep the old lineage's indices after the swap")
 	keywords := fs.String("keywords", "", "extra alert keywords, comma separated (as given to the enrichers)")
+	dataDir := fs.String("data-dir", "data", "embedded index directory (without --es-url; stop the all-in-one process first)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	cfg, ok, err := es.config()
 	if err != nil {
 		return err
-	}
-	if !ok {
-		return errors.New("--es-url required: re-enrichment runs on Elasticsearch or OpenSearch (the embedded index is rebuilt by replaying news.enriched)")
 	}
 	log, err := newLogger(*logFormat, *logLevel)
 	if err != nil {
@@ -54,6 +56,9 @@ func cmdReenrich(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if !ok {
+		return reenrichEmbedded(ctx, filepath.Join(*dataDir, "index"), tagger, *rate, *batch, stdout, stderr, log)
+	}
 	st, err := elastic.Open(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -132,4 +137,36 @@ func formatProgress(p elastic.ReenrichProgress, tty bool) string {
 	}
 	n := int(pct * width)
 	return "\r[" + strings.Repeat("=", n) + strings.Repeat(" ", width-n) + "] " + text
+}
+
+// reenrichEmbedded re-tags the embedded index in place (see
+// embedded.Store.Reenrich); the index must not be open elsewhere.
+func reenrichEmbedded(ctx context.Context, dir string, tagger *enrich.Tagger, rate float64, batch int, stdout, stderr io.Writer, log *zap.Logger) error {
+	st, err := embedded.Open(dir, log)
+	if err != nil {
+		return err
+	}
+	bar := newBar(stderr)
+	start := time.Now()
+	did, err := st.Reenrich(ctx, embedded.ReenrichConfig{
+		Version: tagger.Version(), Tag: tagger.Tag, Rate: rate, Batch: batch,
+		Progress: func(done, total int64, r float64) {
+			p := elastic.ReenrichProgress{Done: done, Total: total, Rate: r}
+			if r > 0 && total > done {
+				p.ETA = time.Duration(float64(total-done) / r * float64(time.Second))
+			}
+			bar.update(p)
+		},
+	})
+	bar.done()
+	err = errors.Join(err, st.Close())
+	if err != nil {
+		return err
+	}
+	if !did {
+		_, err = fmt.Fprintf(stdout, "already re-enriched at version %s\n", tagger.Version())
+		return err
+	}
+	_, err = fmt.Fprintf(stdout, "re-enriched the embedded index at version %s in %s\n", tagger.Version(), time.Since(start).Round(time.Millisecond))
+	return err
 }

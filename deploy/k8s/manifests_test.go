@@ -2,8 +2,9 @@
 // kustomize (the library behind `kustomize build` and `kubectl
 // kustomize`) and decodes every object strictly into its API type, so an
 // unknown or misspelt field, a wrong type or a broken reference fails the
-// suite offline. deploy/k8s/validate.sh adds the JSON-schema check
-// (kubernetes-validate) and promtool.
+// suite offline; rules_test.go checks the alerting rules as `promtool
+// check rules` does. deploy/k8s/validate.sh adds the JSON-schema check
+// (kubernetes-validate).
 package k8s
 
 import (

@@ -36,8 +36,8 @@ fi
 eval "$(bash deploy/local/services.sh env kafka "${engines[@]}")"
 eval "$(bash deploy/local/browser.sh)"
 echo "integration targets: kafka=$NEWSWIRE_TEST_KAFKA es=${NEWSWIRE_TEST_ES:-off} opensearch=${NEWSWIRE_TEST_OPENSEARCH:-off}"
-# The Kubernetes manifests: kustomize, schemas, promtool (offline once the
-# pinned tools are cached; the Go test of deploy/k8s runs with the suite).
+# The Kubernetes manifests against the Kubernetes JSON schemas (the Go
+# tests of deploy/k8s render them and check the rules with the suite).
 bash deploy/k8s/validate.sh
 go test -count=1 -timeout 40m ${GOTESTFLAGS:-} ./...
 # The race detector on the concurrent packages, integration tests included

@@ -53,13 +53,20 @@ type page struct {
 var expected404 = regexp.MustCompile(`/api/v1/alerts/stream`)
 
 func newPage(t *testing.T) *page {
-	bin := os.Getenv(EnvChromium)
-	if bin == "" {
+	if os.Getenv(EnvChromium) == "" {
 		t.Skipf("%s not set: run deploy/local/browser.sh (make test does)", EnvChromium)
 	}
 	srv := httptest.NewServer(handler(t))
 	t.Cleanup(srv.Close)
+	return newPageAt(t, srv.URL)
+}
 
+// newPageAt is a browser tab on the server at base.
+func newPageAt(t *testing.T, base string) *page {
+	bin := os.Getenv(EnvChromium)
+	if bin == "" {
+		t.Skipf("%s not set: run deploy/local/browser.sh (make test does)", EnvChromium)
+	}
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(),
 		chromedp.ExecPath(bin),
 		chromedp.Flag("headless", true),
@@ -76,7 +83,7 @@ func newPage(t *testing.T) *page {
 	)
 	ctx, cancelB := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(ctx, 2*time.Minute)
-	p := &page{t: t, ctx: ctx, base: srv.URL, download: t.TempDir()}
+	p := &page{t: t, ctx: ctx, base: base, download: t.TempDir()}
 	var watching sync.WaitGroup
 	t.Cleanup(func() {
 		if t.Failed() {

@@ -94,14 +94,14 @@ func identify(body []byte) (EngineInfo, error) {
 	switch info.Engine {
 	case EngineOpenSearch:
 		if maj < minOSMajor {
-			return info, fmt.Errorf("OpenSearch %s is not supported (want %d.0 or newer)", info.Version, minOSMajor)
+			return info, fmt.Errorf("version %s of OpenSearch is not supported (want %d.0 or newer)", info.Version, minOSMajor)
 		}
 	default:
 		if r.Tagline != "You Know, for Search" {
 			return info, fmt.Errorf("the server is neither Elasticsearch nor OpenSearch (tagline %q, version %q)", r.Tagline, r.Version.Number)
 		}
 		if !info.atLeast(minESMajor, minESMinor) {
-			return info, fmt.Errorf("engine version %s is not supported: Elasticsearch %d.%d or newer needed", info.Version, minESMajor, minESMinor)
+			return info, fmt.Errorf("version %s of Elasticsearch is not supported (want %d.%d or newer)", info.Version, minESMajor, minESMinor)
 		}
 	}
 	return info, nil

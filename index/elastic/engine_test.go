@@ -35,7 +35,7 @@ func TestIdentify(t *testing.T) {
 		{name: "es 9", body: rootES90, want: EngineInfo{EngineElasticsearch, "9.0.1", 9, 0}},
 		{name: "opensearch 2", body: rootOS219, want: EngineInfo{EngineOpenSearch, "2.19.1", 2, 19}},
 		{name: "opensearch 1", body: rootOS1, want: EngineInfo{EngineOpenSearch, "1.3.20", 1, 3}},
-		{name: "es 6.8 too old", body: rootES68, wantErr: "6.8.23 is not supported"},
+		{name: "es 6.8 too old", body: rootES68, wantErr: "version 6.8.23 of Elasticsearch is not supported"},
 		{name: "other product", body: rootOther, wantErr: "neither Elasticsearch nor OpenSearch"},
 		{name: "not json", body: `<html>`, wantErr: "not JSON"},
 		{name: "no version", body: `{"tagline":"You Know, for Search"}`, wantErr: "no version number"},

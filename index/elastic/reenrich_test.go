@@ -84,6 +84,7 @@ func testReenrich(t *testing.T, url string) {
 			}
 			for i := range batch {
 				batch[i].Tags = tagger.Tag(&batch[i].Article)
+				batch[i].Enrichment = article.Enrichment{Version: tagger.Version()}
 			}
 			if rej, err := s.IndexBatch(ctx, batch); err != nil || len(rej) > 0 {
 				streamErr.Store(fmt.Sprintf("live batch %d: %v %v", b, rej, err))
@@ -136,6 +137,14 @@ func testReenrich(t *testing.T, url string) {
 	if _, err := s.Rollover(ctx, RolloverConditions{}); err == nil {
 		t.Error("Rollover during a re-enrichment succeeded, want it refused")
 	}
+	// A process starting meanwhile (an indexer restart) runs Setup: it
+	// must not put the new lineage behind the read alias early.
+	if err := s.Setup(ctx); err != nil {
+		t.Fatalf("Setup during a re-enrichment: %v", err)
+	}
+	if running, err := s.ReenrichRunning(ctx); err != nil || !running {
+		t.Fatalf("after Setup, re-enrichment running = %v, %v; want true", running, err)
+	}
 	// Second run: resumes and finishes.
 	var last ReenrichProgress
 	cfg.Progress = func(p ReenrichProgress) { last = p }
@@ -159,6 +168,11 @@ func testReenrich(t *testing.T, url string) {
 
 	want := archived + int(liveN.Load())
 	waitCount(t, s, want)
+	// The stream's last updates must be searchable before reading back
+	// through search (a count does not see updates).
+	if err := s.refresh(ctx, s.names.ReadAlias); err != nil {
+		t.Fatal(err)
+	}
 	gens, err := s.Generations(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -188,9 +202,13 @@ func testReenrich(t *testing.T, url string) {
 			// The enrichment stamp (version, time) is the writer's; the
 			// rest must be exactly the new tagger's output.
 			var stored document
-			if err := json.Unmarshal(raw, &stored); err == nil && stored.Article != nil {
-				e.Enrichment = stored.Article.Enrichment
+			if err := json.Unmarshal(raw, &stored); err != nil {
+				t.Fatal(err)
 			}
+			if stored.Article == nil || stored.Article.Enrichment.Version != tagger.Version() {
+				t.Fatalf("%s stored without the new enrichment version %s: %.300s", id, tagger.Version(), raw)
+			}
+			e.Enrichment = stored.Article.Enrichment
 			wantDoc, _ := json.Marshal(toDocument(&e))
 			if string(raw) != string(wantDoc) && !sameJSON(raw, wantDoc) {
 				t.Fatalf("%s stored as\n%s\nwant\n%s", id, raw, wantDoc)

@@ -241,6 +241,14 @@ func (s *Store) checkWriteIndex(ctx context.Context) error {
 	if len(idxNames) == 0 {
 		return fmt.Errorf("write alias %s points to no index", s.names.WriteAlias)
 	}
+	// While a re-enrichment runs, the write index is not readable yet by
+	// design (the read alias moves at its end): leave the aliases alone.
+	if running, err := s.ReenrichRunning(ctx); err != nil {
+		return err
+	} else if running {
+		s.log.Info("re-enrichment running; read alias left as it is")
+		return nil
+	}
 	res, err = s.es.Indices.PutAlias(idxNames, s.names.ReadAlias, s.es.Indices.PutAlias.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("put read alias: %w: %w", index.ErrTransient, err)

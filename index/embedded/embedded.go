@@ -10,9 +10,12 @@
 //   - IndexBatch applies one Bleve batch per call, under a per-Store lock:
 //     a document replaces the stored one only when its version
 //     (index.DocVersion: the article's VersionTime in milliseconds) is
-//     the same or newer, so redelivery and replays are harmless. Versions
-//     and entity names are kept in the index's internal key space and
-//     written in the same batch as the documents.
+//     the same or newer, so redelivery and replays are harmless. The
+//     version is a stored field of its document (see versions.go), so it
+//     is written and deleted with the document; entity names are kept in
+//     the index's internal key space, written in the same batch. An index
+//     from an earlier build that kept versions as internal values is
+//     migrated once at Open.
 //   - Search follows index.ParseText: every term must match in title,
 //     summary or body (English stemming), phrases must match as adjacent
 //     words, exclusions remove hits; filters and the published range are a
@@ -26,7 +29,6 @@ package embedded
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,6 +46,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/search"
 	"github.com/blevesearch/bleve/v2/search/query"
+	bleveindex "github.com/blevesearch/bleve_index_api"
 	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/article"
@@ -53,7 +56,7 @@ import (
 // Keys in the index's internal key space.
 const (
 	internalMapping = "newswire:mapping"
-	prefixVersion   = "v\x00"           // + article id → 8-byte big-endian version
+	prefixVersion   = "v\x00"           // + article id → 8-byte big-endian version; earlier builds only, moved at Open
 	prefixLeader    = "l\x00leader\x00" // + leader id → name
 	prefixTreaty    = "l\x00treaty\x00" // + treaty id → name
 )
@@ -111,6 +114,15 @@ func Open(dir string, log *zap.Logger) (*Store, error) {
 		if string(v) != mappingVersion {
 			return nil, errors.Join(fmt.Errorf("index %s has layout %q, this build needs %q: move it away and replay the enriched topic to rebuild it", path, v, mappingVersion), idx.Close())
 		}
+		vl, err := idx.GetInternal([]byte(internalVersions))
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("read version layout: %w", err), idx.Close())
+		}
+		if string(vl) != versionsInDocs {
+			if _, err := migrateVersions(idx, log); err != nil {
+				return nil, errors.Join(fmt.Errorf("move versions into documents of %s: %w", path, err), idx.Close())
+			}
+		}
 	case errors.Is(statErr, os.ErrNotExist):
 		m, err := buildMapping()
 		if err != nil {
@@ -120,7 +132,10 @@ func Open(dir string, log *zap.Logger) (*Store, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create index %s: %w", path, err)
 		}
-		if err := idx.SetInternal([]byte(internalMapping), []byte(mappingVersion)); err != nil {
+		b := idx.NewBatch()
+		b.SetInternal([]byte(internalMapping), []byte(mappingVersion))
+		b.SetInternal([]byte(internalVersions), []byte(versionsInDocs))
+		if err := idx.Batch(b); err != nil {
 			return nil, errors.Join(fmt.Errorf("record index layout: %w", err), idx.Close())
 		}
 	default:
@@ -275,6 +290,30 @@ func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]inde
 	if err != nil {
 		return nil, fmt.Errorf("index batch: %w", err)
 	}
+	r, err := reader(idx)
+	if err != nil {
+		return nil, fmt.Errorf("index batch: %w", err)
+	}
+	rejections, batch, err := s.prepareBatch(idx, r, docs)
+	if cerr := r.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("index batch: %w", cerr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if batch.Size() == 0 {
+		return rejections, nil
+	}
+	if err := idx.Batch(batch); err != nil {
+		return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)
+	}
+	return rejections, nil
+}
+
+// prepareBatch builds the Bleve batch for docs, reading stored versions
+// from r, a reader of the snapshot the batch will be applied on (writes
+// are serialised by writeMu, so nothing changes in between).
+func (s *Store) prepareBatch(idx bleve.Index, r bleveindex.IndexReader, docs []article.Enriched) ([]index.Rejection, *bleve.Batch, error) {
 	var rejections []index.Rejection
 	pending := make(map[string]int64, len(docs)) // versions written by this batch
 	batch := idx.NewBatch()
@@ -288,25 +327,23 @@ func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]inde
 		v := index.DocVersion(&e.Article)
 		stored, ok := pending[e.ID]
 		if !ok {
-			b, err := idx.GetInternal([]byte(prefixVersion + e.ID))
+			stored, ok, err = storedVersion(r, e.ID)
 			if err != nil {
-				return nil, fmt.Errorf("index batch: read version of %s: %w", e.ID, err)
-			}
-			if len(b) == 8 {
-				stored, ok = int64(binary.BigEndian.Uint64(b)), true
+				return nil, nil, fmt.Errorf("index batch: read version of %s: %w", e.ID, err)
 			}
 		}
 		if ok && v < stored {
 			continue // a newer version is stored: nothing to do
 		}
-		if err := batch.Index(e.ID, doc); err != nil {
+		d, err := mappedDoc(idx, e.ID, doc, v)
+		if err == nil {
+			err = batch.IndexAdvanced(d)
+		}
+		if err != nil {
 			rejections = append(rejections, index.Rejection{Index: i, ID: e.ID, Reason: err.Error()})
 			continue
 		}
 		pending[e.ID] = v
-		var vb [8]byte
-		binary.BigEndian.PutUint64(vb[:], uint64(v))
-		batch.SetInternal([]byte(prefixVersion+e.ID), vb[:])
 		for _, l := range e.Tags.Leaders {
 			if l.ID != "" && l.Name != "" {
 				batch.SetInternal([]byte(prefixLeader+l.ID), []byte(l.Name))
@@ -318,13 +355,7 @@ func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]inde
 			}
 		}
 	}
-	if batch.Size() == 0 {
-		return rejections, nil
-	}
-	if err := idx.Batch(batch); err != nil {
-		return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)
-	}
-	return rejections, nil
+	return rejections, batch, nil
 }
 
 // Count returns the number of documents in the index.

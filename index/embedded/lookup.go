@@ -2,8 +2,10 @@ package embedded
 
 import (
 	"context"
-	"encoding/binary"
+	"errors"
 	"fmt"
+
+	bleveindex "github.com/blevesearch/bleve_index_api"
 
 	"github.com/newswire/newswire/index"
 )
@@ -11,8 +13,8 @@ import (
 var _ index.VersionReader = (*Store)(nil)
 
 // Versions returns the stored version of each id found (see
-// index.VersionReader). The version is written in the same batch as the
-// document, so a stored version means a searchable document.
+// index.VersionReader). The version is a stored field of the document,
+// so a stored version means a searchable document.
 func (s *Store) Versions(ctx context.Context, ids []string) (map[string]int64, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -20,6 +22,15 @@ func (s *Store) Versions(ctx context.Context, ids []string) (map[string]int64, e
 	if err != nil {
 		return nil, fmt.Errorf("read versions: %w", err)
 	}
+	r, err := reader(idx)
+	if err != nil {
+		return nil, fmt.Errorf("read versions: %w", err)
+	}
+	out, err := readVersions(ctx, r, ids)
+	return out, errors.Join(err, r.Close())
+}
+
+func readVersions(ctx context.Context, r bleveindex.IndexReader, ids []string) (map[string]int64, error) {
 	out := make(map[string]int64, len(ids))
 	for i, id := range ids {
 		if i%1000 == 0 {
@@ -27,12 +38,12 @@ func (s *Store) Versions(ctx context.Context, ids []string) (map[string]int64, e
 				return nil, fmt.Errorf("read versions: %w", err)
 			}
 		}
-		b, err := idx.GetInternal([]byte(prefixVersion + id))
+		v, ok, err := storedVersion(r, id)
 		if err != nil {
 			return nil, fmt.Errorf("read version of %s: %w", id, err)
 		}
-		if len(b) == 8 {
-			out[id] = int64(binary.BigEndian.Uint64(b))
+		if ok {
+			out[id] = v
 		}
 	}
 	return out, nil

@@ -37,6 +37,7 @@ const (
 	fieldStory     = "story"          // index.StoryKey, stored for collapsing
 	fieldArticle   = "article"        // the enriched article's JSON, stored only
 	fieldActions   = "treaty_actions" // "treaty id:action" per treaty tag
+	fieldVersion   = "version"        // index.DocVersion, stored only, added outside the mapping (mappedDoc)
 )
 
 // textAnalyzer is English text analysis made to agree with the

@@ -14,7 +14,7 @@ const retentionBatch = 1000
 
 // DeleteOlderThan is the embedded store's retention, the counterpart of
 // the Elasticsearch store's generation retention: it deletes every article
-// published before cutoff, with its recorded version, in batches, and
+// published before cutoff (its version is a field of the document), in batches, and
 // returns how many it deleted. Articles without a published time are
 // kept. Writes wait while a batch is applied; search answers throughout.
 func (s *Store) DeleteOlderThan(ctx context.Context, cutoff time.Time) (int, error) {
@@ -65,7 +65,6 @@ func (s *Store) deleteBatchBefore(ctx context.Context, start, end float64) (int,
 	batch := idx.NewBatch()
 	for _, h := range res.Hits {
 		batch.Delete(h.ID)
-		batch.DeleteInternal([]byte(prefixVersion + h.ID))
 	}
 	if err := idx.Batch(batch); err != nil {
 		return 0, fmt.Errorf("delete old articles: %w", err)
