@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -154,6 +153,11 @@ func (s *Store) retagBatch(ctx context.Context, cfg ReenrichConfig, cp *reenrich
 	if len(res.Hits) == 0 {
 		return 0, nil
 	}
+	r, err := reader(idx)
+	if err != nil {
+		return 0, fmt.Errorf("reenrich: %w", err)
+	}
+	defer r.Close()
 	batch := idx.NewBatch()
 	for _, h := range res.Hits {
 		var d display
@@ -165,12 +169,15 @@ func (s *Store) retagBatch(ctx context.Context, cfg ReenrichConfig, cp *reenrich
 		e := article.Enriched{Article: article.Article{
 			ID: h.ID, Title: d.Title, Summary: d.Summary, Body: d.Body, URL: d.URL, Source: d.Source, Published: d.Published,
 		}}
-		// Keep the stored version: the index holds no updated time, so
-		// carry the version in Updated when it is newer than published.
-		if b, err := idx.GetInternal([]byte(prefixVersion + h.ID)); err == nil && len(b) == 8 {
-			if v := int64(binary.BigEndian.Uint64(b)); v > index.DocVersion(&e.Article) {
-				e.Updated = time.UnixMilli(v).UTC()
-			}
+		// Keep the stored version (a field of the document): the index
+		// holds no updated time, so carry the version in Updated when it
+		// is newer than published, and write the document with it.
+		stored, ok, err := storedVersion(r, h.ID)
+		if err != nil {
+			return 0, fmt.Errorf("reenrich %s: read version: %w", h.ID, err)
+		}
+		if ok && stored > index.DocVersion(&e.Article) {
+			e.Updated = time.UnixMilli(stored).UTC()
 		}
 		e.Tags = cfg.Tag(&e.Article)
 		e.Enrichment = article.Enrichment{Version: cfg.Version}
@@ -178,7 +185,11 @@ func (s *Store) retagBatch(ctx context.Context, cfg ReenrichConfig, cp *reenrich
 		if err != nil {
 			return 0, fmt.Errorf("reenrich %s: %w", h.ID, err)
 		}
-		if err := batch.Index(e.ID, doc); err != nil {
+		md, err := mappedDoc(idx, e.ID, doc, index.DocVersion(&e.Article))
+		if err == nil {
+			err = batch.IndexAdvanced(md)
+		}
+		if err != nil {
 			return 0, fmt.Errorf("reenrich %s: %w", h.ID, err)
 		}
 		for _, l := range e.Tags.Leaders {
