@@ -68,9 +68,7 @@ type Alerter struct {
 	cfg  AlerterConfig
 	met  *Metrics
 	log  *zap.Logger
-
-	mu       sync.Mutex
-	lastSeen map[int]time.Time // partition → last batch that held it
+	gate *gate
 }
 
 // NewAlerterStage builds the alerter stage. met may be nil.
@@ -97,17 +95,35 @@ func NewAlerterStage(m ArticleMatcher, once *Once, cfg AlerterConfig, met *Metri
 	if met == nil {
 		met = NewMetrics(nil)
 	}
-	return &Alerter{m: m, once: once, cfg: cfg, met: met, log: log.With(zap.String("component", "alerter")), lastSeen: map[int]time.Time{}}, nil
+	log = log.With(zap.String("component", "alerter"))
+	return &Alerter{m: m, once: once, cfg: cfg, met: met, log: log, gate: newGate(cfg.Barrier, cfg.Fresh, log)}, nil
 }
 
-// barrier reads the alert state up to its end for the batch's partitions
-// this process has not worked on recently.
-func (s *Alerter) barrier(ctx context.Context, batch []consumers.Record) error {
-	if s.cfg.Barrier == nil {
+// gate runs a read barrier before a stage works on a partition it has
+// not seen for fresh: after a rebalance, whatever the previous owner wrote
+// to the state topic is then known.
+type gate struct {
+	barrier func(ctx context.Context, partitions []int) error
+	fresh   time.Duration
+	log     *zap.Logger
+
+	mu       sync.Mutex
+	lastSeen map[int]time.Time // partition → last batch that held it
+}
+
+func newGate(barrier func(context.Context, []int) error, fresh time.Duration, log *zap.Logger) *gate {
+	if fresh <= 0 {
+		fresh = DefaultFresh
+	}
+	return &gate{barrier: barrier, fresh: fresh, log: log, lastSeen: map[int]time.Time{}}
+}
+
+func (g *gate) pass(ctx context.Context, batch []consumers.Record) error {
+	if g.barrier == nil {
 		return nil
 	}
 	now := time.Now()
-	s.mu.Lock()
+	g.mu.Lock()
 	var fresh []int
 	seen := map[int]bool{}
 	for _, r := range batch {
@@ -115,28 +131,28 @@ func (s *Alerter) barrier(ctx context.Context, batch []consumers.Record) error {
 			continue
 		}
 		seen[r.Partition] = true
-		if t, ok := s.lastSeen[r.Partition]; !ok || now.Sub(t) > s.cfg.Fresh {
+		if t, ok := g.lastSeen[r.Partition]; !ok || now.Sub(t) > g.fresh {
 			fresh = append(fresh, r.Partition)
 		}
 	}
-	s.mu.Unlock()
+	g.mu.Unlock()
 	if len(fresh) > 0 {
-		if err := s.cfg.Barrier(ctx, fresh); err != nil {
-			return fmt.Errorf("read alert state of partitions %v: %w", fresh, err)
+		if err := g.barrier(ctx, fresh); err != nil {
+			return fmt.Errorf("read alert state before partitions %v: %w", fresh, err)
 		}
-		s.log.Debug("alert state read for new partitions", zap.Ints("partitions", fresh))
+		g.log.Debug("alert state read for new partitions", zap.Ints("partitions", fresh))
 	}
-	s.mu.Lock()
+	g.mu.Lock()
 	for p := range seen {
-		s.lastSeen[p] = now
+		g.lastSeen[p] = now
 	}
-	s.mu.Unlock()
+	g.mu.Unlock()
 	return nil
 }
 
 // Process implements consumers.Stage.
 func (s *Alerter) Process(ctx context.Context, batch []consumers.Record) ([]consumers.Result, error) {
-	if err := s.barrier(ctx, batch); err != nil {
+	if err := s.gate.pass(ctx, batch); err != nil {
 		return nil, err
 	}
 	res := make([]consumers.Result, len(batch))

@@ -26,16 +26,20 @@ type Once struct {
 
 	mu        sync.Mutex
 	byArticle map[string][]string // article id → rule ids, sorted
+	delivered map[string]struct{} // alert ids whose delivery committed
 }
 
 // NewOnce returns an empty memory; Follow fills it.
 func NewOnce(log *zap.Logger) *Once {
-	return &Once{log: log.With(zap.String("component", "alert-once")), byArticle: map[string][]string{}}
+	return &Once{log: log.With(zap.String("component", "alert-once")), byArticle: map[string][]string{}, delivered: map[string]struct{}{}}
 }
 
-// stateValue is the changelog record's value.
+// stateValue is the changelog record's value: for an article key, the
+// rules that alerted on it; for an alert key, that its delivery stage
+// committed it (Delivered).
 type stateValue struct {
-	Rules []string `json:"rules"`
+	Rules     []string `json:"rules,omitempty"`
+	Delivered bool     `json:"delivered,omitempty"`
 }
 
 // Follow applies the alert-state topic until ctx ends.
@@ -47,7 +51,11 @@ func (o *Once) Follow(ctx context.Context, t *consumers.Tailer) error {
 				o.log.Error("alert state record skipped", zap.Int("partition", r.Partition), zap.Int64("offset", r.Offset), zap.Error(err))
 			}
 		}
-		o.add(string(r.Key), v.Rules)
+		if v.Delivered {
+			o.markDelivered(string(r.Key))
+		} else {
+			o.add(string(r.Key), v.Rules)
+		}
 		return nil
 	})
 }
@@ -84,6 +92,19 @@ func (o *Once) add(article string, rules []string) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.addLocked(article, rules)
+}
+
+func (o *Once) markDelivered(alertID string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.delivered[alertID] = struct{}{}
+}
+
+func (o *Once) wasDelivered(alertID string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	_, ok := o.delivered[alertID]
+	return ok
 }
 
 // Alerted reports whether the alert of rule ruleID on article articleID

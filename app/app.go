@@ -566,13 +566,19 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 	if err != nil {
 		return err
 	}
+	// Deliveries committed by any process are marked in the alert-state
+	// topic, so a partition's next owner does not repeat them.
+	onceDeliver, err := alert.NewOnceDelivery(deliver, a.follower.Once, a.cfg.Topics.AlertState, a.follower.Barrier, a.log)
+	if err != nil {
+		return err
+	}
 	// Several batches in flight, so that a slow target never holds the
 	// others' alerts; Close lets the last deliveries finish at shutdown.
 	if err := a.startStage(consumers.Config{
 		Brokers: a.brokers, Group: a.cfg.AlertGroup + "-deliver", Topic: a.cfg.Topics.Alerts, DLQTopic: a.cfg.Topics.DLQ,
 		Stage: "alert-deliver", FlushInterval: a.cfg.FlushInterval, ShutdownTimeout: a.cfg.ShutdownTimeout,
 		MaxInFlight: alert.DeliveryMaxInFlight,
-	}, deliver, m, deliver.Close); err != nil {
+	}, onceDeliver, m, deliver.Close); err != nil {
 		return err
 	}
 	a.bg.Go(func() {
