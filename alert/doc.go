@@ -8,14 +8,19 @@
 //   - match (subpackage, pure): the rule model, parsing and validation,
 //     and the indexed Matcher.
 //   - RuleStore: rules from the YAML rule file (read-only, reloaded on
-//     change and on Reload) merged with rules created through the API
-//     (persisted in a JSON file, written atomically).
+//     change and on Reload) merged with rules created through the API,
+//     which live in the compacted rules topic (news.rules) that every
+//     alert and serve process follows.
 //   - Service: the rules in force, compiled into a Matcher that is swapped
 //     atomically on every change, and the HTTP API (Routes).
 //   - Alerter: the consumer stage news.enriched → news.alerts. It writes
 //     one Alert record per new (rule, article) pair, keyed
-//     "<rule id>/<article id>", and records the pair in State once the
-//     record is acknowledged.
+//     "<rule id>/<article id>", and an alert-state record (news.alerts.state)
+//     in the same produce batch; Once follows that topic, so any process
+//     knows every pair (see Alerter).
+//   - OnceDelivery: wraps the delivery stage; each delivered alert is
+//     marked in news.alerts.state, and a partition's next owner skips the
+//     marked ones.
 //   - Delivery: the consumer stage news.alerts → webhook, Slack and email
 //     targets, with per-target queues, concurrency limits and circuit
 //     breakers, retries with backoff, dead-lettering, and per-rule
@@ -49,8 +54,10 @@
 // re-drives dead letters, and a replayed record skips the channels State
 // records as delivered. A repeat is possible in two cases, and each
 // carries the same X-Newswire-Delivery id (the alert id, or the digest
-// id), so receivers drop it: a crash between a delivery and its record
-// in State (or before the batch's commit), and a replay of an alert that
+// id), so receivers drop it: a crash between a delivery and its mark in
+// news.alerts.state (written with the batch, before its commit; a new
+// owner reads the marks first, so a clean rebalance or SIGTERM repeats
+// nothing already marked), and a replay of an alert that
 // was handed off and then delivered by the background attempt after the
 // replay read State.
 //
