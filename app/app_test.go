@@ -197,6 +197,23 @@ func exercise(t *testing.T, a *App) string {
 	}
 	waitFor(t, a, url.Values{"q": {"chess"}}, 20*time.Second, func(s searchAnswer) bool { return s.Total == 1 })
 
+	// Readiness follows the rules, alert-state and alerts topics to their
+	// end; on a broker that has just created them, their leaders may take
+	// a moment.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + a.HTTPAddr() + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			break // the check below reports the reasons
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 200, "/": 200} {
 		resp, err := http.Get("http://" + a.HTTPAddr() + path)
 		if err != nil {

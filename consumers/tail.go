@@ -29,6 +29,10 @@ type TailConfig struct {
 	MaxRecordBytes int
 }
 
+// partitionsTimeout bounds one attempt to list a topic's partitions and
+// offsets.
+const partitionsTimeout = 5 * time.Second
+
 // Tailer reads every partition of a topic without a consumer group, as a
 // follower: every process that tails a topic sees all of it, in
 // partition order. Rules (news.rules) and the live alert stream
@@ -42,7 +46,13 @@ type Tailer struct {
 	mu       sync.Mutex
 	pos      map[int]int64 // next offset to hand to fn, per partition
 	advanced chan struct{} // closed and replaced when pos moves
+	stopped  chan struct{} // closed when Run returns
+	stopOnce sync.Once
 }
+
+// errTailStopped: the tailer's Run has returned; a read barrier can never
+// be passed.
+var errTailStopped = errors.New("tailer stopped")
 
 // NewTailer builds a tailer; Run starts it.
 func NewTailer(cfg TailConfig, log *zap.Logger) (*Tailer, error) {
@@ -56,7 +66,7 @@ func NewTailer(cfg TailConfig, log *zap.Logger) (*Tailer, error) {
 		cfg.MaxRecordBytes = DefaultMaxRecordBytes
 	}
 	return &Tailer{cfg: cfg, log: log.With(zap.String("component", "tailer"), zap.String("topic", cfg.Topic)), caught: make(chan struct{}),
-		advanced: make(chan struct{})}, nil
+		advanced: make(chan struct{}), stopped: make(chan struct{})}, nil
 }
 
 // WaitFor waits until every partition named in end has been handed to
@@ -83,6 +93,8 @@ func (t *Tailer) WaitFor(ctx context.Context, end map[int]int64) error {
 		}
 		select {
 		case <-wait:
+		case <-t.stopped:
+			return fmt.Errorf("tail of %s not up to %v: %w", t.cfg.Topic, end, errTailStopped)
 		case <-ctx.Done():
 			return fmt.Errorf("tail of %s not up to %v: %w", t.cfg.Topic, end, ctx.Err())
 		}
@@ -111,11 +123,17 @@ func (t *Tailer) CaughtUp() <-chan struct{} { return t.caught }
 // goroutine at a time (records of one partition in order). It retries
 // broker errors with backoff. It returns nil when ctx ends, or fn's error.
 func (t *Tailer) Run(ctx context.Context, fn func(Record) error) error {
+	defer t.stopOnce.Do(func() { close(t.stopped) })
 	var ids []int
 	var first, end map[int]int64
 	for attempt := 1; ; attempt++ {
+		// Each attempt has its own deadline: right after a topic is
+		// created, a request to a broker that is not yet the leader can
+		// stall, and the tailer must keep trying rather than wait on it.
+		actx, cancel := context.WithTimeout(ctx, partitionsTimeout)
 		var err error
-		ids, first, end, err = partitionOffsets(ctx, t.cfg.Brokers, t.cfg.Topic)
+		ids, first, end, err = partitionOffsets(actx, t.cfg.Brokers, t.cfg.Topic)
+		cancel()
 		if err == nil {
 			break
 		}
@@ -258,6 +276,8 @@ func partitionOffsets(ctx context.Context, brokers []string, topic string) (ids 
 // EndOffsets returns the end offset (the next offset to be written) of
 // every partition of topic.
 func EndOffsets(ctx context.Context, brokers []string, topic string) (map[int]int64, error) {
+	ctx, cancel := context.WithTimeout(ctx, partitionsTimeout)
+	defer cancel()
 	_, _, end, err := partitionOffsets(ctx, brokers, topic)
 	return end, err
 }

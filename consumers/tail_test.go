@@ -2,6 +2,7 @@ package consumers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -94,5 +95,25 @@ func tailScenario(t *testing.T, brokers []string, prefix string) {
 	cancel2()
 	if err := <-done; err != nil || n != 0 {
 		t.Fatalf("StartLast read %d old records, err %v", n, err)
+	}
+}
+
+// TestTailerWaitForEndsWhenStopped: a read barrier on a tailer that has
+// stopped fails at once instead of waiting for its context.
+func TestTailerWaitForEndsWhenStopped(t *testing.T) {
+	brokers := startBroker(t)
+	tp := testTopics(t, brokers, "tailstop", 1)
+	tl, err := NewTailer(TailConfig{Brokers: brokers, Topic: tp.Alerts}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = tl.Run(ctx, func(Record) error { return nil })
+	wctx, wcancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer wcancel()
+	// Waiting for the context instead would end in DeadlineExceeded.
+	if err := tl.WaitFor(wctx, map[int]int64{0: 5}); !errors.Is(err, errTailStopped) {
+		t.Fatalf("WaitFor on a stopped tailer: %v", err)
 	}
 }
