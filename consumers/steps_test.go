@@ -342,10 +342,10 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 	}
 }
 
-type fakeStories struct{ n int }
+type fakeStories struct{ n atomic.Int32 } // called from the enricher's workers at once
 
 func (f *fakeStories) Assign(e *article.Enriched) {
-	f.n++
+	f.n.Add(1)
 	e.Story = &article.StoryRef{ID: "s-" + e.ID}
 }
 
@@ -362,8 +362,8 @@ func TestEnricherAssignsStories(t *testing.T) {
 			t.Fatalf("story %+v, err %v", en.Story, err)
 		}
 	}
-	if st.n != 2 {
-		t.Errorf("Assign called %d times, want 2", st.n)
+	if n := st.n.Load(); n != 2 {
+		t.Errorf("Assign called %d times, want 2", n)
 	}
 }
 
