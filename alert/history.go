@@ -37,11 +37,10 @@ type HistoryEntry struct {
 type History struct {
 	perRule, maxRules int
 
-	mu     sync.Mutex
-	rules  map[string]*ruleHistory
-	pos    map[int]int64 // last offset added per partition
-	clock  uint64
-	events uint64
+	mu    sync.Mutex
+	rules map[string]*ruleHistory
+	pos   map[int]int64 // last offset added per partition
+	clock uint64
 }
 
 type ruleHistory struct {

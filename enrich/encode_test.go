@@ -73,7 +73,7 @@ func TestEncodeEdgeCases(t *testing.T) {
 		{"empty slices", article.Article{Schema: 1, ID: "x"}, article.Tags{Countries: []article.CountryTag{}, Leaders: []article.LeaderTag{}, Treaties: []article.TreatyTag{}, Keywords: []string{}}},
 		{"escapes", article.Article{Schema: 1, ID: "a\"b", Body: "<p>\u2028\x01 é", Published: time.Date(2024, 1, 2, 3, 4, 5, 6, time.UTC)},
 			article.Tags{
-				Countries: []article.CountryTag{{Code: "C\\D", Name: "Côte d'Ivoire", Mentions: 2, Salience: 0.123, Role: "venue", Spans: sp}, {Code: "X", Salience: 1e-7}, {Code: "Y", Salience: 1e22}, {Code: "Z", Salience: -0.0}},
+				Countries: []article.CountryTag{{Code: "C\\D", Name: "Côte d'Ivoire", Mentions: 2, Salience: 0.123, Role: "venue", Spans: sp}, {Code: "X", Salience: 1e-7}, {Code: "Y", Salience: 1e22}, {Code: "Z", Salience: math.Copysign(0, -1)}},
 				Leaders:   []article.LeaderTag{{ID: "Q1", Name: "A & B", Country: "RU", Role: "president", ResolvedBy: "title", Mentions: 1, Spans: sp}, {ID: "Q2"}},
 				Treaties:  []article.TreatyTag{{ID: "t", QID: "Q3", Name: "<T>", Parties: []string{"RU", "\t"}, Action: "signed", Mentions: 3, Spans: sp}, {ID: "u"}},
 				Keywords:  []string{"a", "\x7f", "\xff"},
