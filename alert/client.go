@@ -8,15 +8,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/newswire/newswire/internal/netguard"
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
-	"syscall"
 	"time"
-
-	"github.com/newswire/newswire/alert/match"
 )
 
 // Header names of a webhook delivery.
@@ -45,16 +42,7 @@ func Sign(secret string, body []byte) string {
 func newHTTPClient(timeout time.Duration, allowPrivate bool, perHost int) *http.Client {
 	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
-		d.Control = func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("dial %s: %w", address, ErrPrivateTarget)
-			}
-			if !match.PublicAddr(ap.Addr()) {
-				return fmt.Errorf("dial %s: %w", address, ErrPrivateTarget)
-			}
-			return nil
-		}
+		d.Control = netguard.Control(ErrPrivateTarget)
 	}
 	tr := &http.Transport{
 		Proxy:                 nil,

@@ -4,16 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/newswire/newswire/internal/netguard"
 	"io"
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/temoto/robotstxt"
@@ -250,13 +249,7 @@ func (c *Crawler) Close() { c.client.CloseIdleConnections() }
 func guardedClient(timeout time.Duration, allowPrivate bool) *http.Client {
 	d := &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second}
 	if !allowPrivate {
-		d.Control = func(_, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || !publicAddr(ap.Addr()) {
-				return fmt.Errorf("dial %s: %w", address, ErrPrivateTarget)
-			}
-			return nil
-		}
+		d.Control = netguard.Control(ErrPrivateTarget)
 	}
 	return &http.Client{
 		Transport: &http.Transport{
@@ -271,17 +264,6 @@ func guardedClient(timeout time.Duration, allowPrivate bool) *http.Client {
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-}
-
-// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
-// publicAddr reports whether ip is a global unicast address outside the
-// private, loopback, link-local and shared ranges.
-func publicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsValid() && ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() &&
-		!ip.IsLinkLocalUnicast() && !cgnat.Contains(ip)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {

@@ -3,6 +3,7 @@ package producers
 import (
 	"context"
 	"errors"
+	"github.com/newswire/newswire/internal/netguard"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -426,7 +427,7 @@ func TestPublicAddr(t *testing.T) {
 		"100.64.0.1": false, "0.0.0.0": false, "::": false, "::ffff:127.0.0.1": false,
 		"224.0.0.1": false, "255.255.255.255": false,
 	} {
-		if got := publicAddr(netip.MustParseAddr(addr)); got != want {
+		if got := netguard.PublicAddr(netip.MustParseAddr(addr)); got != want {
 			t.Errorf("publicAddr(%s) = %v, want %v", addr, got, want)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/newswire/newswire/internal/netguard"
 	"io"
 	"net/mail"
 	"net/netip"
@@ -595,14 +596,7 @@ func CheckTargetURL(raw string, allowPrivate bool) error {
 	return nil
 }
 
-// cgnat is the shared address space of carrier-grade NAT (RFC 6598).
-var cgnat = netip.MustParsePrefix("100.64.0.0/10")
-
 // PublicAddr reports whether ip is a global unicast address outside the
 // loopback, private (RFC 1918, RFC 4193), link-local, shared (RFC 6598),
 // unspecified and multicast ranges.
-func PublicAddr(ip netip.Addr) bool {
-	ip = ip.Unmap()
-	return ip.IsValid() && ip.IsGlobalUnicast() && !ip.IsPrivate() && !ip.IsLoopback() &&
-		!ip.IsLinkLocalUnicast() && !cgnat.Contains(ip)
-}
+func PublicAddr(ip netip.Addr) bool { return netguard.PublicAddr(ip) }
