@@ -574,7 +574,7 @@ func readCapped(r io.Reader, limit int64) ([]byte, error) {
 // itemArticle maps a feed item to an article (not yet normalised).
 func itemArticle(feed *gofeed.Feed, it *gofeed.Item, base *url.URL, feedURL string) article.Article {
 	a := article.Article{
-		URL:      resolveLink(base, it.Link),
+		URL:      absHTTP(base, it.Link),
 		GUID:     strings.TrimSpace(it.GUID),
 		Source:   HTMLToText(feed.Title),
 		Title:    HTMLToText(it.Title),
@@ -640,26 +640,6 @@ func contentItemID(feedURL string, it *gofeed.Item) string {
 		return "" // unreachable: the guid is never empty
 	}
 	return id
-}
-
-// resolveLink makes an item link absolute against the feed's URL and
-// keeps it only when it is http or https.
-func resolveLink(base *url.URL, link string) string {
-	link = strings.TrimSpace(link)
-	if link == "" {
-		return ""
-	}
-	u, err := url.Parse(link)
-	if err != nil {
-		return ""
-	}
-	if base != nil {
-		u = base.ResolveReference(u)
-	}
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
-	}
-	return u.String()
 }
 
 // state
