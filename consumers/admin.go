@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -228,26 +227,10 @@ type PartitionLag struct {
 func Lag(ctx context.Context, brokers []string, group, topic string) ([]PartitionLag, error) {
 	c, done := newClient(brokers, 10*time.Second)
 	defer done()
-	parts, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+	ids, first, end, err := topicOffsets(ctx, c, topic)
 	if err != nil {
-		return nil, fmt.Errorf("read metadata of %s: %w", topic, err)
+		return nil, err
 	}
-	var ids []int
-	for _, t := range parts.Topics {
-		if t.Name != topic {
-			continue
-		}
-		if t.Error != nil {
-			return nil, fmt.Errorf("topic %s: %w", topic, t.Error)
-		}
-		for _, p := range t.Partitions {
-			ids = append(ids, p.ID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil, fmt.Errorf("topic %s has no partitions (does it exist?)", topic)
-	}
-	sort.Ints(ids)
 	of, err := c.OffsetFetch(ctx, &kafka.OffsetFetchRequest{GroupID: group, Topics: map[string][]int{topic: ids}})
 	if err != nil {
 		return nil, fmt.Errorf("fetch offsets of group %s: %w", group, err)
@@ -258,22 +241,6 @@ func Lag(ctx context.Context, brokers []string, group, topic string) ([]Partitio
 	committed := map[int]int64{}
 	for _, p := range of.Topics[topic] {
 		committed[p.Partition] = p.CommittedOffset
-	}
-	lreq := &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{}}
-	for _, id := range ids {
-		lreq.Topics[topic] = append(lreq.Topics[topic], kafka.FirstOffsetOf(id), kafka.LastOffsetOf(id))
-	}
-	lo, err := c.ListOffsets(ctx, lreq)
-	if err != nil {
-		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
-	}
-	first, end := map[int]int64{}, map[int]int64{}
-	for _, p := range lo.Topics[topic] {
-		if p.Error != nil {
-			return nil, fmt.Errorf("list offsets of %s/%d: %w", topic, p.Partition, p.Error)
-		}
-		first[p.Partition] = p.FirstOffset
-		end[p.Partition] = p.LastOffset
 	}
 	owners, err := partitionOwners(ctx, c, group, topic)
 	if err != nil {

@@ -235,6 +235,11 @@ func (t *Tailer) readPartition(ctx context.Context, p int, start int64, out chan
 func partitionOffsets(ctx context.Context, brokers []string, topic string) (ids []int, first, end map[int]int64, err error) {
 	c, done := newClient(brokers, 10*time.Second)
 	defer done()
+	return topicOffsets(ctx, c, topic)
+}
+
+// topicOffsets is partitionOffsets on a client the caller holds.
+func topicOffsets(ctx context.Context, c *kafka.Client, topic string) (ids []int, first, end map[int]int64, err error) {
 	md, err := c.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("read metadata of %s: %w", topic, err)
