@@ -21,6 +21,15 @@ import (
 	"go.uber.org/zap"
 )
 
+// prefixTopics names every topic after prefix and returns the flags that
+// give a process those names.
+func prefixTopics(prefix, brokers string) (consumers.Topics, []string) {
+	tp := consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq",
+		Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"}
+	return tp, []string{"--brokers", brokers, "--topic-raw", tp.Raw, "--topic-enriched", tp.Enriched, "--topic-alerts", tp.Alerts,
+		"--topic-dlq", tp.DLQ, "--topic-rules", tp.Rules, "--topic-alert-state", tp.AlertState}
+}
+
 // hookReceiver counts webhook deliveries by their delivery id.
 type hookReceiver struct {
 	mu  sync.Mutex
@@ -61,10 +70,7 @@ func TestAlertersScaleOutRealKafka(t *testing.T) {
 	}
 	prefix := testsvc.UniqueName(t, "alertscale")
 	bs := strings.Join(brokers, ",")
-	topics := consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq",
-		Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"}
-	topicFlags := []string{"--brokers", bs, "--topic-raw", topics.Raw, "--topic-enriched", topics.Enriched, "--topic-alerts", topics.Alerts,
-		"--topic-dlq", topics.DLQ, "--topic-rules", topics.Rules, "--topic-alert-state", topics.AlertState}
+	topics, topicFlags := prefixTopics(prefix, bs)
 	var out strings.Builder
 	if code := run(append([]string{"topics", "ensure", "--partitions", "6"}, topicFlags...), nil, &out, &out); code != 0 {
 		t.Fatalf("topics ensure: %d: %s", code, out.String())

@@ -31,10 +31,7 @@ func BenchmarkSplitProduceToWebhook(b *testing.B) {
 	brokers := testsvc.KafkaBrokers(b)
 	prefix := testsvc.UniqueName(b, "split")
 	bs := strings.Join(brokers, ",")
-	topics := consumers.Topics{Raw: prefix + ".raw", Enriched: prefix + ".enriched", Alerts: prefix + ".alerts", DLQ: prefix + ".dlq",
-		Rules: prefix + ".rules", AlertState: prefix + ".alerts.state"}
-	topicFlags := []string{"--brokers", bs, "--topic-raw", topics.Raw, "--topic-enriched", topics.Enriched, "--topic-alerts", topics.Alerts,
-		"--topic-dlq", topics.DLQ, "--topic-rules", topics.Rules, "--topic-alert-state", topics.AlertState}
+	topics, topicFlags := prefixTopics(prefix, bs)
 	var out strings.Builder
 	if code := run(append([]string{"topics", "ensure", "--partitions", "6"}, topicFlags...), nil, &out, &out); code != 0 {
 		b.Fatalf("topics ensure: %s", out.String())
