@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -243,8 +244,9 @@ func (d *doc) decideTitleOnly(h hit) {
 		return
 	}
 	toks := d.toks[h.field]
+	e := d.entry(h)
 	i, j := int(h.i), int(h.j)
-	if j < len(toks) && toks[j].flags&(fBreak|fSentStart) == 0 && toks[j].flags&fCapFirst != 0 && toks[j-1].flags&fPoss == 0 {
+	if d.nameAfterTitle(e, toks, j) {
 		return // followed by a name
 	}
 	if _, ok := d.leaderAtK(h.field, int32(j)); ok {
@@ -265,12 +267,19 @@ func (d *doc) decideTitleOnly(h hit) {
 			}
 		}
 	}
+	if country < 0 && e.post {
+		country, start, j = d.foreignTitleCountry(h, start, j)
+	}
+	if e.lang == langDE && start > 0 && toks[start-1].id == t.w.die && !strings.HasSuffix(d.text[h.field][toks[i].start:toks[h.j-1].end], "in") {
+		return // "die EU-Außenminister": a masculine title after "die" is a plural
+	}
 	if country < 0 {
 		d.decideBareTitle(h)
 		return
 	}
-	// "former Russian president", "Russia's former president"
-	if start > 0 && t.w.past[toks[start-1].id] || i > 0 && t.w.past[toks[i-1].id] {
+	// "former Russian president", "Russia's former president",
+	// "الرئيس الأمريكي السابق"
+	if start > 0 && t.w.past[toks[start-1].id] || i > 0 && t.w.past[toks[i-1].id] || e.post && j < len(toks) && t.w.pastAfter[toks[j].id] {
 		return
 	}
 	code := t.g.countries[country].code
@@ -289,6 +298,52 @@ func (d *doc) decideTitleOnly(h hit) {
 	if found >= 0 {
 		d.leaders = append(d.leaders, mention{field: h.field, i: int32(start), j: int32(j), ent: found, rule: "title-of-country-on-date"})
 	}
+}
+
+// nameAfterTitle reports whether a person's name follows the title ending
+// at token j: in English a capitalised word ("President Lula"); in the
+// further languages, where German capitalises every noun ("US-Präsident
+// Zuversicht"), two capitalised words the gazetteer does not know.
+func (d *doc) nameAfterTitle(e *entry, toks []token, j int) bool {
+	capAt := func(k int) bool {
+		return k < len(toks) && toks[k].flags&(fBreak|fSentStart) == 0 && toks[k].flags&fCapFirst != 0
+	}
+	if !e.post {
+		return capAt(j) && toks[j-1].flags&fPoss == 0
+	}
+	return capAt(j) && toks[j].id < 0 && capAt(j+1) && toks[j+1].id < 0
+}
+
+// foreignTitleCountry finds the country of a title of a further language
+// (tokens [i, j) of hit h) where English has none: after it, directly or
+// after "de", "du", "der" ("президент России", "le président français",
+// "el presidente de Francia", "رئيس الوزراء الإسرائيلي"); before it with
+// the possessive の or 의 between ("フランスの大統領", "이란의
+// 최고지도자"); else the country the title implies ("Bundeskanzler").
+// It returns the country (-1: none) and the span of the mention.
+func (d *doc) foreignTitleCountry(h hit, i, j int) (int, int, int) {
+	toks := d.toks[h.field]
+	k := j
+	for n := 0; n < 2 && k < len(toks) && toks[k].flags&fBreak == 0 && d.t.w.connect[toks[k].id]; n++ {
+		k++
+	}
+	if k < len(toks) && (k == j || toks[k].flags&fBreak == 0) {
+		if c, ok := d.countryAtK(h.field, int32(k)); ok && toks[k].flags&fBreak == 0 {
+			return c, i, int(d.countryStopAt(h.field, int32(k)))
+		}
+	}
+	if i >= 2 {
+		p := toks[i-1]
+		if w := d.text[h.field][p.start:p.end]; (w == "の" || w == "의") && p.flags&fBreak == 0 {
+			if c, ok := d.countryEndAt(h.field, int32(i-1)); ok {
+				return c, int(d.cStartAt(h.field, int32(i-1))), j
+			}
+		}
+	}
+	if e := d.entry(h); e.home > 0 {
+		return int(e.home - 1), i, j
+	}
+	return -1, i, j
 }
 
 // bareTitles are the offices that "the <title>" names without a country:

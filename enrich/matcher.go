@@ -16,6 +16,7 @@ const (
 	kLeaderName uint8 = 3
 	kSurname    uint8 = 4
 	kTreaty     uint8 = 5
+	kAbbr       uint8 = 6 // a one-character country abbreviation (美, 露) or a name that is also a common word (이란): kept only in context
 	kSideStart  uint8 = 10
 	kTitle      uint8 = 10
 	kKeyword    uint8 = 11
@@ -39,6 +40,10 @@ type entry struct {
 	dem     bool  // a demonym
 	generic bool  // a lower-case descriptive alias of a catalogued treaty ("minerals deal")
 	lang    uint8 // langID of the only language whose articles it matches in; 0 = all
+	post    bool  // a title of a further language: its country may follow it ("президент России", "le président français")
+	ctx     uint8 // kAbbr: the abbrContext set that decides it (index+1)
+	pair    bool  // kAbbr: only in a pair or list of abbreviations (中美, 日米), never alone
+	home    int16 // kTitle: country index+1 the title implies when none is named ("Bundeskanzler")
 }
 
 // matcher is a token trie: edges map (node, token id) to a child node.

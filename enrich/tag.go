@@ -19,6 +19,7 @@ type scratch struct {
 	toks [3][]token
 	hits []hit
 	doc  doc
+	low  []byte // a lower-cased word (German compounds)
 }
 
 // mention is one accepted mention of a country, leader or treaty.
@@ -219,6 +220,9 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 		d.toks[f] = s.toks[f]
 		d.at[f] = resetInfo(d.at[f], len(s.toks[f])+1)
 		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], d.lang, s.hits)
+		if d.lang == langDE {
+			s.hits, s.low = t.germanCompounds(int8(f), s.toks[f], d.text[f], s.hits, s.low)
+		}
 	}
 	d.hits = s.hits
 	d.titleTC = titleCase(d.toks[0])

@@ -99,9 +99,12 @@ type Tagger struct {
 	treatyWords   [][][]string       // treaty index → its name and aliases, each split into lower-case words
 	byParties     map[string][]int32 // sorted parties joined by partySep → catalogued treaties, in catalogue order
 	w             words
-	ents          *entityIndex   // the public entity view: Lookup, Resolve, Closest, TagQuery
-	snIdx         map[string]int // surname (and language) → index into surnames
-	titleTerms    []titleTerms   // title index → the terms it names
+	ents          *entityIndex     // the public entity view: Lookup, Resolve, Closest, TagQuery
+	snIdx         map[string]int   // surname (and language) → index into surnames
+	titleTerms    []titleTerms     // title index → the terms it names
+	abbrCtx       []abbrContext    // contexts of country abbreviations, per language (kAbbr entry ctx-1)
+	deStems       map[string]int32 // lower-cased German country names → country index, for compounds ("Russlandsanktionen")
+	deCompound    []int32          // country index → its entry for a German compound
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
@@ -115,6 +118,8 @@ type words struct {
 	done, capital                                                                  int32
 	venueWord, meetWord                                                            map[int32]bool
 	stop, state, past, neg, pluralHead                                             map[int32]bool
+	pastAfter, connect                                                             map[int32]bool
+	die                                                                            int32
 	langBefore, langAfter, langFollow, langName, listWord                          map[int32]bool
 	clauseConj                                                                     map[int32]bool
 	two, both, that, which, bound                                                  int32
@@ -140,6 +145,7 @@ func New(opts Options) (*Tagger, error) {
 		return nil, fmt.Errorf("load names: %w", err)
 	}
 	t.initWords()
+	t.indexGermanStems()
 	for _, c := range g.cues {
 		t.cueCountry = append(t.cueCountry, t.codeIdx[c.code])
 	}
@@ -205,7 +211,16 @@ func (t *Tagger) initWords() {
 	w.meetWord = idSet(m, "met", "meet", "meets", "meeting", "talks", "summit", "held", "hosted", "conference", "gathered", "negotiations", "signed", "convened")
 	w.done = m.word("done")
 	w.capital = m.word("capital")
-	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming")
+	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming",
+		// the same in the further languages ("бывший президент России", "l'ancien président français", "前总统")
+		"бывший", "бывшего", "бывшему", "бывшим", "бывшем", "экс", "ehemalige", "ehemaligen", "ehemaliger", "frühere", "früheren",
+		"früherer", "einstige", "einstigen", "künftige", "künftigen", "designierte", "designierten", "ancien", "ancienne", "futur",
+		"future", "antiguo", "antigua", "expresidente", "expresidenta", "próximo", "próxima", "前", "元", "전", "السابق", "الأسبق")
+	// words after a title that put its holder in the past: "الرئيس الأمريكي السابق"
+	w.pastAfter = idSet(m, "السابق", "السابقة", "الأسبق", "الراحل")
+	// words between a title of a further language and its country: "le roi du Maroc", "presidente de Francia"
+	w.die = m.word("die")
+	w.connect = idSet(m, "de", "del", "du", "des", "la", "l", "d", "der", "von")
 }
 
 func idSet(m *matcher, ws ...string) map[int32]bool {
