@@ -70,16 +70,22 @@ func (d *doc) strongAliases() {
 func (d *doc) abbreviations() {
 	t := d.t
 	hs := d.hits
+	// Chinese and Japanese share characters: only the abbreviations of the
+	// article's language count.
+	mine := func(h hit) bool {
+		e := d.entry(h)
+		return e.kind == kAbbr && t.abbrCtx[e.ctx-1].lang == d.langName
+	}
 	for a := 0; a < len(hs); a++ {
-		e := d.entry(hs[a])
-		if e.kind != kAbbr {
+		if !mine(hs[a]) {
 			continue
 		}
+		e := d.entry(hs[a])
 		f := hs[a].field
 		toks, text := d.toks[f], d.text[f]
 		b := a
 		for n := a + 1; n < len(hs); n++ {
-			if hs[n].field != f || d.entry(hs[n]).kind != kAbbr {
+			if hs[n].field != f || !mine(hs[n]) {
 				continue
 			}
 			if hs[n].i == hs[b].j && toks[hs[n].i].start == toks[hs[b].j-1].end {
@@ -103,7 +109,7 @@ func (d *doc) abbreviations() {
 		rest := text[toks[run[len(run)-1].j-1].end:]
 		n := 0
 		for k := next; k <= b; k++ {
-			if d.entry(hs[k]).kind == kAbbr {
+			if mine(hs[k]) {
 				n++
 			}
 		}
@@ -118,7 +124,7 @@ func (d *doc) abbreviations() {
 			continue
 		}
 		for k := next; k <= b; k++ {
-			if h := hs[k]; d.entry(h).kind == kAbbr {
+			if h := hs[k]; mine(h) {
 				d.addCountry(h, int(d.entry(h).target), "abbreviation-in-context")
 				d.strong[int(d.entry(h).target)] = true
 			}

@@ -34,15 +34,16 @@ type mention struct {
 // doc is the state of tagging one article. It lives in a pooled scratch;
 // reset clears it for the next article and keeps its slices' memory.
 type doc struct {
-	t       *Tagger
-	text    [3]string
-	toks    [3][]token
-	hits    []hit
-	date    time.Time
-	year    int   // of date
-	dated   bool  // the article gave a date (else date is the data's as-of date)
-	lang    uint8 // langID of the article's language
-	titleTC bool  // the title is written in Title Case
+	t        *Tagger
+	text     [3]string
+	toks     [3][]token
+	hits     []hit
+	date     time.Time
+	year     int    // of date
+	dated    bool   // the article gave a date (else date is the data's as-of date)
+	lang     uint8  // langID of the article's language
+	langName string // the article's language ("" when unknown)
+	titleTC  bool   // the title is written in Title Case
 
 	countries []mention
 	leaders   []mention
@@ -207,7 +208,8 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 		d.date = a.Ingested
 	}
 	d.dated = !d.date.IsZero()
-	d.lang = langID(Language(a))
+	d.langName = Language(a)
+	d.lang = langID(d.langName)
 	if d.date.IsZero() {
 		d.date = t.g.asOf
 	}
