@@ -28,6 +28,7 @@ var notCompoundRest = []string{"isch", "erin", "erinnen", "ern", "ers"}
 // hits point at.
 func (t *Tagger) indexGermanStems() {
 	t.deStems = map[string]int32{}
+	t.deStemHeads = map[[4]byte]bool{}
 	t.deCompound = make([]int32, len(t.g.countries))
 	for i := range t.deCompound {
 		t.deCompound[i] = -1
@@ -45,7 +46,10 @@ func (t *Tagger) indexGermanStems() {
 			if strings.HasSuffix(f, "@") || !unicode.IsUpper(r) || utf8.RuneCountInString(f) < 4 || strings.ContainsAny(f, " -.") {
 				continue
 			}
-			t.deStems[strings.ToLower(f)] = int32(c)
+			low := strings.ToLower(f)
+			t.deStems[low] = int32(c)
+			t.deStemHeads[[4]byte([]byte(low[:4]))] = true
+			t.deStemMax = max(t.deStemMax, len(low))
 			if t.deCompound[c] < 0 {
 				t.m.entries = append(t.m.entries, entry{kind: kCountry, target: int32(c), lang: langID("de")})
 				t.deCompound[c] = int32(len(t.m.entries) - 1)
@@ -64,13 +68,23 @@ func (t *Tagger) germanCompounds(field int8, toks []token, text string, out []hi
 		if tk.id >= 0 || tk.flags&fCapFirst == 0 || tk.end-tk.start < 4+minCompoundRest {
 			continue
 		}
+		w := text[tk.start:tk.end]
+		// Most nouns start with no country name: the first four letters
+		// tell, before the word is lower-cased and its prefixes looked up.
+		head := [4]byte{w[0], w[1], w[2], w[3]}
+		if head[0] < utf8.RuneSelf {
+			head[0] |= 0x20
+		}
+		if !t.deStemHeads[head] && head[0] < utf8.RuneSelf {
+			continue
+		}
 		buf = buf[:0]
-		for _, r := range text[tk.start:tk.end] {
+		for _, r := range w {
 			buf = utf8.AppendRune(buf, unicode.ToLower(r))
 		}
 		// Longest name first: "Nordkoreagipfel" is North Korea, whatever
 		// shorter name a word might start with.
-		for n := len(buf) - minCompoundRest; n >= 4; n-- {
+		for n := min(len(buf)-minCompoundRest, t.deStemMax); n >= 4; n-- {
 			if !utf8.RuneStart(buf[n]) {
 				continue
 			}

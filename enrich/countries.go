@@ -69,6 +69,9 @@ func (d *doc) strongAliases() {
 // start a word, and a single name needs another country in the article.
 func (d *doc) abbreviations() {
 	t := d.t
+	if !t.abbrLangs[d.langName] {
+		return
+	}
 	hs := d.hits
 	// Chinese and Japanese share characters: only the abbreviations of the
 	// article's language count.

@@ -17,8 +17,8 @@ var v3Sets = []string{"ru", "zh", "ko", "ja", "fr", "es", "ar", "de"}
 // leaders: the levels reached, rounded down, so that a change that loses
 // ground fails.
 var v3Floors = map[string][2]float64{
-	"ru": {0, 0}, "zh": {0, 0}, "ko": {0, 0}, "ja": {0, 0},
-	"fr": {0, 0}, "es": {0, 0}, "ar": {0, 0}, "de": {0, 0},
+	"ru": {1, 1}, "zh": {1, 1}, "ko": {1, 1}, "ja": {1, 1},
+	"fr": {1, 1}, "es": {1, 1}, "ar": {1, 1}, "de": {1, 1},
 }
 
 // TestBlindV3 reports P/R/F1 per kind on each v3 blind set (countries,
@@ -30,8 +30,8 @@ func TestBlindV3(t *testing.T) {
 
 // v3xFloors are the floors of the v3x sets, as v3Floors.
 var v3xFloors = map[string][2]float64{
-	"ru": {0, 0}, "zh": {0, 0}, "ko": {0, 0}, "ja": {0, 0},
-	"fr": {0, 0}, "es": {0, 0}, "ar": {0, 0}, "de": {0, 0},
+	"ru": {1, 1}, "zh": {1, 0.8}, "ko": {1, 1}, "ja": {1, 1},
+	"fr": {1, 0.85}, "es": {1, 1}, "ar": {1, 1}, "de": {1, 1},
 }
 
 // TestBlindV3X scores the v3x sets: three items per language written and

@@ -282,17 +282,13 @@ func (d *doc) decideTitleOnly(h hit) {
 	if start > 0 && t.w.past[toks[start-1].id] || i > 0 && t.w.past[toks[i-1].id] || e.post && j < len(toks) && t.w.pastAfter[toks[j].id] {
 		return
 	}
-	code := t.g.countries[country].code
 	found := -1
-	for _, p := range t.byCountry[code] {
-		for _, tidx := range t.persons[p].terms {
-			tm := &t.g.terms[tidx]
-			if tm.country == code && termActive(tm, d.date) && titleMatches(ti, tm) {
-				if found >= 0 && found != p {
-					return // two holders: do not guess
-				}
-				found = p
+	for _, pt := range t.titleCountry[titleCountryKey(int(d.entry(h).target), country)] {
+		if p := int(pt.person); termActive(&t.g.terms[pt.term], d.date) {
+			if found >= 0 && found != p {
+				return // two holders: do not guess
 			}
+			found = p
 		}
 	}
 	if found >= 0 {
@@ -527,8 +523,20 @@ type titleTerms struct {
 	countries int
 }
 
-// indexTitles fills t.titleTerms, one per title.
+// titleCountryKey is the key of t.titleCountry.
+func titleCountryKey(title, country int) uint64 { return uint64(title)<<32 | uint64(uint32(country)) }
+
+// indexTitles fills t.titleTerms, one per title, and t.titleCountry.
 func (t *Tagger) indexTitles() {
+	t.titleCountry = map[uint64][]personTerm{}
+	defer func() {
+		for i := range t.titleTerms {
+			for _, pt := range t.titleTerms[i].terms {
+				k := titleCountryKey(i, t.codeIdx[t.g.terms[pt.term].country])
+				t.titleCountry[k] = append(t.titleCountry[k], pt)
+			}
+		}
+	}()
 	t.titleTerms = make([]titleTerms, len(t.g.titles))
 	for i := range t.g.titles {
 		ti := &t.g.titles[i]

@@ -34,16 +34,17 @@ type entry struct {
 	ntok    uint8
 	capMask uint32 // bit i: token i must start with an upper-case letter
 	possMsk uint32 // bit i: token i carries a possessive 's (inner tokens only)
+	// The next four fill what would be padding before form.
+	post    bool   // a title of a further language: its country may follow it ("президент России", "le président français")
+	ctx     uint8  // kAbbr: the abbrContext set that decides it (index+1)
+	pair    bool   // kAbbr: only in a pair or list of abbreviations (中美, 日米), never alone
+	home    uint8  // kTitle: country index+1 the title implies when none is named ("Bundeskanzler")
 	form    string // letters of the alias, for exact-case entries
 	target  int32
 	seat    bool  // a capital or seat of government (not counted inside treaty names)
 	dem     bool  // a demonym
 	generic bool  // a lower-case descriptive alias of a catalogued treaty ("minerals deal")
 	lang    uint8 // langID of the only language whose articles it matches in; 0 = all
-	post    bool  // a title of a further language: its country may follow it ("президент России", "le président français")
-	ctx     uint8 // kAbbr: the abbrContext set that decides it (index+1)
-	pair    bool  // kAbbr: only in a pair or list of abbreviations (中美, 日米), never alone
-	home    int16 // kTitle: country index+1 the title implies when none is named ("Bundeskanzler")
 }
 
 // matcher is a token trie: edges map (node, token id) to a child node.

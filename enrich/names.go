@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -41,6 +42,7 @@ func (t *Tagger) addNameEntries() error {
 	for i := len(t.g.titles) - 1; i >= 0; i-- {
 		titles[t.g.titles[i].text] = i
 	}
+	t.abbrLangs = map[string]bool{}
 	ctxOf := func(lang string) int {
 		for i := range t.abbrCtx {
 			if t.abbrCtx[i].lang == lang {
@@ -48,6 +50,7 @@ func (t *Tagger) addNameEntries() error {
 			}
 		}
 		t.abbrCtx = append(t.abbrCtx, abbrContext{lang: lang, initial: lang == "ko", needOther: lang == "ko"})
+		t.abbrLangs[lang] = true
 		return len(t.abbrCtx) - 1
 	}
 	m := t.m
@@ -97,7 +100,10 @@ func (t *Tagger) addNameEntries() error {
 					if !ok {
 						return fmt.Errorf("names row %d: country %q unknown", n+1, home)
 					}
-					e.home = int16(c + 1)
+					if c+1 > math.MaxUint8 {
+						return fmt.Errorf("names row %d: country %q has index %d, too large for a title's country", n+1, home, c)
+					}
+					e.home = uint8(c + 1)
 				}
 				m.add(form, e, false)
 			case kindAbbr:

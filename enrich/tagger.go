@@ -99,12 +99,16 @@ type Tagger struct {
 	treatyWords   [][][]string       // treaty index → its name and aliases, each split into lower-case words
 	byParties     map[string][]int32 // sorted parties joined by partySep → catalogued treaties, in catalogue order
 	w             words
-	ents          *entityIndex     // the public entity view: Lookup, Resolve, Closest, TagQuery
-	snIdx         map[string]int   // surname (and language) → index into surnames
-	titleTerms    []titleTerms     // title index → the terms it names
-	abbrCtx       []abbrContext    // contexts of country abbreviations, per language (kAbbr entry ctx-1)
-	deStems       map[string]int32 // lower-cased German country names → country index, for compounds ("Russlandsanktionen")
-	deCompound    []int32          // country index → its entry for a German compound
+	ents          *entityIndex            // the public entity view: Lookup, Resolve, Closest, TagQuery
+	snIdx         map[string]int          // surname (and language) → index into surnames
+	titleTerms    []titleTerms            // title index → the terms it names
+	titleCountry  map[uint64][]personTerm // titleCountryKey(title, country) → the terms of that office in that country
+	abbrCtx       []abbrContext           // contexts of country abbreviations, per language (kAbbr entry ctx-1)
+	abbrLangs     map[string]bool         // the languages that have abbreviations
+	deStems       map[string]int32        // lower-cased German country names → country index, for compounds ("Russlandsanktionen")
+	deCompound    []int32                 // country index → its entry for a German compound
+	deStemHeads   map[[4]byte]bool        // the first four bytes of each of deStems
+	deStemMax     int                     // the longest of deStems, in bytes
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
