@@ -296,6 +296,7 @@ type outRec struct {
 // distinct span count and salience score, in order of first mention.
 type outEnt struct {
 	ent   int
+	max   article.Span // the greatest span (cmpSpan) recorded
 	last  int32
 	n     int
 	off   int
@@ -322,15 +323,23 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 		}
 		e := &ents[slot]
 		sp := d.span(m)
-		dup := false
-		for r := e.last; r >= 0; r = recs[r].prev {
-			if recs[r].span == sp {
-				dup = true
-				break
+		// Each rule adds its mentions in text order, so a span after every
+		// span the entity has cannot repeat one: only a span at or before
+		// the greatest needs the walk over the entity's spans.
+		if e.last >= 0 && cmpSpan(sp, e.max) <= 0 {
+			dup := false
+			for r := e.last; r >= 0; r = recs[r].prev {
+				if recs[r].span == sp {
+					dup = true
+					break
+				}
+			}
+			if dup {
+				continue
 			}
 		}
-		if dup {
-			continue
+		if e.last < 0 || cmpSpan(sp, e.max) > 0 {
+			e.max = sp
 		}
 		recs = append(recs, outRec{span: sp, prev: e.last})
 		e.last = int32(len(recs) - 1)
@@ -358,6 +367,17 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 		sortSpans(spans[e.off : e.off+e.n])
 	}
 	return ents, spans
+}
+
+// cmpSpan orders spans by field, start and end.
+func cmpSpan(a, b article.Span) int {
+	if a.Field != b.Field {
+		return strings.Compare(a.Field, b.Field)
+	}
+	if a.Start != b.Start {
+		return cmp.Compare(a.Start, b.Start)
+	}
+	return cmp.Compare(a.End, b.End)
 }
 
 // output assembles the sorted, de-duplicated tags.
