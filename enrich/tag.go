@@ -65,7 +65,8 @@ type doc struct {
 	tms         []mention
 	out         []outRec
 	ents        []outEnt
-	dlEnd       int // tokens of the body's dateline; -1 until computed
+	spanSet     map[uint64]struct{} // group's set (spanKeyOf) of the spans of entities with many
+	dlEnd       int                 // tokens of the body's dateline; -1 until computed
 	keyBuf      []byte
 }
 
@@ -289,7 +290,8 @@ func (d *doc) sideFacts() {
 // outRec is one distinct span of an entity while output groups mentions.
 type outRec struct {
 	span article.Span
-	prev int32 // previous record of the same entity, or -1
+	key  uint64 // spanKeyOf
+	prev int32  // previous record of the same entity, or -1
 }
 
 // outEnt is one entity while output groups mentions: its last record,
@@ -297,6 +299,7 @@ type outRec struct {
 type outEnt struct {
 	ent   int
 	max   article.Span // the greatest span (cmpSpan) recorded
+	inSet bool         // its spans are in doc.spanSet
 	last  int32
 	n     int
 	off   int
@@ -309,6 +312,8 @@ type outEnt struct {
 // weights of distinct spans in mention order.
 func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 	ents, recs := d.ents[:0], d.out[:0]
+	clear(d.spanSet)
+	small := len(d.toks[0]) < 1<<23 && len(d.toks[1]) < 1<<23 && len(d.toks[2]) < 1<<23 // spanKeyOf is unique
 	for _, m := range ms {
 		slot := -1
 		for k := range ents {
@@ -325,8 +330,24 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 		sp := d.span(m)
 		// Each rule adds its mentions in text order, so a span after every
 		// span the entity has cannot repeat one: only a span at or before
-		// the greatest needs the walk over the entity's spans.
-		if e.last >= 0 && cmpSpan(sp, e.max) <= 0 {
+		// the greatest needs a look at the entity's spans. An entity with
+		// many spans (a long article) has them in a set; a few are walked.
+		if e.n >= spanSetAt && small && slot < 1<<16 {
+			if !e.inSet {
+				if d.spanSet == nil {
+					d.spanSet = map[uint64]struct{}{}
+				}
+				for r := e.last; r >= 0; r = recs[r].prev {
+					d.spanSet[recs[r].key] = struct{}{}
+				}
+				e.inSet = true
+			}
+			k := spanKeyOf(slot, m)
+			if _, dup := d.spanSet[k]; dup {
+				continue
+			}
+			d.spanSet[k] = struct{}{}
+		} else if e.last >= 0 && cmpSpan(sp, e.max) <= 0 {
 			dup := false
 			for r := e.last; r >= 0; r = recs[r].prev {
 				if recs[r].span == sp {
@@ -341,7 +362,7 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 		if e.last < 0 || cmpSpan(sp, e.max) > 0 {
 			e.max = sp
 		}
-		recs = append(recs, outRec{span: sp, prev: e.last})
+		recs = append(recs, outRec{span: sp, key: spanKeyOf(slot, m), prev: e.last})
 		e.last = int32(len(recs) - 1)
 		e.n++
 		if withScore {
@@ -367,6 +388,18 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 		sortSpans(spans[e.off : e.off+e.n])
 	}
 	return ents, spans
+}
+
+// spanSetAt is the number of spans from which an entity's spans are
+// looked up in a set rather than walked.
+const spanSetAt = 8
+
+// spanKeyOf packs an entity (its slot in group) and the field and tokens
+// of a mention into one integer: mentions of the same tokens have the same
+// span, and the same span comes from the same tokens. It is unique for
+// slots below 2^16 and tokens below 2^23, which group checks.
+func spanKeyOf(slot int, m mention) uint64 {
+	return uint64(slot)<<48 | uint64(m.field)<<46 | uint64(uint32(m.i))<<23 | uint64(uint32(m.j))
 }
 
 // cmpSpan orders spans by field, start and end.
