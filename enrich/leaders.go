@@ -34,20 +34,28 @@ func (d *doc) decideLeaders() {
 			}
 		}
 	}
+	// Titles see the names accepted so far: a title followed by a name
+	// ("Präsident Wladimir Putin", "总统普京") is that person's, not a
+	// mention of its own.
+	d.indexLeaders()
+	n := len(d.leaders)
 	for _, h := range d.hits {
 		if e := d.entry(h); e.kind == kTitle {
 			d.decideTitleOnly(h)
 		}
 	}
-	d.indexLeaders()
+	d.indexLeadersFrom(n)
 }
 
 func (d *doc) addLeader(h hit, p int, rule string) {
 	d.leaders = append(d.leaders, mention{field: h.field, i: h.i, j: h.j, ent: p, rule: rule})
 }
 
-func (d *doc) indexLeaders() {
-	for _, m := range d.leaders {
+func (d *doc) indexLeaders() { d.indexLeadersFrom(0) }
+
+// indexLeadersFrom indexes the leader mentions from the nth on.
+func (d *doc) indexLeadersFrom(n int) {
+	for _, m := range d.leaders[n:] {
 		for k := m.i; k < m.j; k++ {
 			if ti := d.info(m.field, k); ti != nil {
 				ti.leaderAt = int32(m.ent) + 1
@@ -269,6 +277,9 @@ func (d *doc) decideTitleOnly(h hit) {
 	}
 	if country < 0 && e.post {
 		country, start, j = d.foreignTitleCountry(h, start, j)
+		if _, ok := d.leaderAtK(h.field, int32(j)); ok {
+			return // "Президент России Владимир Путин": the name's
+		}
 	}
 	if e.lang == langDE && start > 0 && toks[start-1].id == t.w.die && !strings.HasSuffix(d.text[h.field][toks[i].start:toks[h.j-1].end], "in") {
 		return // "die EU-Außenminister": a masculine title after "die" is a plural
