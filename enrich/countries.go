@@ -69,7 +69,11 @@ func (d *doc) strongAliases() {
 // start a word, and a single name needs another country in the article.
 func (d *doc) abbreviations() {
 	t := d.t
-	if !t.abbrLangs[d.langName] {
+	found := false
+	for i := range t.abbrCtx {
+		found = found || t.abbrCtx[i].lang == d.langName
+	}
+	if !found {
 		return
 	}
 	hs := d.hits

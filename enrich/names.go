@@ -42,7 +42,6 @@ func (t *Tagger) addNameEntries() error {
 	for i := len(t.g.titles) - 1; i >= 0; i-- {
 		titles[t.g.titles[i].text] = i
 	}
-	t.abbrLangs = map[string]bool{}
 	ctxOf := func(lang string) int {
 		for i := range t.abbrCtx {
 			if t.abbrCtx[i].lang == lang {
@@ -50,7 +49,6 @@ func (t *Tagger) addNameEntries() error {
 			}
 		}
 		t.abbrCtx = append(t.abbrCtx, abbrContext{lang: lang, initial: lang == "ko", needOther: lang == "ko"})
-		t.abbrLangs[lang] = true
 		return len(t.abbrCtx) - 1
 	}
 	m := t.m

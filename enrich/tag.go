@@ -290,16 +290,15 @@ func (d *doc) sideFacts() {
 // outRec is one distinct span of an entity while output groups mentions.
 type outRec struct {
 	span article.Span
-	key  uint64 // spanKeyOf
-	prev int32  // previous record of the same entity, or -1
+	prev int32 // previous record of the same entity, or -1
+	mi   int32 // its mention, an index into group's ms
 }
 
 // outEnt is one entity while output groups mentions: its last record,
 // distinct span count and salience score, in order of first mention.
 type outEnt struct {
 	ent   int
-	max   article.Span // the greatest span (cmpSpan) recorded
-	inSet bool         // its spans are in doc.spanSet
+	inSet bool // its spans are in doc.spanSet
 	last  int32
 	n     int
 	off   int
@@ -314,7 +313,7 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 	ents, recs := d.ents[:0], d.out[:0]
 	clear(d.spanSet)
 	small := len(d.toks[0]) < 1<<23 && len(d.toks[1]) < 1<<23 && len(d.toks[2]) < 1<<23 // spanKeyOf is unique
-	for _, m := range ms {
+	for mi, m := range ms {
 		slot := -1
 		for k := range ents {
 			if ents[k].ent == m.ent {
@@ -328,17 +327,15 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 		}
 		e := &ents[slot]
 		sp := d.span(m)
-		// Each rule adds its mentions in text order, so a span after every
-		// span the entity has cannot repeat one: only a span at or before
-		// the greatest needs a look at the entity's spans. An entity with
-		// many spans (a long article) has them in a set; a few are walked.
+		// A few spans are walked; an entity with many (a long article) has
+		// them in a set.
 		if e.n >= spanSetAt && small && slot < 1<<16 {
 			if !e.inSet {
 				if d.spanSet == nil {
 					d.spanSet = map[uint64]struct{}{}
 				}
 				for r := e.last; r >= 0; r = recs[r].prev {
-					d.spanSet[recs[r].key] = struct{}{}
+					d.spanSet[spanKeyOf(slot, ms[recs[r].mi])] = struct{}{}
 				}
 				e.inSet = true
 			}
@@ -347,7 +344,7 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 				continue
 			}
 			d.spanSet[k] = struct{}{}
-		} else if e.last >= 0 && cmpSpan(sp, e.max) <= 0 {
+		} else {
 			dup := false
 			for r := e.last; r >= 0; r = recs[r].prev {
 				if recs[r].span == sp {
@@ -359,10 +356,7 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 				continue
 			}
 		}
-		if e.last < 0 || cmpSpan(sp, e.max) > 0 {
-			e.max = sp
-		}
-		recs = append(recs, outRec{span: sp, key: spanKeyOf(slot, m), prev: e.last})
+		recs = append(recs, outRec{span: sp, prev: e.last, mi: int32(mi)})
 		e.last = int32(len(recs) - 1)
 		e.n++
 		if withScore {
@@ -400,17 +394,6 @@ const spanSetAt = 8
 // slots below 2^16 and tokens below 2^23, which group checks.
 func spanKeyOf(slot int, m mention) uint64 {
 	return uint64(slot)<<48 | uint64(m.field)<<46 | uint64(uint32(m.i))<<23 | uint64(uint32(m.j))
-}
-
-// cmpSpan orders spans by field, start and end.
-func cmpSpan(a, b article.Span) int {
-	if a.Field != b.Field {
-		return strings.Compare(a.Field, b.Field)
-	}
-	if a.Start != b.Start {
-		return cmp.Compare(a.Start, b.Start)
-	}
-	return cmp.Compare(a.End, b.End)
 }
 
 // output assembles the sorted, de-duplicated tags.

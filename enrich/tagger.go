@@ -104,7 +104,6 @@ type Tagger struct {
 	titleTerms    []titleTerms            // title index → the terms it names
 	titleCountry  map[uint64][]personTerm // titleCountryKey(title, country) → the terms of that office in that country
 	abbrCtx       []abbrContext           // contexts of country abbreviations, per language (kAbbr entry ctx-1)
-	abbrLangs     map[string]bool         // the languages that have abbreviations
 	deStems       map[string]int32        // lower-cased German country names → country index, for compounds ("Russlandsanktionen")
 	deCompound    []int32                 // country index → its entry for a German compound
 	deStemHeads   map[[4]byte]bool        // the first four bytes of each of deStems
