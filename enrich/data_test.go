@@ -250,3 +250,48 @@ func day(t time.Time) string {
 	}
 	return t.Format("2006-01-02")
 }
+
+// TestForeignMinisterCoverage checks that the foreign ministers of the
+// G20 members, both Koreas and the EU's High Representative are listed
+// for nearly every day since 1990 (since the office began, for the EU):
+// a gap means a missing term. Short gaps between a resignation and the
+// next appointment are allowed.
+func TestForeignMinisterCoverage(t *testing.T) {
+	g, err := loadGazetteer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const minShare = 0.94
+	from := map[string]time.Time{"EU": time.Date(1999, 10, 18, 0, 0, 0, 0, time.UTC)}
+	for _, c := range strings.Fields("AR AU BR CA CN FR DE IN ID IT JP KR MX RU SA ZA TR GB US KP EU") {
+		start, ok := from[c]
+		if !ok {
+			start = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		days := int(g.asOf.Sub(start).Hours() / 24)
+		covered := make([]bool, days)
+		for _, tm := range g.terms {
+			if tm.country != c || tm.role != "foreign_minister" {
+				continue
+			}
+			end := tm.end
+			if end.IsZero() || end.After(g.asOf) {
+				end = g.asOf
+			}
+			for d := tm.start; d.Before(end); d = d.AddDate(0, 0, 1) {
+				if i := int(d.Sub(start).Hours() / 24); i >= 0 && i < days {
+					covered[i] = true
+				}
+			}
+		}
+		n := 0
+		for _, ok := range covered {
+			if ok {
+				n++
+			}
+		}
+		if share := float64(n) / float64(days); share < minShare {
+			t.Errorf("%s: foreign ministers cover %.1f%% of the days since %s, want at least %.0f%%", c, 100*share, day(start), 100*minShare)
+		}
+	}
+}
