@@ -70,7 +70,7 @@ import (
 
 // rulesVersion is bumped whenever a rule changes; the data hash covers the
 // gazetteers.
-const rulesVersion = "2026.11.30"
+const rulesVersion = "2026.11.30.2"
 
 // Options configure a Tagger.
 type Options struct {
@@ -272,5 +272,5 @@ func slug(s string) string {
 var foldASCII = map[rune]string{'á': "a", 'à': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'é': "e", 'è': "e", 'ê': "e", 'ë': "e",
 	'í': "i", 'ì': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'ö': "o", 'õ': "o", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ş': "s", 'ğ': "g", 'ı': "i"}
 
-// Version identifies the rules and data: "2026.11.30+<hash of the data>".
+// Version identifies the rules and data: "2026.11.30.2+<hash of the data>".
 func (t *Tagger) Version() string { return t.version }
