@@ -37,10 +37,21 @@
 //     "subject". A seat in "done at Paris" is no mention at all.
 //   - Names count in every language of data/names.txt; French, Spanish
 //     and German names only in articles of that language.
+//   - In the further languages, a country also counts as the first part of
+//     a German compound ("Russlandsanktionen", "Ukrainekrieg"), and as a
+//     Chinese, Japanese or Korean one-character abbreviation in a pair or
+//     list followed by a word of relations (中美关系, 日米首脳, 한미 정상),
+//     or alone before an office word (美军, 露大統領). The Korean names
+//     that are also common words (이란, 인도) count at the start of a word,
+//     before a particle or an office word, with another country named.
 //   - A leader is anyone who holds or held an office in data/leaders.txt
 //     or data/leaders-1990.txt,
 //     named in full, by title and surname, by a distinctive surname, or by
-//     a title resolved on the article's date ("the Russian president").
+//     a title resolved on the article's date ("the Russian president"),
+//     undated on the data's as-of date. Titles of the further languages
+//     take their country before them, after them ("президент России",
+//     "le président français", "el presidente de Francia"), across の/의
+//     ("フランスの大統領"), or the one they imply ("Bundeskanzler").
 //   - A treaty is a catalogued name or a described treaty with at least two
 //     stated parties. A described treaty whose parties equal those of a
 //     catalogued treaty named in the article is that treaty; all described
