@@ -74,6 +74,10 @@ func TestMultilingualRules(t *testing.T) {
 		{"ko handover", "ko", d2024, "미국은 범죄인 인도 절차를 밟고 있다.", []string{"US"}, nil},
 		{"ko alone needs another country", "ko", d2024, "이란의 입장이 나왔다.", nil, nil},
 		{"ko copula", "ko", d2024, "미국의 평화란 무엇인가.", []string{"US"}, nil},
+		// Names left out where they are part of common words.
+		{"ko Christ is not Greece", "ko", d2024, "그리스도의 사랑", nil, nil},
+		{"ja title is not Thailand", "ja", d2024, "タイトルとタイプ", nil, nil},
+		{"de compound of a later country", "de", d2024, "Die Ungarnreise der Schweizer Regierung", []string{"CH", "HU"}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
