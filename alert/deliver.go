@@ -609,10 +609,14 @@ func (d *Delivery) flushRule(ctx context.Context, ruleID string, rule match.Rule
 	if stale {
 		return nil
 	}
+	// The digest is out: record it even if shutdown has begun, or the next
+	// owner sends it again.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stateWriteTimeout)
+	defer cancel()
 	if !ok && !rec.pending() && d.thr.remove(ruleID, rec.Seq) {
-		d.writeRecord(ctx, ruleID, nil) // the rule is gone: forget its throttle
+		d.writeRecord(wctx, ruleID, nil) // the rule is gone: forget its throttle
 	} else {
-		d.writeRecord(ctx, ruleID, &rec)
+		d.writeRecord(wctx, ruleID, &rec)
 	}
 	switch {
 	case sendErr == nil:
@@ -625,6 +629,9 @@ func (d *Delivery) flushRule(ctx context.Context, ruleID string, rule match.Rule
 		return sendErr
 	}
 }
+
+// stateWriteTimeout bounds the write of a throttle record after a digest.
+const stateWriteTimeout = 10 * time.Second
 
 // digestID is the delivery id of a rule's digest of the period that
 // began at start: any process that sends that digest sends the same id.
