@@ -165,44 +165,30 @@ func (d *fastDecoder) value(w *wire, f int) bool {
 		return d.smallInt(&w.Schema)
 	case fAuthors:
 		return d.strings(&w.Authors)
-	case fPublished, fUpdated, fIngested:
-		s, ok := d.str()
-		if !ok {
-			return false
-		}
-		switch f {
-		case fPublished:
-			w.Published = &s
-		case fUpdated:
-			w.Updated = &s
-		default:
-			w.Ingested = &s
-		}
-		return true
 	}
 	s, ok := d.str()
 	if !ok {
 		return false
 	}
 	switch f {
-	case fID:
-		w.ID = s
-	case fURL:
-		w.URL = s
-	case fSource:
-		w.Source = s
-	case fGUID:
-		w.GUID = s
-	case fTitle:
-		w.Title = s
-	case fSummary:
-		w.Summary = s
-	case fBody:
-		w.Body = s
-	case fLanguage:
-		w.Language = s
+	case fPublished, fUpdated, fIngested:
+		t := s // only a time field's value moves to the heap
+		*timeField(w, f) = &t
+	default:
+		*textField(w, f) = s
 	}
 	return true
+}
+
+// timeField is the time field of w with index f, as read: a string.
+func timeField(w *wire, f int) **string {
+	return [...]**string{fPublished: &w.Published, fUpdated: &w.Updated, fIngested: &w.Ingested}[f]
+}
+
+// textField is the plain string field of w with index f.
+func textField(w *wire, f int) *string {
+	return [...]*string{fID: &w.ID, fURL: &w.URL, fSource: &w.Source, fGUID: &w.GUID, fTitle: &w.Title,
+		fSummary: &w.Summary, fBody: &w.Body, fLanguage: &w.Language}[f]
 }
 
 // smallInt reads 0 or a positive integer of at most 9 digits without a
