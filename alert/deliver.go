@@ -87,10 +87,11 @@ type DeliveryConfig struct {
 	// writes it through StateWriter after each digest.
 	StateTopic  string
 	StateWriter RecordWriter
-	// StateReady, when set, holds the digest sender until it is closed:
-	// the follower has read the alert-state topic written before start
-	// (StateFollower.CaughtUp).
-	StateReady <-chan struct{}
+	// Ready, when set, holds Process and the digest sender until it is
+	// closed: the rules and the alert-state topic written before start
+	// are read. Without it a fresh process could take an alert's or a
+	// digest's rule for deleted, and drop it.
+	Ready <-chan struct{}
 	// Owner names this process in throttle records; default: host name,
 	// process id and a random part.
 	Owner string
@@ -280,6 +281,13 @@ type waiting struct {
 // failed, or handed off; a record with any channel not delivered is
 // poison (dead-lettered by the runner, with the reasons).
 func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]consumers.Result, error) {
+	if d.cfg.Ready != nil {
+		select {
+		case <-d.cfg.Ready:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for rules and alert state: %w", ctx.Err())
+		}
+	}
 	res := make([]consumers.Result, len(batch))
 	var waits []waiting
 	throttled := map[string][]int{} // rule → its alerts in the batch
@@ -504,11 +512,11 @@ type Digest struct {
 func (d *Delivery) FlushDigests(ctx context.Context) error { return d.flush(ctx, true) }
 
 func (d *Delivery) flush(ctx context.Context, wait bool) error {
-	if d.cfg.StateReady != nil {
+	if d.cfg.Ready != nil {
 		select {
-		case <-d.cfg.StateReady:
+		case <-d.cfg.Ready:
 		default:
-			return nil // the alert-state topic is not read yet: nothing to decide on
+			return nil // the rules or the alert-state topic are not read yet
 		}
 	}
 	d.adoptLegacy(ctx)

@@ -150,7 +150,7 @@ func startDeliveryProc(t *testing.T, brokers []string, tp consumers.Topics, grou
 	}
 	w := consumers.NewWriter(brokers, log)
 	d, err := NewDeliveryStage(rules, st, nil, DeliveryConfig{AllowPrivate: true, DeadLetters: w, DLQTopic: tp.DLQ,
-		Throttles: follower.Once.Throttles, StateTopic: tp.AlertState, StateWriter: w, StateReady: follower.CaughtUp(),
+		Throttles: follower.Once.Throttles, StateTopic: tp.AlertState, StateWriter: w, Ready: follower.CaughtUp(),
 		FlushEvery: flushEvery, TakeoverAfter: takeover}, nil, log)
 	if err != nil {
 		t.Fatal(err)

@@ -559,7 +559,7 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 		return err
 	}
 	dcfg := alert.DeliveryConfig{AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ,
-		Throttles: a.follower.Once.Throttles, StateTopic: a.cfg.Topics.AlertState, StateWriter: a.writer, StateReady: a.follower.CaughtUp()}
+		Throttles: a.follower.Once.Throttles, StateTopic: a.cfg.Topics.AlertState, StateWriter: a.writer, Ready: a.alertsReady()}
 	if a.cfg.Email.Addr != "" {
 		email := a.cfg.Email
 		dcfg.Email = &email
@@ -589,6 +589,24 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 		}
 	})
 	return nil
+}
+
+// alertsReady is closed once the rules topic and the alert-state topic
+// written before start are read: the delivery stage then knows every rule
+// and every throttle, and takes no rule for deleted.
+func (a *App) alertsReady() <-chan struct{} {
+	ready := make(chan struct{})
+	a.bg.Go(func() {
+		for _, c := range []<-chan struct{}{a.rulesTail.CaughtUp(), a.follower.CaughtUp()} {
+			select {
+			case <-c:
+			case <-a.stagesCtx.Done():
+				return
+			}
+		}
+		close(ready)
+	})
+	return ready
 }
 
 // Reload re-reads the alert rule file (SIGHUP). A broken file leaves the
