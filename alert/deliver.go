@@ -525,8 +525,17 @@ func (d *Delivery) flush(ctx context.Context, wait bool) error {
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
-	for ruleID, rec := range d.thr.pendingRules() {
+	for ruleID, rec := range d.thr.snapshot() {
 		rule, ok := d.rules.Rule(ruleID)
+		mine := rec.Owner == d.cfg.Owner
+		if !rec.pending() {
+			// A deleted rule's idle record: forget it (its owner, or
+			// anyone once the owner is quiet for the grace).
+			if !ok && (mine || now.Sub(rec.Updated) >= d.cfg.TakeoverAfter) && d.thr.remove(ruleID, rec.Seq) {
+				d.writeRecord(ctx, ruleID, nil)
+			}
+			continue
+		}
 		due := rec.LastSent
 		if ok && hasPush(rule) {
 			due = rec.LastSent.Add(max(0, rule.ThrottleDuration()))
@@ -536,7 +545,6 @@ func (d *Delivery) flush(ctx context.Context, wait bool) error {
 		}
 		// Another process's digest is its owner's to send, unless the
 		// owner is gone.
-		mine := rec.Owner == d.cfg.Owner
 		if !mine && (now.Sub(due) < d.cfg.TakeoverAfter || now.Sub(rec.Updated) < d.cfg.TakeoverAfter) {
 			continue
 		}

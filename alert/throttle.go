@@ -168,15 +168,13 @@ func (t *Throttles) remove(ruleID string, seq uint64) bool {
 	return false
 }
 
-// pendingRules returns a copy of every record with a pending digest.
-func (t *Throttles) pendingRules() map[string]throttleRecord {
+// snapshot returns a copy of every record.
+func (t *Throttles) snapshot() map[string]throttleRecord {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := map[string]throttleRecord{}
+	out := make(map[string]throttleRecord, len(t.rules))
 	for id, r := range t.rules {
-		if r.pending() {
-			out[id] = r.clone()
-		}
+		out[id] = r.clone()
 	}
 	return out
 }

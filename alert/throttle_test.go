@@ -241,7 +241,8 @@ func TestDigestTakeover(t *testing.T) {
 		}
 	}
 	stB, _ := openState(t)
-	b, err := NewDeliveryStage(throttledRule(srv.URL), stB, nil, cfgB, nil, zap.NewNop())
+	rules := throttledRule(srv.URL)
+	b, err := NewDeliveryStage(rules, stB, nil, cfgB, nil, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,6 +283,21 @@ func TestDigestTakeover(t *testing.T) {
 	clk.Add(time.Hour)
 	if err := b.FlushDigests(ctx); err != nil || rc.count() != 2 {
 		t.Errorf("flush after the digest: %v, %d posts", err, rc.count())
+	}
+	if n := len(wB.all()); n != 1 {
+		t.Errorf("%d state writes, want none for an idle rule", n)
+	}
+	// The rule is deleted: its idle record is removed, with a tombstone.
+	delete(rules, "r1")
+	if err := b.FlushDigests(ctx); err != nil {
+		t.Fatal(err)
+	}
+	recs = wB.all()
+	if len(recs) != 2 || string(recs[1].Key) != "r1/#throttle" || recs[1].Value != nil {
+		t.Errorf("state writes after the rule's deletion %+v, want a tombstone", recs)
+	}
+	if _, ok := cfgB.Throttles.get("r1"); ok {
+		t.Error("deleted rule's record kept")
 	}
 }
 
