@@ -389,8 +389,11 @@ func TestDeliveryConfigValidate(t *testing.T) {
 		{"everything wrong", DeliveryConfig{
 			Backoff:   consumers.Backoff{Min: time.Second, Max: time.Millisecond},
 			SlowAfter: time.Minute, MaxHold: time.Second, DeadLetters: w,
-			Email: &EmailConfig{Addr: "smtp.example.org"},
-		}, []string{"backoff max 1ms is below backoff min 1s", "slow-after 1m0s is over max hold 1s", "dead letters and dlq topic go together", "from address required"}},
+			Email:      &EmailConfig{Addr: "smtp.example.org"},
+			StateTopic: "news.alerts.state", FlushEvery: time.Second, TakeoverAfter: 1500 * time.Millisecond,
+		}, []string{"backoff max 1ms is below backoff min 1s", "slow-after 1m0s is over max hold 1s", "dead letters and dlq topic go together", "from address required",
+			"state writer and state topic go together", "takeover-after 1.5s is under twice flush-every 1s"}},
+		{"takeover after follows a long flush interval", DeliveryConfig{FlushEvery: time.Minute}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := tc.cfg.WithDefaults().Validate()
