@@ -92,8 +92,9 @@ type DeliveryConfig struct {
 	// are read. Without it a fresh process could take an alert's or a
 	// digest's rule for deleted, and drop it.
 	Ready <-chan struct{}
-	// Owner names this process in throttle records; default: host name,
-	// process id and a random part.
+	// Owner names this process in throttle records; default: the name
+	// kept in State, made once from the host name, process id and a
+	// random part (so a restart on the same disk keeps it).
 	Owner string
 	// TakeoverAfter: a due digest whose record another process wrote is
 	// sent by this one once it is overdue by TakeoverAfter and its record
@@ -135,9 +136,6 @@ func (c DeliveryConfig) WithDefaults() DeliveryConfig {
 	def(&c.BreakerCooldown, DefaultBreakerCooldown)
 	def(&c.FlushEvery, DefaultFlushEvery)
 	def(&c.TakeoverAfter, max(DefaultTakeoverAfter, 2*c.FlushEvery))
-	if c.Owner == "" {
-		c.Owner = processOwner()
-	}
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -216,6 +214,12 @@ func NewDeliveryStage(rules RuleSource, st *State, _ *Hub, cfg DeliveryConfig, m
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Owner == "" {
+		var err error
+		if cfg.Owner, err = st.owner(); err != nil {
+			return nil, err
+		}
 	}
 	if m == nil {
 		m = NewMetrics(nil)

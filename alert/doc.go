@@ -99,7 +99,9 @@
 //     by TakeoverAfter (DefaultTakeoverAfter, at least twice FlushEvery)
 //     and the record has not changed for as long: its owner is gone (a
 //     lost pod), and no new alert of the rule may ever arrive to bring
-//     the rule to another process. A digest's id is
+//     the rule to another process. A process restarted on the same disk
+//     keeps its name (State holds it), so it sends its own digests when
+//     due; losing the file only delays them by the grace. A digest's id is
 //     "<rule id>/digest/<period start, unix ns>", the same whoever sends
 //     it, so when two processes send one digest (a takeover racing an
 //     owner that was only slow) receivers drop the repeat by its

@@ -26,6 +26,8 @@ type State struct {
 
 var (
 	bucketDelivered = []byte("delivered")
+	bucketMeta      = []byte("meta")
+	keyOwner        = []byte("owner")
 	// bucketLegacyThrottle held throttle state before it moved to the
 	// alert-state topic; read once, then dropped.
 	bucketLegacyThrottle = []byte("throttle")
@@ -42,8 +44,12 @@ func OpenState(path string) (*State, error) {
 		return nil, fmt.Errorf("open alert state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucketDelivered)
-		return err
+		for _, b := range [][]byte{bucketDelivered, bucketMeta} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("init alert state %s: %w", path, err), db.Close())
@@ -74,6 +80,27 @@ func (s *State) markDelivered(key string, at time.Time) error {
 		return fmt.Errorf("record delivery: %w", err)
 	}
 	return nil
+}
+
+// owner returns the name this file gives its process in throttle
+// records, made on first use: a process restarted on the same disk stays
+// the owner of the digests it held, and sends them when due; one on a new
+// disk is a new owner, which takes them over after the grace.
+func (s *State) owner() (string, error) {
+	var id string
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketMeta)
+		if v := b.Get(keyOwner); len(v) > 0 {
+			id = string(v)
+			return nil
+		}
+		id = processOwner()
+		return b.Put(keyOwner, []byte(id))
+	})
+	if err != nil {
+		return "", fmt.Errorf("read process name from alert state: %w", err)
+	}
+	return id, nil
 }
 
 // legacyThrottles returns the throttle windows and pending digests an

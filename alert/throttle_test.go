@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -348,5 +349,62 @@ func TestLegacyThrottlesMoved(t *testing.T) {
 	clk.Add(10 * time.Minute)
 	if err := d.FlushDigests(context.Background()); err != nil || rc.count() != 1 {
 		t.Errorf("moved digest: %v, %d posts", err, rc.count())
+	}
+}
+
+// TestRestartKeepsOwner: a process restarted on the same disk is still the
+// owner of the digests it held, and sends them when due, without the
+// takeover grace; a process on another disk is not.
+func TestRestartKeepsOwner(t *testing.T) {
+	rc := &receiver{}
+	srv := httptest.NewServer(rc)
+	defer srv.Close()
+	st, path := openState(t)
+	clk := &fakeClock{t: t0}
+	cfg := fastCfg(clk.Now)
+	cfg.StateTopic, cfg.StateWriter, cfg.TakeoverAfter = "news.alerts.state", &recWriter{}, time.Hour
+	d, err := NewDeliveryStage(throttledRule(srv.URL), st, nil, cfg, nil, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := d.Process(context.Background(), []consumers.Record{alertMsg(t, "r1", "a1"), alertMsg(t, "r1", "a2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	restart := func(path string) (*Delivery, error) {
+		st, err := OpenState(path)
+		if err != nil {
+			return nil, err
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		c := cfg
+		c.Throttles = NewThrottles()
+		for _, o := range throttleOut(t, res) {
+			if err := c.Throttles.apply("r1", o.Value); err != nil {
+				return nil, err
+			}
+		}
+		return NewDeliveryStage(throttledRule(srv.URL), st, nil, c, nil, zap.NewNop())
+	}
+	other, err := restart(filepath.Join(t.TempDir(), "state.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	same, err := restart(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer same.Close()
+	clk.Add(10 * time.Minute)
+	if err := other.FlushDigests(context.Background()); err != nil || rc.count() != 1 {
+		t.Fatalf("another disk's process sent the digest before the grace: %v, %d posts", err, rc.count())
+	}
+	if err := same.FlushDigests(context.Background()); err != nil || rc.count() != 2 {
+		t.Fatalf("restarted owner: %v, %d posts, want the digest", err, rc.count())
 	}
 }
