@@ -192,9 +192,14 @@ func (tz *tokenizer) word(s string, i int, r rune, flags uint16, para *uint16, s
 		if c < utf8.RuneSelf {
 			switch {
 			case c >= 'a' && c <= 'z':
-				lower++
-				tz.buf = append(tz.buf, c)
-				i++
+				// a run of lower-case ASCII letters, copied at once
+				j := i + 1
+				for j < n && s[j] >= 'a' && s[j] <= 'z' {
+					j++
+				}
+				lower += j - i
+				tz.buf = append(tz.buf, s[i:j]...)
+				i = j
 				end = i
 				continue
 			case c >= 'A' && c <= 'Z':
