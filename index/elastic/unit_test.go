@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -335,6 +336,10 @@ func TestSearchDSLGolden(t *testing.T) {
 			Countries: []string{"RU", "CN"}, Any: []string{index.KindCountries},
 			Exclude: index.Filters{Sources: []string{"tass"}}, FacetSize: 50,
 		}},
+		{"subjects", index.Query{
+			SubjectCountries: []string{"kp", "RU"}, Any: []string{index.KindSubjectCountries},
+			Countries: []string{"ES"}, Exclude: index.Filters{SubjectCountries: []string{"ES"}},
+		}},
 		{"collapsed_page2", index.Query{Text: "pact", Story: "s0123456789abcdef", Collapse: true, Size: 10,
 			Cursor: index.EncodeCursor(cursor{Sort: index.SortRelevance, Off: 10, Collapsed: true})}},
 	}
@@ -369,6 +374,7 @@ func TestSearchParsesAnswer(t *testing.T) {
 	  {"_id":"a02","_source":{"id":"a02"},"sort":[1.25,"a02"]}]},
 	 "aggregations":{
 	  "countries":{"buckets":[{"key":"KP","doc_count":3}]},
+	  "subject_countries":{"buckets":[{"key":"KP","doc_count":2}]},
 	  "leaders":{"buckets":[{"key":"Q7747","doc_count":2,"label":{"hits":{"hits":[{"_source":{"leaders":["Q1","Q7747"],"leader_names":["Someone","Vladimir Putin"]}}]}}}]},
 	  "treaties":{"buckets":[]},"keywords":{"buckets":[]},"sources":{"buckets":[]},
 	  "days":{"buckets":[{"key_as_string":"2026-03-02","key":1772409600000,"doc_count":3}]}}}`
@@ -385,7 +391,7 @@ func TestSearchParsesAnswer(t *testing.T) {
 	if h.Snippet != "a <mark>treaty</mark> &amp; more" || h.Leaders[0].Name != "Vladimir Putin" || h.Published.IsZero() || len(h.Treaties) != 0 || h.Treaties == nil {
 		t.Errorf("hit = %+v", h)
 	}
-	if res.Facets.Leaders[0].Label != "Vladimir Putin" || res.Facets.Days[0] != (index.Bucket{Key: "2026-03-02", Count: 3}) {
+	if res.Facets.Leaders[0].Label != "Vladimir Putin" || !slices.Equal(res.Facets.SubjectCountries, []index.Bucket{{Key: "KP", Count: 2}}) || res.Facets.Days[0] != (index.Bucket{Key: "2026-03-02", Count: 3}) {
 		t.Errorf("facets = %+v", res.Facets)
 	}
 	after, err := decodeCursor(res.NextCursor, index.SortRelevance)
