@@ -12,8 +12,14 @@
 // a composable index template B for indices B-*, with a strict explicit
 // mapping and a 1s refresh interval; a first index B-000001; the write
 // alias B-write (is_write_index) and the read alias B. Setup creates what
-// is missing and refuses an existing template or index whose mapping
-// differs from this build's.
+// is missing. An existing template or index (any generation behind either
+// alias) whose mapping only lacks fields of this build's is extended in
+// place: the template is replaced and the indices get the fields with PUT
+// _mapping, an additive change the engine accepts on live indices. So
+// subject_countries (template version 2) reached indices made before it;
+// documents written before have no value in it until written again (a
+// re-enrichment rewrites them all). Setup refuses a template or index
+// whose mapping differs in any other way.
 //
 // Writes are idempotent: _id is the article id and each bulk action
 // carries version = the article's VersionTime in Unix milliseconds with
