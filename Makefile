@@ -51,11 +51,12 @@ lint: ## gofmt check, go vet, staticcheck (pinned), import rules of ARCHITECTURE
 
 .PHONY: bench
 bench: ## benchmarks of the hot paths, median-friendly (COUNT=5); Kafka ones use the real broker when NEWSWIRE_TEST_KAFKA is set
-	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem -count $(or $(COUNT),5) $$($(GO) list ./enrich/... ./index/... ./alert/... 2>/dev/null)
+	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchmem -count $(or $(COUNT),5) $$($(GO) list ./article/ ./enrich/... ./index/... ./alert/... 2>/dev/null)
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),.)' -benchtime 20000x -count $(or $(COUNT),5) ./consumers/
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),ES)' -benchtime 20000x -count $(or $(COUNT),5) ./app/
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),ProduceTo)' -benchtime 100x -count $(or $(COUNT),5) ./app/
 	$(GO) test -run '^$$' -bench '$(or $(BENCH),SplitProduceToWebhook)' -benchtime 100x -count $(or $(COUNT),5) ./cmd/newswire/
+	$(GO) test -run '^$$' -bench '$(or $(BENCH),TagProcess)' -benchtime 3x -count $(or $(COUNT),5) ./cmd/newswire/
 
 .PHONY: clean
 clean: ## remove build output and the default data dir

@@ -96,7 +96,11 @@ type wire struct {
 // Decode parses one JSON article, checking size, UTF-8, JSON syntax, time
 // formats and the schema version. It does not fill in defaults or validate
 // content; see Normalize and Validate. Every error wraps ErrInvalid.
-func Decode(b []byte, lim Limits) (Article, error) {
+func Decode(b []byte, lim Limits) (Article, error) { return decode(b, lim, decodeCommon) }
+
+// decode is Decode with the one-pass reader to try first; encoding/json
+// reads what it does not take.
+func decode(b []byte, lim Limits, onePass func([]byte, *wire) bool) (Article, error) {
 	lim = lim.withDefaults()
 	ve := &ValidationError{}
 	if len(b) > lim.MaxRecord {
@@ -113,9 +117,12 @@ func Decode(b []byte, lim Limits) (Article, error) {
 		return Article{}, ve
 	}
 	var w wire
-	if err := json.Unmarshal(trimmed, &w); err != nil {
-		ve.add("", "malformed JSON: %s", jsonErrorText(err))
-		return Article{}, ve
+	if !onePass(trimmed, &w) {
+		w = wire{}
+		if err := json.Unmarshal(trimmed, &w); err != nil {
+			ve.add("", "malformed JSON: %s", jsonErrorText(err))
+			return Article{}, ve
+		}
 	}
 	a := Article(w.plainArticle)
 	for _, f := range []struct {

@@ -1,30 +1,28 @@
 package enrich
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
+	"time"
+	"unicode/utf8"
 
 	"github.com/newswire/newswire/article"
 )
 
 // lineEncoder writes enriched articles as JSON, byte for byte what
-// json.Marshal of article.Enriched writes. The article's own fields go
-// through encoding/json; the tags, many small structs, are appended by
-// hand, which spares the reflection per span. TestEncodeMatchesMarshal
-// holds the two equal.
+// json.Marshal of article.Enriched writes, but appended by hand: the
+// reflection per field and per span, and the copies through an
+// intermediate buffer, cost more than the tagging of a short article.
+// TestEncodeMatchesMarshal and FuzzAppendString hold the two equal.
 type lineEncoder struct {
-	buf        bytes.Buffer
-	enc        *json.Encoder
 	version    string
 	enrichment []byte // `"enrichment":{...}` of this version
 }
 
 func newLineEncoder(version string) (*lineEncoder, error) {
 	e := &lineEncoder{version: version}
-	e.enc = json.NewEncoder(&e.buf)
 	en, err := json.Marshal(article.Enrichment{Version: version})
 	if err != nil {
 		return nil, fmt.Errorf("encode enrichment: %w", err)
@@ -40,23 +38,55 @@ func (e *lineEncoder) encode(dst []byte, a *article.Article, tags *article.Tags)
 		// encoding/json refuses NaN and infinities: let it say so.
 		return e.marshal(dst, a, tags)
 	}
-	e.buf.Reset()
-	if err := e.enc.Encode(a); err != nil {
-		return dst, fmt.Errorf("encode enriched article: %w", err)
+	start := len(dst)
+	dst, ok := appendArticleFields(dst, a)
+	if !ok {
+		// a time encoding/json refuses: let it say so.
+		return e.marshal(dst[:start], a, tags)
 	}
-	obj := bytes.TrimSuffix(e.buf.Bytes(), []byte("\n"))
-	if len(obj) < 2 || obj[0] != '{' || obj[len(obj)-1] != '}' {
-		return e.marshal(dst, a, tags)
-	}
-	dst = append(dst, obj[:len(obj)-1]...)
-	if len(obj) > 2 {
-		dst = append(dst, ',')
-	}
-	dst = append(dst, `"tags":`...)
+	dst = append(dst, `,"tags":`...)
 	dst = appendTags(dst, tags)
 	dst = append(dst, ',')
 	dst = append(dst, e.enrichment...)
 	return append(dst, '}'), nil
+}
+
+// appendArticleFields appends `{` and the fields of a in encoding/json's
+// order and omission rules, without the closing brace. It reports false
+// for a time that time.Time.MarshalJSON refuses.
+func appendArticleFields(b []byte, a *article.Article) ([]byte, bool) {
+	b = append(b, `{"schema":`...)
+	b = strconv.AppendInt(b, int64(a.Schema), 10)
+	b = append(b, `,"id":`...)
+	b = appendString(b, a.ID)
+	for _, f := range [...]struct{ key, v string }{
+		{`,"url":`, a.URL}, {`,"source":`, a.Source}, {`,"guid":`, a.GUID}, {`,"title":`, a.Title},
+		{`,"summary":`, a.Summary}, {`,"body":`, a.Body}, {`,"language":`, a.Language},
+	} {
+		if f.v != "" {
+			b = append(b, f.key...)
+			b = appendString(b, f.v)
+		}
+	}
+	if len(a.Authors) > 0 {
+		b = append(b, `,"authors":`...)
+		b = appendStrings(b, a.Authors)
+	}
+	for _, f := range [...]struct {
+		key string
+		t   *time.Time
+	}{{`,"published":`, &a.Published}, {`,"updated":`, &a.Updated}, {`,"ingested":`, &a.Ingested}} {
+		if f.t.IsZero() {
+			continue
+		}
+		q, err := f.t.MarshalJSON()
+		if err != nil {
+			return b, false
+		}
+		b = append(b, f.key...)
+		b = append(b, q...)
+	}
+	return b, true
 }
 
 // marshal is the plain encoding/json path.
@@ -206,22 +236,60 @@ func appendStrings(b []byte, ss []string) []byte {
 	return append(b, ']')
 }
 
-// appendString quotes s as encoding/json does: a string of printable
-// ASCII without quotes, backslashes or HTML characters is copied as is;
-// any other goes through encoding/json.
+// appendString quotes s as encoding/json does, HTML escaping included:
+// quote and backslash escaped, \b \f \n \r \t by name and the other
+// control characters as \u00XX, <, > and & as \u003c, \u003e and
+// \u0026, U+2028 and U+2029 escaped, and each invalid UTF-8 byte
+// replaced by \ufffd. Runs of bytes that need none of this are copied
+// at once.
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, err := json.Marshal(s)
-			if err != nil { // cannot happen for a string
-				panic(err)
-			}
-			return append(b, q...)
-		}
-	}
+	const hex = "0123456789abcdef"
 	b = append(b, '"')
-	b = append(b, s...)
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
 	return append(b, '"')
 }
 

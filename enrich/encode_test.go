@@ -78,6 +78,11 @@ func TestEncodeEdgeCases(t *testing.T) {
 				Treaties:  []article.TreatyTag{{ID: "t", QID: "Q3", Name: "<T>", Parties: []string{"RU", "\t"}, Action: "signed", Mentions: 3, Spans: sp}, {ID: "u"}},
 				Keywords:  []string{"a", "\x7f", "\xff"},
 			}},
+		{"every field, zones and fractions", article.Article{Schema: 1, ID: "i", URL: "https://a.example/x?a=1&b=2", Source: "s", GUID: "g", Title: "t",
+			Summary: "su", Body: "b", Language: "fr", Authors: []string{"A", "B<"},
+			Published: time.Date(2024, 1, 2, 3, 4, 5, 0, time.FixedZone("IST", 5*3600+1800)), Updated: time.Date(1999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+			Ingested: time.Date(2024, 1, 2, 3, 4, 5, 120000000, time.FixedZone("W", -3*3600))}, article.Tags{}},
+		{"authors empty, not nil", article.Article{ID: "e", Authors: []string{}}, article.Tags{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -90,11 +95,34 @@ func TestEncodeEdgeCases(t *testing.T) {
 			}
 		})
 	}
+	t.Run("year 10000", func(t *testing.T) {
+		a := article.Article{ID: "y", Published: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		if _, err := enc.encode([]byte("keep"), &a, &article.Tags{}); err == nil {
+			t.Fatal("no error for a time encoding/json refuses")
+		}
+	})
 	t.Run("NaN", func(t *testing.T) {
 		a := article.Article{ID: "n"}
 		tags := article.Tags{Countries: []article.CountryTag{{Code: "X", Salience: math.NaN()}}}
 		if _, err := enc.encode(nil, &a, &tags); err == nil {
 			t.Fatal("no error for a NaN salience")
+		}
+	})
+}
+
+// FuzzAppendString holds the hand-written string encoding equal to
+// encoding/json's, HTML escaping and invalid UTF-8 included.
+func FuzzAppendString(f *testing.F) {
+	for _, s := range []string{"", "plain", "a\"b\\c", "<p>&amp;</p>", "\x00\x01\b\f\n\r\t\x1f\x7f", "é中\u2028\u2029", "\xff\xfe", "a\xc3", "\xed\xa0\x80"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendString([]byte("x"), s); !bytes.Equal(got[1:], want) || got[0] != 'x' {
+			t.Fatalf("%q: got %s, want %s", s, got, want)
 		}
 	})
 }

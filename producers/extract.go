@@ -82,7 +82,9 @@ func mainContent(doc *html.Node, pageURL *url.URL) (node *html.Node, err error) 
 		OriginalURL:     pageURL,
 		ExcludeComments: true,
 		// Dates come from the page's metadata (ParsePageMeta); scanning
-		// the whole text for them is slow and not needed here.
+		// the whole text for them is slow and not needed here. go.mod
+		// replaces the date search module with one that finds nothing
+		// (internal/htmldateoff), so it must stay disabled.
 		HtmlDateMode: trafilatura.Disabled,
 	})
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"unicode"
 
+	htmldate "github.com/markusmobius/go-htmldate"
 	"golang.org/x/net/html"
 )
 
@@ -250,5 +251,27 @@ func BenchmarkParseHTML(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	}
+}
+
+// TestPageDateSearchLeftOut pins the go.mod replacement of the extractor's
+// date search: the module linked in finds no date and says so, and an
+// extraction still returns the text (it never asks for a date).
+func TestPageDateSearchLeftOut(t *testing.T) {
+	r, err := htmldate.FromDocument(&html.Node{}, htmldate.Options{UseOriginalDate: true})
+	if !errors.Is(err, htmldate.ErrLeftOut) || !r.IsZero() {
+		t.Fatalf("date search: got %+v, %v; want no date and ErrLeftOut", r, err)
+	}
+	page := `<html><head><title>Talks</title></head><body><article><h1>Talks</h1>` +
+		strings.Repeat(`<p>Negotiators from both countries met in Geneva on Tuesday to discuss the treaty and the sanctions that followed it.</p>`, 6) +
+		`</article></body></html>`
+	doc, err := html.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse("https://news.example/talks")
+	node, err := mainContent(doc, u)
+	if err != nil || node == nil {
+		t.Fatalf("extraction: %v", err)
 	}
 }

@@ -189,9 +189,13 @@ func (c *common) registerBrokers(fs *flag.FlagSet, usage string) {
 	fs.StringVar(&c.brokers, "brokers", "", usage)
 }
 
-func (c *common) registerLog(fs *flag.FlagSet) {
+func (c *common) registerLog(fs *flag.FlagSet) { c.registerLogAt(fs, "info") }
+
+// registerLogAt adds the log flags with level as the default level: the
+// operator tools that print a report default to "warn".
+func (c *common) registerLogAt(fs *flag.FlagSet, level string) {
 	fs.StringVar(&c.logFormat, "log-format", "console", "log format: console or json")
-	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&c.logLevel, "log-level", level, "log level: debug, info, warn, error")
 }
 
 // Usages of --brokers.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -26,26 +25,34 @@ import (
 // build. Interrupted (even by kill -9), it resumes when run again.
 // Without --es-url it re-tags the embedded index under --data-dir in place.
 func cmdReenrich(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire reenrich", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire reenrich", "newswire reenrich [flags]",
+		"Re-tags every stored article with this build's tagger into a new index lineage,\n"+
+			"then swaps the read alias. Run it after deploying a tagger whose\n"+
+			"enrichment.version changed, with the enrichers already on the new build.\n"+
+			"Interrupted (even by kill -9), it resumes when run again. Without --es-url it\n"+
+			"re-tags the embedded index under --data-dir in place.",
+		[]string{
+			"newswire reenrich --es-url https://es:9200 --rate 500",
+			"newswire reenrich --data-dir data",
+		}, stderr)
+	fs := cmd.fs
+	var c common
 	var es esFlags
-	es.register(fs)
-	logFormat := fs.String("log-format", "console", "log format: console or json")
-	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
+	cmd.group("Re-enrichment")
 	rate := fs.Float64("rate", 500, "articles re-tagged per second at most (0: no cap); keeps live freshness")
 	batch := fs.Int("batch", elastic.DefaultReenrichBatch, "articles per read and bulk write")
 	settle := fs.Duration("settle", elastic.DefaultSettle, "wait after moving the write alias before reading the archive")
 	keepOld := fs.Bool("keep-old", false, "keep the old lineage's indices after the swap")
 	keywords := fs.String("keywords", "", "extra alert keywords, comma separated (as given to the enrichers)")
-	dataDir := fs.String("data-dir", "data", "embedded index directory (without --es-url; stop the all-in-one process first)")
-	if err := parse(fs, args); err != nil {
+	dataDir := registerStoreTool(cmd, &es, &c)
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	cfg, ok, err := es.config()
 	if err != nil {
 		return err
 	}
-	log, err := newLogger(*logFormat, *logLevel)
+	log, err := newLogger(c.logFormat, c.logLevel)
 	if err != nil {
 		return err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -23,19 +22,26 @@ import (
 // older than --retention; on the embedded index (no --es-url) it applies
 // --retention to the articles' published time.
 func cmdRollover(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("newswire index rollover", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	cmd := newCommand("newswire index rollover", "newswire index rollover [flags]",
+		"Applies the index lifecycle once. On Elasticsearch or OpenSearch it starts a\n"+
+			"new write generation when a condition is met and deletes generations older\n"+
+			"than --retention; on the embedded index (no --es-url) it deletes the articles\n"+
+			"published before --retention.",
+		[]string{
+			"newswire index rollover --es-url https://es:9200 --max-age 24h --max-size 50gb --retention 30d",
+			"newswire index rollover --data-dir data --retention 90d --json",
+		}, stderr)
+	fs := cmd.fs
+	var c common
 	var es esFlags
-	es.register(fs)
-	logFormat := fs.String("log-format", "console", "log format: console or json")
-	logLevel := fs.String("log-level", "warn", "log level: debug, info, warn, error")
-	dataDir := fs.String("data-dir", "data", "embedded index directory (without --es-url; stop the all-in-one process first)")
+	cmd.group("Lifecycle")
 	maxAge := fs.Duration("max-age", 0, "roll over when the write generation is older (e.g. 24h); 0: no age condition")
 	maxDocs := fs.Int64("max-docs", 0, "roll over when the write generation holds more documents; 0: no condition")
 	maxSize := fs.String("max-size", "", "roll over when the write generation's primary storage is larger (e.g. 50gb)")
 	retention := fs.String("retention", "", "delete generations (embedded: articles) older than this, e.g. 30d or 720h; empty keeps everything")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON")
-	if err := parse(fs, args); err != nil {
+	dataDir := registerStoreTool(cmd, &es, &c)
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	var keep time.Duration
@@ -46,7 +52,7 @@ func cmdRollover(args []string, stdout, stderr io.Writer) error {
 		}
 		keep = d
 	}
-	log, err := newLogger(*logFormat, *logLevel)
+	log, err := newLogger(c.logFormat, c.logLevel)
 	if err != nil {
 		return err
 	}
@@ -100,6 +106,18 @@ func cmdRollover(args []string, stdout, stderr io.Writer) error {
 		out["deleted_indices"] = deleted
 	}
 	return report(stdout, *asJSON, out)
+}
+
+// registerStoreTool adds the flags of an operator tool that works on the
+// search store: the engine's flags, --data-dir for the embedded index, and
+// logging (default level warn). It returns the --data-dir value.
+func registerStoreTool(cmd *command, es *esFlags, c *common) *string {
+	cmd.group("Search engine")
+	es.register(cmd.fs)
+	dataDir := cmd.fs.String("data-dir", "data", "embedded index directory (without --es-url; stop the all-in-one process first)")
+	cmd.group("Logging")
+	c.registerLogAt(cmd.fs, "warn")
+	return dataDir
 }
 
 // report prints the outcome as JSON or as sorted key: value lines.
