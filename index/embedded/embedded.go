@@ -734,7 +734,12 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 		dq.SetField(fieldPublished)
 		filters = append(filters, dq)
 	}
-	if len(filters) > 0 {
+	switch {
+	case len(filters) > 0 && bq.Must == nil:
+		// No text: the filters drive the search, scored as match-all
+		// would be, so that it walks only the documents they match.
+		bq.AddMust(constantQuery{bleve.NewConjunctionQuery(filters...)})
+	case len(filters) > 0:
 		bq.AddFilter(bleve.NewConjunctionQuery(filters...))
 	}
 	if boost := q.BoostCountries(); len(boost) > 0 {
@@ -750,12 +755,9 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 			bq.AddShould(tq)
 		}
 	}
-	if bq.Must == nil && bq.MustNot == nil && bq.Filter == nil {
-		return bleve.NewMatchAllQuery()
-	}
 	if bq.Must == nil && bq.MustNot == nil {
-		// Bleve wraps a lone filter in match-all itself; say so for clarity.
-		bq.AddMust(bleve.NewMatchAllQuery())
+		// Nothing asked (a filter always comes with a required clause).
+		return bleve.NewMatchAllQuery()
 	}
 	return bq
 }
