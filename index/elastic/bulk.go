@@ -24,30 +24,30 @@ const maxIDBytes = 512
 // document is the indexed form of an enriched article; its fields are the
 // mapping's.
 type document struct {
-	ID        string   `json:"id"`
-	Title     string   `json:"title,omitempty"`
-	Summary   string   `json:"summary,omitempty"`
-	Body      string   `json:"body,omitempty"`
-	URL       string   `json:"url,omitempty"`
-	Source    string   `json:"source,omitempty"`
-	Language  string   `json:"language,omitempty"`
-	Countries []string `json:"countries,omitempty"`
-	// SubjectCountries is index.SubjectCountries (searchfields.go).
-	SubjectCountries []string  `json:"subject_countries,omitempty"`
-	Leaders          []string  `json:"leaders,omitempty"`
-	LeaderNames      []string  `json:"leader_names,omitempty"`
-	Treaties         []string  `json:"treaties,omitempty"`
-	TreatyNames      []string  `json:"treaty_names,omitempty"`
-	Keywords         []string  `json:"keywords,omitempty"`
-	Published        time.Time `json:"published,omitzero"`
-	Updated          time.Time `json:"updated,omitzero"`
-	Ingested         time.Time `json:"ingested,omitzero"`
-	Version          int64     `json:"version"`
-	// Search features: story collapsing, treaty timelines, the stored
-	// article for the detail view (see searchfields.go).
-	Story         string            `json:"story"`
-	TreatyActions []string          `json:"treaty_actions,omitempty"`
-	Article       *article.Enriched `json:"article"`
+	ID          string    `json:"id"`
+	Title       string    `json:"title,omitempty"`
+	Summary     string    `json:"summary,omitempty"`
+	Body        string    `json:"body,omitempty"`
+	URL         string    `json:"url,omitempty"`
+	Source      string    `json:"source,omitempty"`
+	Language    string    `json:"language,omitempty"`
+	Countries   []string  `json:"countries,omitempty"`
+	Leaders     []string  `json:"leaders,omitempty"`
+	LeaderNames []string  `json:"leader_names,omitempty"`
+	Treaties    []string  `json:"treaties,omitempty"`
+	TreatyNames []string  `json:"treaty_names,omitempty"`
+	Keywords    []string  `json:"keywords,omitempty"`
+	Published   time.Time `json:"published,omitzero"`
+	Updated     time.Time `json:"updated,omitzero"`
+	Ingested    time.Time `json:"ingested,omitzero"`
+	Version     int64     `json:"version"`
+	// Search features: story collapsing, treaty timelines, subject
+	// filters, the stored article for the detail view (see
+	// searchfields.go).
+	Story            string            `json:"story"`
+	TreatyActions    []string          `json:"treaty_actions,omitempty"`
+	SubjectCountries []string          `json:"subject_countries,omitempty"` // index.SubjectCountries
+	Article          *article.Enriched `json:"article"`
 }
 
 // ms keeps a time to the millisecond in UTC, as the date fields store it.
