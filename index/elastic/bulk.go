@@ -174,6 +174,7 @@ func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]inde
 	if len(valid) == 0 {
 		return rejections, nil
 	}
+	s.labels.remember(docs, time.Now())
 	topo, err := s.topology(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)

@@ -202,6 +202,8 @@ type Store struct {
 	topoMu sync.Mutex
 	topo   topology
 	topoAt time.Time // when topo was read; zero: read again
+
+	labels labelCache // names of facet entities (labels.go)
 }
 
 var _ index.Store = (*Store)(nil)

@@ -202,8 +202,8 @@ func searchBody(q index.Query, after []any, off int) map[string]any {
 		"aggs": map[string]any{
 			"countries":         termsAgg(q.FacetSize, "countries"),
 			"subject_countries": termsAgg(q.FacetSize, "subject_countries"),
-			"leaders":           termsAgg(q.FacetSize, "leaders", "leaders", "leader_names"),
-			"treaties":          termsAgg(q.FacetSize, "treaties", "treaties", "treaty_names"),
+			"leaders":           termsAgg(q.FacetSize, "leaders"), // labelled by labelFacets
+			"treaties":          termsAgg(q.FacetSize, "treaties"),
 			"keywords":          termsAgg(q.FacetSize, "keywords"),
 			"sources":           termsAgg(q.FacetSize, "source"),
 			"days": map[string]any{"date_histogram": map[string]any{
@@ -471,14 +471,17 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 	out.Facets = index.Facets{
 		Countries:        ag.Countries.buckets(nil),
 		SubjectCountries: ag.Subjects.buckets(nil),
-		Leaders:          ag.Leaders.buckets(func(d *document, k string) string { return parallelName(d.Leaders, d.LeaderNames, k) }),
-		Treaties:         ag.Treaties.buckets(func(d *document, k string) string { return parallelName(d.Treaties, d.TreatyNames, k) }),
+		Leaders:          ag.Leaders.buckets(nil),
+		Treaties:         ag.Treaties.buckets(nil),
 		Keywords:         ag.Keywords.buckets(nil),
 		Sources:          ag.Sources.buckets(nil),
 		Days:             make([]index.Bucket, 0, len(ag.Days.Buckets)),
 	}
 	for _, b := range ag.Days.Buckets {
 		out.Facets.Days = append(out.Facets.Days, index.Bucket{Key: b.KeyAsString, Count: b.DocCount})
+	}
+	if err := s.labelFacets(ctx, &out.Facets); err != nil {
+		return index.Result{}, fmt.Errorf("search: %w", err)
 	}
 	return out, nil
 }

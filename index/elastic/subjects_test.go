@@ -2,9 +2,12 @@ package elastic
 
 import (
 	"context"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"go.uber.org/zap"
 
 	"github.com/newswire/newswire/index"
 	"github.com/newswire/newswire/index/indextest"
@@ -167,4 +170,42 @@ func ids(hits []index.Hit) []string {
 		out[i] = h.ID
 	}
 	return out
+}
+
+// TestFacetLabelsFromEngine: a store that wrote nothing (a search-only
+// process) learns the names of facet entities from the engine and gives
+// the same labels as the store that wrote the articles.
+func TestFacetLabelsFromEngine(t *testing.T) { engines(t, testFacetLabelsFromEngine) }
+
+func testFacetLabelsFromEngine(t *testing.T, url string) {
+	ctx := context.Background()
+	writer := newESStore(t, url)
+	indextest.Load(t, writer, indextest.Corpus(), 7)
+	base := &http.Transport{}
+	reader, err := New(Config{Addresses: []string{url}, Index: writer.cfg.Index, Replicas: NoReplicas, Transport: base}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := reader.Close(); err != nil {
+			t.Error(err)
+		}
+		base.CloseIdleConnections()
+	})
+	want, err := writer.Search(ctx, index.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := reader.Search(ctx, index.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Facets.Leaders) == 0 || !slices.Equal(got.Facets.Leaders, want.Facets.Leaders) || !slices.Equal(got.Facets.Treaties, want.Facets.Treaties) {
+		t.Errorf("labels looked up\n got %+v %+v\nwant %+v %+v", got.Facets.Leaders, got.Facets.Treaties, want.Facets.Leaders, want.Facets.Treaties)
+	}
+	for _, b := range append(got.Facets.Leaders, got.Facets.Treaties...) {
+		if b.Label == "" {
+			t.Errorf("bucket %s has no label", b.Key)
+		}
+	}
 }

@@ -398,6 +398,58 @@ func TestSearchParsesAnswer(t *testing.T) {
 	if err != nil || fmt.Sprint(after) != "[1.5 a01]" {
 		t.Errorf("cursor values = %v, %v", after, err)
 	}
+	// The leader's name was unknown: one lookup after the search. The
+	// next search finds it in the cache.
+	path := "/" + s.names.ReadAlias + "/_search"
+	if bodies := f.bodies(path); len(bodies) != 2 || !strings.Contains(string(bodies[1]), `"include":["Q7747"]`) {
+		t.Fatalf("requests %d, want the search and a label lookup for Q7747", len(bodies))
+	}
+	res, err = s.Search(context.Background(), index.Query{Text: "treaty", Size: 1})
+	if err != nil || res.Facets.Leaders[0].Label != "Vladimir Putin" {
+		t.Fatalf("second search: %+v, %v", res.Facets.Leaders, err)
+	}
+	if n := len(f.bodies(path)); n != 3 {
+		t.Errorf("%d requests after the second search, want 3 (no lookup)", n)
+	}
+}
+
+func TestLabelsBodyGolden(t *testing.T) {
+	b, err := json.Marshal(labelsBody(map[string][]string{"leaders": {"Q7747", "Q56226"}, "treaties": {"new-start"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteByte('\n')
+	golden(t, "labels.json", out.Bytes())
+}
+
+func TestLabelCache(t *testing.T) {
+	var c labelCache
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	if _, ok := c.get(labelLeader, "Q1", now); ok {
+		t.Fatal("empty cache has a name")
+	}
+	c.put(labelLeader, "Q1", "One", now)
+	c.put(labelTreaty, "Q1", "", now) // no name: nothing kept
+	if n, ok := c.get(labelLeader, "Q1", now.Add(labelTTL)); !ok || n != "One" {
+		t.Errorf("get within the TTL = %q, %v", n, ok)
+	}
+	if _, ok := c.get(labelTreaty, "Q1", now); ok {
+		t.Error("kinds are apart: a treaty Q1 was found")
+	}
+	if _, ok := c.get(labelLeader, "Q1", now.Add(labelTTL+time.Second)); ok {
+		t.Error("an entry older than the TTL was returned")
+	}
+	for i := range labelCap {
+		c.put(labelTreaty, fmt.Sprint(i), "x", now)
+	}
+	c.put(labelTreaty, "last", "x", now)
+	if _, ok := c.get(labelTreaty, "0", now); ok || len(c.m) >= labelCap {
+		t.Errorf("a full cache starts afresh: %d entries", len(c.m))
+	}
 }
 
 func TestPickSnippet(t *testing.T) {
