@@ -32,7 +32,9 @@
 // Documents are searchable after the next refresh, about a second later.
 //
 // Search gives the same answers as the embedded engine (the conformance
-// suite in index/indextest checks both). Query.From and Query.To are
+// suite in index/indextest checks both). Leader and treaty facet labels
+// come from a name cache, asking the engine only for names it lacks
+// (labels.go). Query.From and Query.To are
 // inclusive instants at millisecond precision, the precision of the date
 // fields; callers that mean "through day D" pass the last instant of D.
 package elastic
