@@ -44,6 +44,7 @@ const (
 	DefaultBreakerFailures    = 5
 	DefaultBreakerCooldown    = 30 * time.Second
 	DefaultFlushEvery         = time.Second
+	DefaultTakeoverAfter      = 10 * time.Second
 )
 
 // DeliveryMaxInFlight is the consumers.Config MaxInFlight to run the
@@ -76,6 +77,30 @@ type DeliveryConfig struct {
 	BreakerFailures int
 	BreakerCooldown time.Duration
 	FlushEvery      time.Duration // how often due digests are sent
+	// Throttles is the table of throttle windows and pending digests fed
+	// from the alert-state topic (the follower's Once.Throttles); nil: a
+	// table of this stage's own, in memory only.
+	Throttles *Throttles
+	// StateTopic and StateWriter, when set, receive each throttled rule's
+	// record ("<rule id>/#throttle"): Process returns it in its results,
+	// so it is durable before the offset commit, and the digest sender
+	// writes it through StateWriter after each digest.
+	StateTopic  string
+	StateWriter RecordWriter
+	// Ready, when set, holds Process and the digest sender until it is
+	// closed: the rules and the alert-state topic written before start
+	// are read. Without it a fresh process could take an alert's or a
+	// digest's rule for deleted, and drop it.
+	Ready <-chan struct{}
+	// Owner names this process in throttle records; default: the name
+	// kept in State, made once from the host name, process id and a
+	// random part (so a restart on the same disk keeps it).
+	Owner string
+	// TakeoverAfter: a due digest whose record another process wrote is
+	// sent by this one once it is overdue by TakeoverAfter and its record
+	// has not changed for as long (its owner is gone: a lost pod). At
+	// least 2 × FlushEvery.
+	TakeoverAfter time.Duration
 	// Email is the mail server for email channels; nil: email channels
 	// fail (and are dead-lettered) with a clear reason.
 	Email *EmailConfig
@@ -110,6 +135,7 @@ func (c DeliveryConfig) WithDefaults() DeliveryConfig {
 	defInt(&c.BreakerFailures, DefaultBreakerFailures)
 	def(&c.BreakerCooldown, DefaultBreakerCooldown)
 	def(&c.FlushEvery, DefaultFlushEvery)
+	def(&c.TakeoverAfter, max(DefaultTakeoverAfter, 2*c.FlushEvery))
 	if c.Now == nil {
 		c.Now = time.Now
 	}
@@ -132,6 +158,12 @@ func (c DeliveryConfig) Validate() error {
 	}
 	if (c.DeadLetters == nil) != (c.DLQTopic == "") {
 		errs = append(errs, errors.New("dead letters and dlq topic go together"))
+	}
+	if (c.StateWriter == nil) != (c.StateTopic == "") {
+		errs = append(errs, errors.New("state writer and state topic go together"))
+	}
+	if c.TakeoverAfter < 2*c.FlushEvery {
+		errs = append(errs, fmt.Errorf("takeover-after %s is under twice flush-every %s", c.TakeoverAfter, c.FlushEvery))
 	}
 	if c.Email != nil {
 		if err := c.Email.Validate(); err != nil {
@@ -161,8 +193,12 @@ type Delivery struct {
 	m      *Metrics
 	log    *zap.Logger
 
+	thr *Throttles
+
 	digestMu   sync.Mutex
 	digestBusy map[string]bool // rules whose digest is being sent
+	unwritten  map[string]bool // rules whose last record the state writer failed to write
+	legacyDone bool            // the state file's throttles of an earlier version are moved
 	digestWG   sync.WaitGroup
 	closeOnce  sync.Once
 }
@@ -179,12 +215,21 @@ func NewDeliveryStage(rules RuleSource, st *State, _ *Hub, cfg DeliveryConfig, m
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if cfg.Owner == "" {
+		var err error
+		if cfg.Owner, err = st.owner(); err != nil {
+			return nil, err
+		}
+	}
 	if m == nil {
 		m = NewMetrics(nil)
 	}
 	log = log.With(zap.String("component", "alert-deliver"))
 	d := &Delivery{rules: rules, st: st, cfg: cfg, client: newHTTPClient(cfg.Timeout, cfg.AllowPrivate, cfg.Concurrency), m: m, log: log,
-		pool: newPool(cfg, st, m, log), digestBusy: map[string]bool{}}
+		pool: newPool(cfg, st, m, log), thr: cfg.Throttles, digestBusy: map[string]bool{}, unwritten: map[string]bool{}}
+	if d.thr == nil {
+		d.thr = NewThrottles()
+	}
 	if cfg.Email != nil {
 		d.mail = newMailer(*cfg.Email)
 	}
@@ -240,8 +285,16 @@ type waiting struct {
 // failed, or handed off; a record with any channel not delivered is
 // poison (dead-lettered by the runner, with the reasons).
 func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]consumers.Result, error) {
+	if d.cfg.Ready != nil {
+		select {
+		case <-d.cfg.Ready:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("wait for rules and alert state: %w", ctx.Err())
+		}
+	}
 	res := make([]consumers.Result, len(batch))
 	var waits []waiting
+	throttled := map[string][]int{} // rule → its alerts in the batch
 	for i, msg := range batch {
 		var a Alert
 		if err := json.Unmarshal(msg.Value, &a); err != nil || a.Type != TypeAlert || a.ID == "" || a.RuleID == "" {
@@ -259,11 +312,10 @@ func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]con
 		if !hasPush(rule) {
 			continue
 		}
-		send, err := d.decide(rule, a)
-		if err != nil {
-			return nil, err
+		if rule.ThrottleDuration() > 0 {
+			throttled[rule.ID] = append(throttled[rule.ID], i)
 		}
-		if !send {
+		if !d.decide(rule, a) {
 			continue
 		}
 		for _, c := range rule.Channels {
@@ -283,7 +335,7 @@ func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]con
 		}
 	}
 	if len(waits) == 0 {
-		return res, nil
+		return res, d.throttleRecords(res, throttled)
 	}
 	hold, cancel := context.WithTimeout(context.Background(), d.cfg.MaxHold)
 	defer cancel()
@@ -307,7 +359,41 @@ func (d *Delivery) Process(ctx context.Context, batch []consumers.Record) ([]con
 	for i, errs := range failed {
 		res[i].Err = fmt.Errorf("%w: deliver alert: %w", consumers.ErrPoison, errors.Join(errs...))
 	}
-	return res, nil
+	return res, d.throttleRecords(res, throttled)
+}
+
+// throttleRecords adds, for each throttled rule of the batch, the rule's
+// current throttle record to the result of its last alert that is not
+// poison (a poison result's outputs are not written), so the batch's
+// decisions are durable before its commit. The current record covers
+// every decision made so far, this batch's included; records of batches
+// in flight at once may land in any order, and readers keep the highest
+// seq.
+func (d *Delivery) throttleRecords(res []consumers.Result, throttled map[string][]int) error {
+	if d.cfg.StateTopic == "" {
+		return nil
+	}
+	for ruleID, idx := range throttled {
+		last := -1
+		for _, i := range idx {
+			if res[i].Err == nil {
+				last = i
+			}
+		}
+		if last < 0 {
+			continue // every alert of the rule is dead-lettered: a replay decides again
+		}
+		rec, ok := d.thr.get(ruleID)
+		if !ok {
+			continue
+		}
+		v, err := rec.encode()
+		if err != nil {
+			return err
+		}
+		res[last].Out = append(res[last].Out, consumers.Record{Topic: d.cfg.StateTopic, Key: []byte(throttleKey(ruleID)), Value: v})
+	}
+	return nil
 }
 
 // alertSender returns one attempt of delivering alert a to channel c.
@@ -335,39 +421,43 @@ func (d *Delivery) sendMail(ctx context.Context, to []string, msg mailMessage) e
 }
 
 // decide applies the rule's throttle: it reports whether to push the
-// alert now, or holds it for the next digest.
-func (d *Delivery) decide(rule match.Rule, a Alert) (bool, error) {
+// alert now, or holds it for the next digest. It works on the rule's
+// record in Throttles (as read from the alert-state topic, and as this
+// process changed it since); Process returns the record in its results.
+// A re-read alert is not held twice (the record lists it, pending or in
+// the last digest), and the alert that opened the period is pushed again
+// (the per-channel delivered keys skip what was made).
+func (d *Delivery) decide(rule match.Rule, a Alert) bool {
 	thr := rule.ThrottleDuration()
 	if thr <= 0 {
-		return true, nil
+		return true
 	}
 	now := d.cfg.Now()
-	heldKey, sendKey := a.ID+"#held", a.ID+"#send"
-	send := false
-	err := d.st.updateThrottle(rule.ID, now, func(st *throttleState, has func(string) bool) []string {
+	send, held := false, false
+	d.thr.update(rule.ID, d.cfg.Owner, now, func(r *throttleRecord) bool {
 		switch {
-		case has(heldKey):
-			return nil // held earlier: it is in the digest
-		case has(sendKey):
-			send = true // decided earlier (a retried batch): finish sending
-			return nil
-		case len(st.Pending) == 0 && st.More == 0 && (st.LastSent.IsZero() || !now.Before(st.LastSent.Add(thr))):
-			st.LastSent = now
+		case r.holds(a.ID):
+			return false
+		case r.Opened == a.ID:
 			send = true
-			return []string{sendKey}
+			return false
+		case !r.pending() && (r.LastSent.IsZero() || !now.Before(r.LastSent.Add(thr))):
+			r.LastSent, r.Opened, r.Listed = now.UTC(), a.ID, nil
+			send = true
+			return true
 		}
-		if len(st.Pending) < maxDigestEntries {
-			st.Pending = append(st.Pending, DigestEntry{ID: a.ID, ArticleID: a.ArticleID, Title: a.Title, URL: a.URL, Published: a.Published, At: a.At})
+		if len(r.Pending) < maxDigestEntries {
+			r.Pending = append(r.Pending, DigestEntry{ID: a.ID, ArticleID: a.ArticleID, Title: a.Title, URL: a.URL, Published: a.Published, At: a.At})
 		} else {
-			st.More++
+			r.More++
 		}
-		d.m.suppressed.Inc()
-		return []string{heldKey}
+		held = true
+		return true
 	})
-	if err != nil {
-		return false, err
+	if held {
+		d.m.suppressed.Inc()
 	}
-	return send, nil
+	return send
 }
 
 // Run sends due digests every FlushEvery until ctx is done, each rule's
@@ -418,26 +508,49 @@ type Digest struct {
 }
 
 // FlushDigests sends the digest of every throttled rule whose period has
-// ended and waits for them. A digest that fails Attempts flushes in a row
-// goes to the dead-letter topic when one is configured, else it is logged
-// and dropped.
+// ended and that this process owns (it wrote the rule's latest throttle
+// record) or takes over (overdue by TakeoverAfter, see DeliveryConfig),
+// and waits for them. A digest that fails Attempts flushes in a row goes
+// to the dead-letter topic when one is configured, else it is logged and
+// dropped.
 func (d *Delivery) FlushDigests(ctx context.Context) error { return d.flush(ctx, true) }
 
 func (d *Delivery) flush(ctx context.Context, wait bool) error {
-	pending, err := d.st.throttled()
-	if err != nil {
-		return err
+	if d.cfg.Ready != nil {
+		select {
+		case <-d.cfg.Ready:
+		default:
+			return nil // the rules or the alert-state topic are not read yet
+		}
 	}
+	d.adoptLegacy(ctx)
+	d.rewrite(ctx)
 	now := d.cfg.Now()
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
-	for ruleID, ts := range pending {
+	for ruleID, rec := range d.thr.snapshot() {
 		rule, ok := d.rules.Rule(ruleID)
-		if ok && hasPush(rule) {
-			if thr := rule.ThrottleDuration(); thr > 0 && now.Before(ts.LastSent.Add(thr)) {
-				continue
+		mine := rec.Owner == d.cfg.Owner
+		if !rec.pending() {
+			// A deleted rule's idle record: forget it (its owner, or
+			// anyone once the owner is quiet for the grace).
+			if !ok && (mine || now.Sub(rec.Updated) >= d.cfg.TakeoverAfter) && d.thr.remove(ruleID, rec.Seq) {
+				d.writeRecord(ctx, ruleID, nil)
 			}
+			continue
+		}
+		due := rec.LastSent
+		if ok && hasPush(rule) {
+			due = rec.LastSent.Add(max(0, rule.ThrottleDuration()))
+		}
+		if now.Before(due) {
+			continue
+		}
+		// Another process's digest is its owner's to send, unless the
+		// owner is gone.
+		if !mine && (now.Sub(due) < d.cfg.TakeoverAfter || now.Sub(rec.Updated) < d.cfg.TakeoverAfter) {
+			continue
 		}
 		d.digestMu.Lock()
 		busy := d.digestBusy[ruleID]
@@ -446,11 +559,16 @@ func (d *Delivery) flush(ctx context.Context, wait bool) error {
 		if busy {
 			continue
 		}
+		if !mine {
+			d.m.takeovers.Inc()
+			d.log.Info("digest taken over", zap.String("rule_id", ruleID), zap.String("owner", rec.Owner),
+				zap.Duration("overdue", now.Sub(due)), zap.Int("alerts", len(rec.Pending)+rec.More))
+		}
 		d.digestWG.Add(1)
 		wg.Go(func() {
 			defer d.digestWG.Done()
 			defer func() { d.digestMu.Lock(); delete(d.digestBusy, ruleID); d.digestMu.Unlock() }()
-			if err := d.flushRule(ctx, ruleID, rule, ok, ts, now); err != nil {
+			if err := d.flushRule(ctx, ruleID, rule, ok, rec, now); err != nil {
 				if !wait {
 					d.log.Warn("digest flush failed", zap.String("rule_id", ruleID), zap.Error(err))
 					return
@@ -467,9 +585,12 @@ func (d *Delivery) flush(ctx context.Context, wait bool) error {
 	return errors.Join(errs...)
 }
 
-func (d *Delivery) flushRule(ctx context.Context, ruleID string, rule match.Rule, ok bool, ts throttleState, now time.Time) error {
-	dg := Digest{Schema: EventSchema, Type: TypeDigest, ID: ruleID + "/digest/" + strconv.FormatInt(ts.LastSent.UnixNano(), 10),
-		RuleID: ruleID, RuleName: rule.Name, Count: len(ts.Pending) + ts.More, Alerts: ts.Pending, Since: ts.LastSent.UTC(), At: now.UTC()}
+// flushRule sends the digest of snap, the rule's record when the flush
+// began, and records the outcome: a new period with what was held
+// meanwhile, or one more failure.
+func (d *Delivery) flushRule(ctx context.Context, ruleID string, rule match.Rule, ok bool, snap throttleRecord, now time.Time) error {
+	dg := Digest{Schema: EventSchema, Type: TypeDigest, ID: digestID(ruleID, snap.LastSent),
+		RuleID: ruleID, RuleName: rule.Name, Count: len(snap.Pending) + snap.More, Alerts: snap.Pending, Since: snap.LastSent.UTC(), At: now.UTC()}
 	var sendErr error
 	if !ok || !hasPush(rule) {
 		d.log.Info("digest dropped: rule gone or without push channels", zap.String("rule_id", ruleID), zap.Int("alerts", dg.Count))
@@ -477,28 +598,47 @@ func (d *Delivery) flushRule(ctx context.Context, ruleID string, rule match.Rule
 		sendErr = d.sendDigest(ctx, rule, dg)
 	}
 	if ctx.Err() != nil || errors.Is(sendErr, errStopping) {
-		return nil // the digest stays pending for the next start
+		return nil // the digest stays pending, for this process or the next owner
 	}
-	sent := len(ts.Pending)
-	giveUp := false
-	err := d.st.updateThrottle(ruleID, now, func(st *throttleState, _ func(string) bool) []string {
+	sent := len(snap.Pending)
+	giveUp, stale := false, false
+	rec := d.thr.update(ruleID, d.cfg.Owner, now, func(r *throttleRecord) bool {
+		if !r.LastSent.Equal(snap.LastSent) {
+			stale = true // another process sent this digest meanwhile and opened a new period
+			return false
+		}
 		if sendErr != nil {
-			st.Failures++
-			if st.Failures < d.cfg.Attempts {
-				return nil
+			r.Failures++
+			if r.Failures < d.cfg.Attempts {
+				return true
 			}
 			giveUp = true
 		}
 		// Drop what this digest listed; alerts held meanwhile stay.
-		st.Pending = st.Pending[min(sent, len(st.Pending)):]
-		st.More = max(0, st.More-ts.More)
-		st.Failures = 0
-		st.LastSent = now
-		return nil
+		n := min(sent, len(r.Pending))
+		listed := make([]string, n)
+		for i, e := range r.Pending[:n] {
+			listed[i] = e.ID
+		}
+		r.Pending = slices.Clone(r.Pending[n:])
+		r.More = max(0, r.More-snap.More)
+		r.Failures = 0
+		r.LastSent, r.Opened, r.Listed = now.UTC(), "", listed
+		return true
 	})
+	if stale {
+		return nil
+	}
+	// The digest is out: record it even if shutdown has begun, or the next
+	// owner sends it again.
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), stateWriteTimeout)
+	defer cancel()
+	if !ok && !rec.pending() && d.thr.remove(ruleID, rec.Seq) {
+		d.writeRecord(wctx, ruleID, nil) // the rule is gone: forget its throttle
+	} else {
+		d.writeRecord(wctx, ruleID, &rec)
+	}
 	switch {
-	case err != nil:
-		return err
 	case sendErr == nil:
 		d.m.digests.WithLabelValues("sent").Inc()
 		return nil
@@ -508,6 +648,113 @@ func (d *Delivery) flushRule(ctx context.Context, ruleID string, rule match.Rule
 	default:
 		return sendErr
 	}
+}
+
+// stateWriteTimeout bounds the write of a throttle record after a digest.
+const stateWriteTimeout = 10 * time.Second
+
+// digestID is the delivery id of a rule's digest of the period that
+// began at start: any process that sends that digest sends the same id.
+func digestID(ruleID string, start time.Time) string {
+	return ruleID + "/digest/" + strconv.FormatInt(start.UnixNano(), 10)
+}
+
+// writeRecord writes a rule's throttle record (nil: a tombstone) to the
+// alert-state topic. A failed write is logged and tried again on the next
+// flush: until then, a process that takes the rule over works from the
+// previous record, and at worst sends this digest again, with its id.
+func (d *Delivery) writeRecord(ctx context.Context, ruleID string, rec *throttleRecord) {
+	if d.cfg.StateWriter == nil {
+		return
+	}
+	var v []byte
+	if rec != nil {
+		var err error
+		if v, err = rec.encode(); err != nil {
+			d.log.Error("throttle record not written", zap.String("rule_id", ruleID), zap.Error(err))
+			return
+		}
+	}
+	err := d.cfg.StateWriter.Write(ctx, consumers.Record{Topic: d.cfg.StateTopic, Key: []byte(throttleKey(ruleID)), Value: v})
+	d.digestMu.Lock()
+	defer d.digestMu.Unlock()
+	if err != nil {
+		d.unwritten[ruleID] = true
+		d.log.Warn("throttle record not written, will retry", zap.String("rule_id", ruleID), zap.Error(err))
+		return
+	}
+	delete(d.unwritten, ruleID)
+}
+
+// rewrite writes the current records of the rules whose last write
+// failed.
+func (d *Delivery) rewrite(ctx context.Context) {
+	d.digestMu.Lock()
+	rules := make([]string, 0, len(d.unwritten))
+	for r := range d.unwritten {
+		rules = append(rules, r)
+	}
+	d.digestMu.Unlock()
+	for _, ruleID := range rules {
+		if rec, ok := d.thr.get(ruleID); ok {
+			d.writeRecord(ctx, ruleID, &rec)
+		} else {
+			d.writeRecord(ctx, ruleID, nil)
+		}
+	}
+}
+
+// adoptLegacy moves, once, the pending digests an earlier version kept in
+// the state file into the throttle records, so an upgrade loses none.
+func (d *Delivery) adoptLegacy(ctx context.Context) {
+	d.digestMu.Lock()
+	done := d.legacyDone
+	d.digestMu.Unlock()
+	if done {
+		return
+	}
+	legacy, err := d.st.legacyThrottles()
+	if err != nil {
+		d.log.Warn("legacy throttle state not read", zap.Error(err))
+		return
+	}
+	now := d.cfg.Now()
+	for ruleID, old := range legacy {
+		rec := d.thr.update(ruleID, d.cfg.Owner, now, func(r *throttleRecord) bool {
+			changed := false
+			for _, e := range old.Pending {
+				if !r.holds(e.ID) && len(r.Pending) < maxDigestEntries {
+					r.Pending = append(r.Pending, e)
+					changed = true
+				}
+			}
+			if old.More > 0 {
+				r.More += old.More
+				changed = true
+			}
+			if changed && r.LastSent.IsZero() {
+				r.LastSent = old.LastSent.UTC()
+			}
+			return changed
+		})
+		d.writeRecord(ctx, ruleID, &rec)
+	}
+	d.digestMu.Lock()
+	failed := len(d.unwritten) > 0
+	d.digestMu.Unlock()
+	if failed {
+		return // the rewrite of the next flush carries them; drop the file's copy after
+	}
+	if err := d.st.dropLegacyThrottles(); err != nil {
+		d.log.Warn("legacy throttle state not dropped", zap.Error(err))
+		return
+	}
+	if len(legacy) > 0 {
+		d.log.Info("pending digests moved from the state file to the alert-state topic", zap.Int("rules", len(legacy)))
+	}
+	d.digestMu.Lock()
+	d.legacyDone = true
+	d.digestMu.Unlock()
 }
 
 // sendDigest delivers one digest to every push channel of its rule,

@@ -50,7 +50,7 @@ func (rc *receiver) count() int {
 	return len(rc.bodies)
 }
 
-func alertMsg(t *testing.T, ruleID, articleID string) consumers.Record {
+func alertMsg(t testing.TB, ruleID, articleID string) consumers.Record {
 	e := testArticle(articleID)
 	a := NewAlert(match.Match{RuleID: ruleID, RuleName: "Rule " + ruleID}, e, t0)
 	b, err := json.Marshal(&a)

@@ -17,6 +17,7 @@ type Metrics struct {
 	deliveries   *prometheus.CounterVec
 	suppressed   prometheus.Counter
 	digests      *prometheus.CounterVec
+	takeovers    prometheus.Counter
 	streamConns  prometheus.Gauge
 
 	targets        *prometheus.GaugeVec
@@ -50,6 +51,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Alerts held back by a rule's throttle for its next digest."}),
 		digests: f.NewCounterVec(prometheus.CounterOpts{Namespace: "newswire", Subsystem: "alert", Name: "digests_total",
 			Help: "Digests by outcome (sent, failed)."}, []string{"outcome"}),
+		takeovers: f.NewCounter(prometheus.CounterOpts{Namespace: "newswire", Subsystem: "alert", Name: "digest_takeovers_total",
+			Help: "Overdue digests this process sent for a rule whose throttle record another process wrote (its owner gone)."}),
 		streamConns: f.NewGauge(prometheus.GaugeOpts{Namespace: "newswire", Subsystem: "alert", Name: "stream_clients",
 			Help: "Browsers connected to the alert stream."}),
 		targets: f.NewGaugeVec(prometheus.GaugeOpts{Namespace: "newswire", Subsystem: "alert", Name: "targets",

@@ -21,8 +21,14 @@ import (
 //
 // The map lives in memory: one entry per (rule, article) pair within the
 // topic's retention horizon (consumers.AlertStateRetention).
+//
+// The same topic carries each throttled rule's window and pending digest
+// (key "<rule id>/#throttle"); Follow applies those to Throttles, which
+// the delivery stage works on.
 type Once struct {
 	log *zap.Logger
+	// Throttles is every throttled rule's record as read from the topic.
+	Throttles *Throttles
 
 	mu        sync.Mutex
 	byArticle map[string][]string // article id → rule ids, sorted
@@ -31,7 +37,8 @@ type Once struct {
 
 // NewOnce returns an empty memory; Follow fills it.
 func NewOnce(log *zap.Logger) *Once {
-	return &Once{log: log.With(zap.String("component", "alert-once")), byArticle: map[string][]string{}, delivered: map[string]struct{}{}}
+	return &Once{log: log.With(zap.String("component", "alert-once")), Throttles: NewThrottles(),
+		byArticle: map[string][]string{}, delivered: map[string]struct{}{}}
 }
 
 // stateValue is the changelog record's value: for an article key, the
@@ -45,6 +52,12 @@ type stateValue struct {
 // Follow applies the alert-state topic until ctx ends.
 func (o *Once) Follow(ctx context.Context, t *consumers.Tailer) error {
 	return t.Run(ctx, func(r consumers.Record) error {
+		if rule, ok := throttleRule(string(r.Key)); ok {
+			if err := o.Throttles.apply(rule, r.Value); err != nil {
+				o.log.Error("throttle record skipped", zap.Int("partition", r.Partition), zap.Int64("offset", r.Offset), zap.Error(err))
+			}
+			return nil
+		}
 		var v stateValue
 		if len(r.Value) > 0 {
 			if err := json.Unmarshal(r.Value, &v); err != nil {

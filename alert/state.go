@@ -11,18 +11,26 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// State is the delivery stage's local memory, one bbolt file: which alert
-// deliveries have been made, and each throttled rule's window and pending
-// digest. It is a cache: losing it can repeat a delivery (with the same
-// delivery id, so receivers drop it) but never lose one. It is safe for
-// concurrent use; one process at a time may open a file.
+// State is the delivery stage's local cache, one bbolt file: which
+// deliveries (alert or digest, per channel) have been made. Losing it can
+// repeat a delivery (with the same delivery id, so receivers drop it) but
+// never lose one: throttle windows and pending digests live in the
+// alert-state topic (see Throttles), and delivered alerts are marked there
+// too (see OnceDelivery). It is kept for what the topic does not record:
+// the channels of an alert already delivered when others failed, so that
+// a replay from the dead-letter topic sends only the missing ones. It is
+// safe for concurrent use; one process at a time may open a file.
 type State struct {
 	db *bolt.DB
 }
 
 var (
 	bucketDelivered = []byte("delivered")
-	bucketThrottle  = []byte("throttle")
+	bucketMeta      = []byte("meta")
+	keyOwner        = []byte("owner")
+	// bucketLegacyThrottle held throttle state before it moved to the
+	// alert-state topic; read once, then dropped.
+	bucketLegacyThrottle = []byte("throttle")
 )
 
 // OpenState opens (creating if needed) the state file at path. It fails
@@ -36,7 +44,7 @@ func OpenState(path string) (*State, error) {
 		return nil, fmt.Errorf("open alert state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketDelivered, bucketThrottle} {
+		for _, b := range [][]byte{bucketDelivered, bucketMeta} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -74,53 +82,38 @@ func (s *State) markDelivered(key string, at time.Time) error {
 	return nil
 }
 
-// throttleState is one throttled rule's window and suppressed alerts.
-type throttleState struct {
-	LastSent time.Time     `json:"last_sent"`
-	Pending  []DigestEntry `json:"pending,omitempty"`
-	More     int           `json:"more,omitempty"` // suppressed beyond maxDigestEntries
-	Failures int           `json:"failures,omitempty"`
-}
-
-// updateThrottle runs fn on a rule's throttle state in one transaction
-// with the delivery set: has reports whether a delivery key is recorded,
-// and fn returns keys to record.
-func (s *State) updateThrottle(ruleID string, at time.Time, fn func(st *throttleState, has func(key string) bool) (record []string)) error {
+// owner returns the name this file gives its process in throttle
+// records, made on first use: a process restarted on the same disk stays
+// the owner of the digests it held, and sends them when due; one on a new
+// disk is a new owner, which takes them over after the grace.
+func (s *State) owner() (string, error) {
+	var id string
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		tb, db := tx.Bucket(bucketThrottle), tx.Bucket(bucketDelivered)
-		var st throttleState
-		if v := tb.Get([]byte(ruleID)); v != nil {
-			if err := json.Unmarshal(v, &st); err != nil {
-				st = throttleState{} // unreadable: start afresh
-			}
+		b := tx.Bucket(bucketMeta)
+		if v := b.Get(keyOwner); len(v) > 0 {
+			id = string(v)
+			return nil
 		}
-		has := func(key string) bool { return db.Get([]byte(key)) != nil }
-		stamp := []byte(at.UTC().Format(time.RFC3339))
-		for _, k := range fn(&st, has) {
-			if err := db.Put([]byte(k), stamp); err != nil {
-				return err
-			}
-		}
-		if st.LastSent.IsZero() && len(st.Pending) == 0 && st.More == 0 {
-			return tb.Delete([]byte(ruleID))
-		}
-		v, err := json.Marshal(&st)
-		if err != nil {
-			return err
-		}
-		return tb.Put([]byte(ruleID), v)
+		id = processOwner()
+		return b.Put(keyOwner, []byte(id))
 	})
 	if err != nil {
-		return fmt.Errorf("update throttle of rule %s: %w", ruleID, err)
+		return "", fmt.Errorf("read process name from alert state: %w", err)
 	}
-	return nil
+	return id, nil
 }
 
-// throttled lists the rules with pending digests.
-func (s *State) throttled() (map[string]throttleState, error) {
+// legacyThrottles returns the throttle windows and pending digests an
+// earlier version kept in this file (none once dropLegacyThrottles ran):
+// the delivery stage moves them to the alert-state topic once.
+func (s *State) legacyThrottles() (map[string]throttleState, error) {
 	out := map[string]throttleState{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketThrottle).ForEach(func(k, v []byte) error {
+		b := tx.Bucket(bucketLegacyThrottle)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
 			var st throttleState
 			if json.Unmarshal(v, &st) == nil && (len(st.Pending) > 0 || st.More > 0) {
 				out[string(k)] = st
@@ -129,7 +122,21 @@ func (s *State) throttled() (map[string]throttleState, error) {
 		})
 	})
 	if err != nil {
-		return nil, fmt.Errorf("read throttle state: %w", err)
+		return nil, fmt.Errorf("read legacy throttle state: %w", err)
 	}
 	return out, nil
+}
+
+// dropLegacyThrottles deletes the earlier version's throttle bucket.
+func (s *State) dropLegacyThrottles() error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketLegacyThrottle) == nil {
+			return nil
+		}
+		return tx.DeleteBucket(bucketLegacyThrottle)
+	})
+	if err != nil {
+		return fmt.Errorf("drop legacy throttle state: %w", err)
+	}
+	return nil
 }

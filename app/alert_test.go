@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,6 +16,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/newswire/newswire/consumers"
 )
 
 // receiver is a local webhook endpoint that records what it gets.
@@ -168,4 +173,61 @@ func BenchmarkProduceToWebhook(b *testing.B) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
+}
+
+// TestAlertThrottleRecordInStateTopic: the alert role keeps a throttled
+// rule's window and held alerts in the alert-state topic (no pod-local
+// state): after one pushed alert and one held, the rule's throttle record
+// there lists the held one.
+func TestAlertThrottleRecordInStateTopic(t *testing.T) {
+	rcv := newReceiver(t)
+	a := newTestApp(t, Config{DataDir: t.TempDir(), AlertsAllowPrivate: true})
+	defer stopApp(t, a)
+	id := createRule(t, a, fmt.Sprintf(`{"name":"summits","query":{"text":"summit"},"throttle":"10m",
+		"channels":[{"type":"webhook","url":%q,"secret":"k"}]}`, rcv.srv.URL))
+	for i := range 2 {
+		body := fmt.Sprintf(`{"url":"https://e2e.example/summit-%d","title":"Summit number %d opens","body":"Leaders met."}`, i, i)
+		if st, _ := post(t, a, "application/json", body); st != http.StatusAccepted {
+			t.Fatalf("POST %d: %d", i, st)
+		}
+	}
+	waitLag(t, a, "newswire-enrich", "news.raw")
+	waitLag(t, a, "newswire-alert", "news.enriched")
+	waitLag(t, a, "newswire-alert-deliver", "news.alerts")
+	if n := len(rcv.deliveries()); n != 1 {
+		t.Fatalf("webhooks: %d, want 1 (the second alert held for the digest)", n)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	tl, err := consumers.NewTailer(consumers.TailConfig{Brokers: a.Brokers(), Topic: a.cfg.Topics.AlertState, MaxWait: 50 * time.Millisecond}, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Pending []struct {
+			ID string `json:"id"`
+		} `json:"pending"`
+		Seq   uint64 `json:"seq"`
+		Owner string `json:"owner"`
+	}
+	errFound := errors.New("found")
+	err = tl.Run(ctx, func(r consumers.Record) error {
+		if string(r.Key) != id+"/#throttle" {
+			return nil
+		}
+		if err := json.Unmarshal(r.Value, &rec); err != nil {
+			return err
+		}
+		if len(rec.Pending) == 1 {
+			return errFound
+		}
+		return nil
+	})
+	if !errors.Is(err, errFound) {
+		t.Fatalf("no throttle record with the held alert in %s: %v (last %+v)", a.cfg.Topics.AlertState, err, rec)
+	}
+	if !strings.HasPrefix(rec.Pending[0].ID, id+"/") || rec.Seq == 0 || rec.Owner == "" {
+		t.Errorf("throttle record %+v", rec)
+	}
 }

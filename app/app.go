@@ -539,8 +539,9 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 			a.stageErrs <- fmt.Errorf("follow alert state topic: %w", err)
 		}
 	})
-	// The delivery stage's local cache of deliveries made and throttle
-	// windows; losing it can repeat a delivery, never lose one.
+	// The delivery stage's local cache of the channels each delivery
+	// reached; losing it can repeat a delivery, never lose one. Throttle
+	// windows and pending digests live in the alert-state topic.
 	if a.alertState, err = alert.OpenState(filepath.Join(dir, "state.db")); err != nil {
 		return fmt.Errorf("open alert state: %w", err)
 	}
@@ -557,7 +558,8 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 	}, alerter, m); err != nil {
 		return err
 	}
-	dcfg := alert.DeliveryConfig{AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ}
+	dcfg := alert.DeliveryConfig{AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ,
+		Throttles: a.follower.Once.Throttles, StateTopic: a.cfg.Topics.AlertState, StateWriter: a.writer, Ready: a.alertsReady()}
 	if a.cfg.Email.Addr != "" {
 		email := a.cfg.Email
 		dcfg.Email = &email
@@ -587,6 +589,24 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 		}
 	})
 	return nil
+}
+
+// alertsReady is closed once the rules topic and the alert-state topic
+// written before start are read: the delivery stage then knows every rule
+// and every throttle, and takes no rule for deleted.
+func (a *App) alertsReady() <-chan struct{} {
+	ready := make(chan struct{})
+	a.bg.Go(func() {
+		for _, c := range []<-chan struct{}{a.rulesTail.CaughtUp(), a.follower.CaughtUp()} {
+			select {
+			case <-c:
+			case <-a.stagesCtx.Done():
+				return
+			}
+		}
+		close(ready)
+	})
+	return ready
 }
 
 // Reload re-reads the alert rule file (SIGHUP). A broken file leaves the

@@ -6,6 +6,7 @@ package consumers
 // kafka-go directly.
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -46,7 +47,9 @@ func ToMessage(r Record) kafka.Message { return toKafka(r) }
 // Writer writes records durably: every write returns only once all
 // in-sync replicas have acknowledged it, by construction (NewWriter is the
 // only way to build one). Records are hashed by key to partitions, so one
-// article always maps to one partition, in order.
+// article always maps to one partition, in order. A key holding a "/" is
+// hashed on its part before the first "/" only (see prefixBalancer): the
+// alerts topic, keyed "<rule id>/<article id>", is so partitioned by rule.
 type Writer struct {
 	w  *kafka.Writer
 	tr *kafka.Transport
@@ -60,7 +63,7 @@ func NewWriter(brokers []string, log *zap.Logger) *Writer {
 	return &Writer{tr: tr, w: &kafka.Writer{
 		Addr:                   kafka.TCP(brokers...),
 		Transport:              tr,
-		Balancer:               &kafka.Hash{},
+		Balancer:               &prefixBalancer{},
 		RequiredAcks:           kafka.RequireAll,
 		BatchTimeout:           2 * time.Millisecond,
 		BatchSize:              500,
@@ -73,6 +76,26 @@ func NewWriter(brokers []string, log *zap.Logger) *Writer {
 			log.Debug("kafka writer", zap.String("msg", fmt.Sprintf(msg, args...)))
 		}),
 	}}
+}
+
+// prefixBalancer is kafka.Hash over the part of the key before its first
+// "/", and over the whole key when it holds none. Article and rule ids
+// hold no "/" (article.IDChars, the rule id pattern), so the raw,
+// enriched, rules and alert-state-by-article records map exactly as
+// kafka.Hash maps them; alerts ("<rule id>/<article id>"), their delivered
+// marks and the rule's throttle record ("<rule id>/#throttle") all map by
+// rule id, so one partition, and one delivery process at a time, owns a
+// rule's throttle.
+type prefixBalancer struct {
+	h kafka.Hash
+}
+
+// Balance implements kafka.Balancer.
+func (b *prefixBalancer) Balance(msg kafka.Message, partitions ...int) int {
+	if i := bytes.IndexByte(msg.Key, '/'); i >= 0 {
+		msg.Key = msg.Key[:i]
+	}
+	return b.h.Balance(msg, partitions...)
 }
 
 // Write writes records and returns once they are acknowledged.

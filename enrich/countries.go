@@ -3,6 +3,7 @@ package enrich
 import (
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // decideCountries runs the country rules in order and indexes the
@@ -14,9 +15,15 @@ import (
 //     common words) need the article to confirm them, and no veto cue.
 //   - Rule 3: ambiguous aliases (Korea, Congo, Brussels) take the
 //     candidate the article confirms; with none confirmed, the default.
+//   - Rule 4: one-character abbreviations (美, 露) and names that are
+//     also common words (Korean 이란, 인도) count only in context: a pair
+//     or list of abbreviations followed by a word of relations (中美关系,
+//     日米首脳), or one abbreviation followed by an office or particle
+//     word (美军, 露大統領, 이란의).
 func (d *doc) decideCountries() {
 	d.collectTreatyWords()
 	d.strongAliases()
+	d.abbreviations()
 	d.weakAliases()
 	d.ambiguousAliases()
 	d.indexCountries()
@@ -53,6 +60,93 @@ func (d *doc) strongAliases() {
 			d.strong[int(e.target)] = true
 		}
 	}
+}
+
+// abbreviations is rule 4. Abbreviation hits written next to each other
+// form a run; a run of two or more counts when the words after it are
+// a pair context of its language, a run of one when they are a single
+// context (and the abbreviation is not pair-only). In Korean the run must
+// start a word, and a single name needs another country in the article.
+func (d *doc) abbreviations() {
+	t := d.t
+	found := false
+	for i := range t.abbrCtx {
+		found = found || t.abbrCtx[i].lang == d.langName
+	}
+	if !found {
+		return
+	}
+	hs := d.hits
+	// Chinese and Japanese share characters: only the abbreviations of the
+	// article's language count.
+	mine := func(h hit) bool {
+		e := d.entry(h)
+		return e.kind == kAbbr && t.abbrCtx[e.ctx-1].lang == d.langName
+	}
+	for a := 0; a < len(hs); a++ {
+		if !mine(hs[a]) {
+			continue
+		}
+		e := d.entry(hs[a])
+		f := hs[a].field
+		toks, text := d.toks[f], d.text[f]
+		b := a
+		for n := a + 1; n < len(hs); n++ {
+			if hs[n].field != f || !mine(hs[n]) {
+				continue
+			}
+			if hs[n].i == hs[b].j && toks[hs[n].i].start == toks[hs[b].j-1].end {
+				b = n
+				continue
+			}
+			if hs[n].i >= hs[b].j {
+				break
+			}
+		}
+		ac := &t.abbrCtx[e.ctx-1]
+		run := hs[a : b+1]
+		next := a
+		a = b
+		start := toks[run[0].i].start
+		if ac.initial && start > 0 {
+			if r, _ := utf8.DecodeLastRuneInString(text[:start]); isWordRune(r) {
+				continue
+			}
+		}
+		rest := text[toks[run[len(run)-1].j-1].end:]
+		n := 0
+		for k := next; k <= b; k++ {
+			if mine(hs[k]) {
+				n++
+			}
+		}
+		ok := false
+		switch {
+		case n >= 2:
+			ok = startsWithAny(rest, ac.pair) || startsWithAny(rest, ac.single)
+		case !e.pair && startsWithAny(rest, ac.single):
+			ok = !ac.needOther || d.otherCountry(int(e.target))
+		}
+		if !ok {
+			continue
+		}
+		for k := next; k <= b; k++ {
+			if h := hs[k]; mine(h) {
+				d.addCountry(h, int(d.entry(h).target), "abbreviation-in-context")
+				d.strong[int(d.entry(h).target)] = true
+			}
+		}
+	}
+}
+
+// otherCountry reports whether a country other than c has been accepted.
+func (d *doc) otherCountry(c int) bool {
+	for _, m := range d.countries {
+		if m.ent != c {
+			return true
+		}
+	}
+	return false
 }
 
 // weakAliases is rule 2.

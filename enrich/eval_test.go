@@ -22,6 +22,9 @@ type devArticle struct {
 		// Subjects are the countries the article is about (not venues or
 		// passing mentions); labelled in the v2 sets only.
 		Subjects []string `json:"subjects"`
+		// Keywords are the alert keywords (English base words) the text
+		// expresses; labelled in the v3 sets only.
+		Keywords []string `json:"keywords"`
 	} `json:"gold"`
 }
 

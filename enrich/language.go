@@ -30,6 +30,9 @@ func langID(lang string) uint8 {
 	return 0
 }
 
+// langDE is the langID of German.
+const langDE uint8 = 3
+
 // langName is the language of a langID (gated languages only), or "".
 func langName(id uint8) string {
 	switch id {

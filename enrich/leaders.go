@@ -2,6 +2,7 @@ package enrich
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -33,20 +34,28 @@ func (d *doc) decideLeaders() {
 			}
 		}
 	}
+	// Titles see the names accepted so far: a title followed by a name
+	// ("Präsident Wladimir Putin", "总统普京") is that person's, not a
+	// mention of its own.
+	d.indexLeaders()
+	n := len(d.leaders)
 	for _, h := range d.hits {
 		if e := d.entry(h); e.kind == kTitle {
 			d.decideTitleOnly(h)
 		}
 	}
-	d.indexLeaders()
+	d.indexLeadersFrom(n)
 }
 
 func (d *doc) addLeader(h hit, p int, rule string) {
 	d.leaders = append(d.leaders, mention{field: h.field, i: h.i, j: h.j, ent: p, rule: rule})
 }
 
-func (d *doc) indexLeaders() {
-	for _, m := range d.leaders {
+func (d *doc) indexLeaders() { d.indexLeadersFrom(0) }
+
+// indexLeadersFrom indexes the leader mentions from the nth on.
+func (d *doc) indexLeadersFrom(n int) {
+	for _, m := range d.leaders[n:] {
 		for k := m.i; k < m.j; k++ {
 			if ti := d.info(m.field, k); ti != nil {
 				ti.leaderAt = int32(m.ent) + 1
@@ -243,8 +252,9 @@ func (d *doc) decideTitleOnly(h hit) {
 		return
 	}
 	toks := d.toks[h.field]
+	e := d.entry(h)
 	i, j := int(h.i), int(h.j)
-	if j < len(toks) && toks[j].flags&(fBreak|fSentStart) == 0 && toks[j].flags&fCapFirst != 0 && toks[j-1].flags&fPoss == 0 {
+	if d.nameAfterTitle(e, toks, j) {
 		return // followed by a name
 	}
 	if _, ok := d.leaderAtK(h.field, int32(j)); ok {
@@ -265,30 +275,82 @@ func (d *doc) decideTitleOnly(h hit) {
 			}
 		}
 	}
+	if country < 0 && e.post {
+		country, start, j = d.foreignTitleCountry(h, start, j)
+		if _, ok := d.leaderAtK(h.field, int32(j)); ok {
+			return // "Президент России Владимир Путин": the name's
+		}
+	}
+	if e.lang == langDE && start > 0 && toks[start-1].id == t.w.die && !strings.HasSuffix(d.text[h.field][toks[i].start:toks[h.j-1].end], "in") {
+		return // "die EU-Außenminister": a masculine title after "die" is a plural
+	}
 	if country < 0 {
 		d.decideBareTitle(h)
 		return
 	}
-	// "former Russian president", "Russia's former president"
-	if start > 0 && t.w.past[toks[start-1].id] || i > 0 && t.w.past[toks[i-1].id] {
+	// "former Russian president", "Russia's former president",
+	// "الرئيس الأمريكي السابق"
+	if start > 0 && t.w.past[toks[start-1].id] || i > 0 && t.w.past[toks[i-1].id] || e.post && j < len(toks) && t.w.pastAfter[toks[j].id] {
 		return
 	}
-	code := t.g.countries[country].code
 	found := -1
-	for _, p := range t.byCountry[code] {
-		for _, tidx := range t.persons[p].terms {
-			tm := &t.g.terms[tidx]
-			if tm.country == code && termActive(tm, d.date) && titleMatches(ti, tm) {
-				if found >= 0 && found != p {
-					return // two holders: do not guess
-				}
-				found = p
+	for _, pt := range t.titleCountry[titleCountryKey(int(d.entry(h).target), country)] {
+		if p := int(pt.person); termActive(&t.g.terms[pt.term], d.date) {
+			if found >= 0 && found != p {
+				return // two holders: do not guess
 			}
+			found = p
 		}
 	}
 	if found >= 0 {
 		d.leaders = append(d.leaders, mention{field: h.field, i: int32(start), j: int32(j), ent: found, rule: "title-of-country-on-date"})
 	}
+}
+
+// nameAfterTitle reports whether a person's name follows the title ending
+// at token j: in English a capitalised word ("President Lula"); in the
+// further languages, where German capitalises every noun ("US-Präsident
+// Zuversicht"), two capitalised words the gazetteer does not know.
+func (d *doc) nameAfterTitle(e *entry, toks []token, j int) bool {
+	capAt := func(k int) bool {
+		return k < len(toks) && toks[k].flags&(fBreak|fSentStart) == 0 && toks[k].flags&fCapFirst != 0
+	}
+	if !e.post {
+		return capAt(j) && toks[j-1].flags&fPoss == 0
+	}
+	return capAt(j) && toks[j].id < 0 && capAt(j+1) && toks[j+1].id < 0
+}
+
+// foreignTitleCountry finds the country of a title of a further language
+// (tokens [i, j) of hit h) where English has none: after it, directly or
+// after "de", "du", "der" ("президент России", "le président français",
+// "el presidente de Francia", "رئيس الوزراء الإسرائيلي"); before it with
+// the possessive の or 의 between ("フランスの大統領", "이란의
+// 최고지도자"); else the country the title implies ("Bundeskanzler").
+// It returns the country (-1: none) and the span of the mention.
+func (d *doc) foreignTitleCountry(h hit, i, j int) (int, int, int) {
+	toks := d.toks[h.field]
+	k := j
+	for n := 0; n < 2 && k < len(toks) && toks[k].flags&fBreak == 0 && d.t.w.connect[toks[k].id]; n++ {
+		k++
+	}
+	if k < len(toks) && (k == j || toks[k].flags&fBreak == 0) {
+		if c, ok := d.countryAtK(h.field, int32(k)); ok && toks[k].flags&fBreak == 0 {
+			return c, i, int(d.countryStopAt(h.field, int32(k)))
+		}
+	}
+	if i >= 2 {
+		p := toks[i-1]
+		if w := d.text[h.field][p.start:p.end]; (w == "の" || w == "의") && p.flags&fBreak == 0 {
+			if c, ok := d.countryEndAt(h.field, int32(i-1)); ok {
+				return c, int(d.cStartAt(h.field, int32(i-1))), j
+			}
+		}
+	}
+	if e := d.entry(h); e.home > 0 {
+		return int(e.home - 1), i, j
+	}
+	return -1, i, j
 }
 
 // bareTitles are the offices that "the <title>" names without a country:
@@ -472,8 +534,20 @@ type titleTerms struct {
 	countries int
 }
 
-// indexTitles fills t.titleTerms, one per title.
+// titleCountryKey is the key of t.titleCountry.
+func titleCountryKey(title, country int) uint64 { return uint64(title)<<32 | uint64(uint32(country)) }
+
+// indexTitles fills t.titleTerms, one per title, and t.titleCountry.
 func (t *Tagger) indexTitles() {
+	t.titleCountry = map[uint64][]personTerm{}
+	defer func() {
+		for i := range t.titleTerms {
+			for _, pt := range t.titleTerms[i].terms {
+				k := titleCountryKey(i, t.codeIdx[t.g.terms[pt.term].country])
+				t.titleCountry[k] = append(t.titleCountry[k], pt)
+			}
+		}
+	}()
 	t.titleTerms = make([]titleTerms, len(t.g.titles))
 	for i := range t.g.titles {
 		ti := &t.g.titles[i]

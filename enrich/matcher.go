@@ -16,6 +16,7 @@ const (
 	kLeaderName uint8 = 3
 	kSurname    uint8 = 4
 	kTreaty     uint8 = 5
+	kAbbr       uint8 = 6 // a one-character country abbreviation (美, 露) or a name that is also a common word (이란): kept only in context
 	kSideStart  uint8 = 10
 	kTitle      uint8 = 10
 	kKeyword    uint8 = 11
@@ -33,6 +34,11 @@ type entry struct {
 	ntok    uint8
 	capMask uint32 // bit i: token i must start with an upper-case letter
 	possMsk uint32 // bit i: token i carries a possessive 's (inner tokens only)
+	// The next four fill what would be padding before form.
+	post    bool   // a title of a further language: its country may follow it ("президент России", "le président français")
+	ctx     uint8  // kAbbr: the abbrContext set that decides it (index+1)
+	pair    bool   // kAbbr: only in a pair or list of abbreviations (中美, 日米), never alone
+	home    uint8  // kTitle: country index+1 the title implies when none is named ("Bundeskanzler")
 	form    string // letters of the alias, for exact-case entries
 	target  int32
 	seat    bool  // a capital or seat of government (not counted inside treaty names)

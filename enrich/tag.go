@@ -19,6 +19,7 @@ type scratch struct {
 	toks [3][]token
 	hits []hit
 	doc  doc
+	low  []byte // a lower-cased word (German compounds)
 }
 
 // mention is one accepted mention of a country, leader or treaty.
@@ -33,15 +34,16 @@ type mention struct {
 // doc is the state of tagging one article. It lives in a pooled scratch;
 // reset clears it for the next article and keeps its slices' memory.
 type doc struct {
-	t       *Tagger
-	text    [3]string
-	toks    [3][]token
-	hits    []hit
-	date    time.Time
-	year    int   // of date
-	dated   bool  // the article gave a date (else date is the data's as-of date)
-	lang    uint8 // langID of the article's language
-	titleTC bool  // the title is written in Title Case
+	t        *Tagger
+	text     [3]string
+	toks     [3][]token
+	hits     []hit
+	date     time.Time
+	year     int    // of date
+	dated    bool   // the article gave a date (else date is the data's as-of date)
+	lang     uint8  // langID of the article's language
+	langName string // the article's language ("" when unknown)
+	titleTC  bool   // the title is written in Title Case
 
 	countries []mention
 	leaders   []mention
@@ -63,7 +65,8 @@ type doc struct {
 	tms         []mention
 	out         []outRec
 	ents        []outEnt
-	dlEnd       int // tokens of the body's dateline; -1 until computed
+	spanSet     map[uint64]struct{} // group's set (spanKeyOf) of the spans of entities with many
+	dlEnd       int                 // tokens of the body's dateline; -1 until computed
 	keyBuf      []byte
 }
 
@@ -206,7 +209,8 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 		d.date = a.Ingested
 	}
 	d.dated = !d.date.IsZero()
-	d.lang = langID(Language(a))
+	d.langName = Language(a)
+	d.lang = langID(d.langName)
 	if d.date.IsZero() {
 		d.date = t.g.asOf
 	}
@@ -219,6 +223,9 @@ func (t *Tagger) Tag(a *article.Article) (tags article.Tags) {
 		d.toks[f] = s.toks[f]
 		d.at[f] = resetInfo(d.at[f], len(s.toks[f])+1)
 		s.hits = t.m.scan(int8(f), s.toks[f], d.text[f], d.lang, s.hits)
+		if d.lang == langDE {
+			s.hits, s.low = t.germanCompounds(int8(f), s.toks[f], d.text[f], s.hits, s.low)
+		}
 	}
 	d.hits = s.hits
 	d.titleTC = titleCase(d.toks[0])
@@ -284,12 +291,14 @@ func (d *doc) sideFacts() {
 type outRec struct {
 	span article.Span
 	prev int32 // previous record of the same entity, or -1
+	mi   int32 // its mention, an index into group's ms
 }
 
 // outEnt is one entity while output groups mentions: its last record,
 // distinct span count and salience score, in order of first mention.
 type outEnt struct {
 	ent   int
+	inSet bool // its spans are in doc.spanSet
 	last  int32
 	n     int
 	off   int
@@ -302,7 +311,9 @@ type outEnt struct {
 // weights of distinct spans in mention order.
 func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 	ents, recs := d.ents[:0], d.out[:0]
-	for _, m := range ms {
+	clear(d.spanSet)
+	small := len(d.toks[0]) < 1<<23 && len(d.toks[1]) < 1<<23 && len(d.toks[2]) < 1<<23 // spanKeyOf is unique
+	for mi, m := range ms {
 		slot := -1
 		for k := range ents {
 			if ents[k].ent == m.ent {
@@ -316,17 +327,36 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 		}
 		e := &ents[slot]
 		sp := d.span(m)
-		dup := false
-		for r := e.last; r >= 0; r = recs[r].prev {
-			if recs[r].span == sp {
-				dup = true
-				break
+		// A few spans are walked; an entity with many (a long article) has
+		// them in a set.
+		if e.n >= spanSetAt && small && slot < 1<<16 {
+			if !e.inSet {
+				if d.spanSet == nil {
+					d.spanSet = map[uint64]struct{}{}
+				}
+				for r := e.last; r >= 0; r = recs[r].prev {
+					d.spanSet[spanKeyOf(slot, ms[recs[r].mi])] = struct{}{}
+				}
+				e.inSet = true
+			}
+			k := spanKeyOf(slot, m)
+			if _, dup := d.spanSet[k]; dup {
+				continue
+			}
+			d.spanSet[k] = struct{}{}
+		} else {
+			dup := false
+			for r := e.last; r >= 0; r = recs[r].prev {
+				if recs[r].span == sp {
+					dup = true
+					break
+				}
+			}
+			if dup {
+				continue
 			}
 		}
-		if dup {
-			continue
-		}
-		recs = append(recs, outRec{span: sp, prev: e.last})
+		recs = append(recs, outRec{span: sp, prev: e.last, mi: int32(mi)})
 		e.last = int32(len(recs) - 1)
 		e.n++
 		if withScore {
@@ -352,6 +382,18 @@ func (d *doc) group(ms []mention, withScore bool) ([]outEnt, []article.Span) {
 		sortSpans(spans[e.off : e.off+e.n])
 	}
 	return ents, spans
+}
+
+// spanSetAt is the number of spans from which an entity's spans are
+// looked up in a set rather than walked.
+const spanSetAt = 8
+
+// spanKeyOf packs an entity (its slot in group) and the field and tokens
+// of a mention into one integer: mentions of the same tokens have the same
+// span, and the same span comes from the same tokens. It is unique for
+// slots below 2^16 and tokens below 2^23, which group checks.
+func spanKeyOf(slot int, m mention) uint64 {
+	return uint64(slot)<<48 | uint64(m.field)<<46 | uint64(uint32(m.i))<<23 | uint64(uint32(m.j))
 }
 
 // output assembles the sorted, de-duplicated tags.

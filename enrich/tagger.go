@@ -37,10 +37,21 @@
 //     "subject". A seat in "done at Paris" is no mention at all.
 //   - Names count in every language of data/names.txt; French, Spanish
 //     and German names only in articles of that language.
+//   - In the further languages, a country also counts as the first part of
+//     a German compound ("Russlandsanktionen", "Ukrainekrieg"), and as a
+//     Chinese, Japanese or Korean one-character abbreviation in a pair or
+//     list followed by a word of relations (中美关系, 日米首脳, 한미 정상),
+//     or alone before an office word (美军, 露大統領). The Korean names
+//     that are also common words (이란, 인도) count at the start of a word,
+//     before a particle or an office word, with another country named.
 //   - A leader is anyone who holds or held an office in data/leaders.txt
 //     or data/leaders-1990.txt,
 //     named in full, by title and surname, by a distinctive surname, or by
-//     a title resolved on the article's date ("the Russian president").
+//     a title resolved on the article's date ("the Russian president"),
+//     undated on the data's as-of date. Titles of the further languages
+//     take their country before them, after them ("президент России",
+//     "le président français", "el presidente de Francia"), across の/의
+//     ("フランスの大統領"), or the one they imply ("Bundeskanzler").
 //   - A treaty is a catalogued name or a described treaty with at least two
 //     stated parties. A described treaty whose parties equal those of a
 //     catalogued treaty named in the article is that treaty; all described
@@ -70,7 +81,7 @@ import (
 
 // rulesVersion is bumped whenever a rule changes; the data hash covers the
 // gazetteers.
-const rulesVersion = "2026.11.30"
+const rulesVersion = "2026.11.30.2"
 
 // Options configure a Tagger.
 type Options struct {
@@ -99,9 +110,15 @@ type Tagger struct {
 	treatyWords   [][][]string       // treaty index → its name and aliases, each split into lower-case words
 	byParties     map[string][]int32 // sorted parties joined by partySep → catalogued treaties, in catalogue order
 	w             words
-	ents          *entityIndex   // the public entity view: Lookup, Resolve, Closest, TagQuery
-	snIdx         map[string]int // surname (and language) → index into surnames
-	titleTerms    []titleTerms   // title index → the terms it names
+	ents          *entityIndex            // the public entity view: Lookup, Resolve, Closest, TagQuery
+	snIdx         map[string]int          // surname (and language) → index into surnames
+	titleTerms    []titleTerms            // title index → the terms it names
+	titleCountry  map[uint64][]personTerm // titleCountryKey(title, country) → the terms of that office in that country
+	abbrCtx       []abbrContext           // contexts of country abbreviations, per language (kAbbr entry ctx-1)
+	deStems       map[string]int32        // lower-cased German country names → country index, for compounds ("Russlandsanktionen")
+	deCompound    []int32                 // country index → its entry for a German compound
+	deStemHeads   map[[4]byte]bool        // the first four bytes of each of deStems
+	deStemMax     int                     // the longest of deStems, in bytes
 	version       string
 	now           func() time.Time
 	pool          sync.Pool
@@ -115,6 +132,8 @@ type words struct {
 	done, capital                                                                  int32
 	venueWord, meetWord                                                            map[int32]bool
 	stop, state, past, neg, pluralHead                                             map[int32]bool
+	pastAfter, connect                                                             map[int32]bool
+	die                                                                            int32
 	langBefore, langAfter, langFollow, langName, listWord                          map[int32]bool
 	clauseConj                                                                     map[int32]bool
 	two, both, that, which, bound                                                  int32
@@ -140,6 +159,7 @@ func New(opts Options) (*Tagger, error) {
 		return nil, fmt.Errorf("load names: %w", err)
 	}
 	t.initWords()
+	t.indexGermanStems()
 	for _, c := range g.cues {
 		t.cueCountry = append(t.cueCountry, t.codeIdx[c.code])
 	}
@@ -205,7 +225,16 @@ func (t *Tagger) initWords() {
 	w.meetWord = idSet(m, "met", "meet", "meets", "meeting", "talks", "summit", "held", "hosted", "conference", "gathered", "negotiations", "signed", "convened")
 	w.done = m.word("done")
 	w.capital = m.word("capital")
-	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming")
+	w.past = idSet(m, "former", "ex", "late", "then", "previous", "future", "next", "first", "founding", "past", "erstwhile", "incoming",
+		// the same in the further languages ("бывший президент России", "l'ancien président français", "前总统")
+		"бывший", "бывшего", "бывшему", "бывшим", "бывшем", "экс", "ehemalige", "ehemaligen", "ehemaliger", "frühere", "früheren",
+		"früherer", "einstige", "einstigen", "künftige", "künftigen", "designierte", "designierten", "ancien", "ancienne", "futur",
+		"future", "antiguo", "antigua", "expresidente", "expresidenta", "próximo", "próxima", "前", "元", "전", "السابق", "الأسبق")
+	// words after a title that put its holder in the past: "الرئيس الأمريكي السابق"
+	w.pastAfter = idSet(m, "السابق", "السابقة", "الأسبق", "الراحل")
+	// words between a title of a further language and its country: "le roi du Maroc", "presidente de Francia"
+	w.die = m.word("die")
+	w.connect = idSet(m, "de", "del", "du", "des", "la", "l", "d", "der", "von")
 }
 
 func idSet(m *matcher, ws ...string) map[int32]bool {
@@ -254,5 +283,5 @@ func slug(s string) string {
 var foldASCII = map[rune]string{'á': "a", 'à': "a", 'â': "a", 'ä': "a", 'ã': "a", 'å': "a", 'ç': "c", 'é': "e", 'è': "e", 'ê': "e", 'ë': "e",
 	'í': "i", 'ì': "i", 'î': "i", 'ï': "i", 'ñ': "n", 'ó': "o", 'ò': "o", 'ô': "o", 'ö': "o", 'õ': "o", 'ú': "u", 'ù': "u", 'û': "u", 'ü': "u", 'ş': "s", 'ğ': "g", 'ı': "i"}
 
-// Version identifies the rules and data: "2026.11.30+<hash of the data>".
+// Version identifies the rules and data: "2026.11.30.2+<hash of the data>".
 func (t *Tagger) Version() string { return t.version }

@@ -231,7 +231,9 @@ func TestGolden(t *testing.T) {
 
 func FuzzTag(f *testing.F) {
 	for _, s := range []string{"Putin visited Pyongyang.", "U.S.-China", "Kim Jong-un's", "Côte d'Ivoire’s N'Djamena", "\xff\xfe", "A.B.", "Russia’s", "the treaty between North Korea and Russia",
-		"普京访问平壤。金正恩", "ウラジーミル・プーチン", "푸틴이 평양을", "с Путиным в Москве", "بالسعودية وإيران", "l'Ukraine et qu’il", "Nordkoreas Machthaber unterzeichnet ein Abkommen"} {
+		"普京访问平壤。金正恩", "ウラジーミル・プーチン", "푸틴이 평양을", "с Путиным в Москве", "بالسعودية وإيران", "l'Ukraine et qu’il", "Nordkoreas Machthaber unterzeichnet ein Abkommen",
+		"Die EU hat die Russlandsanktionen verlängert, der US-Präsident und die Bundeskanzlerin sind dafür", "中美关系，美军，其中美国，中美洲",
+		"이란의 최고지도자, 인도와 한미 정상회담", "日米首脳会談で露大統領", "le Premier ministre britannique et le roi du Maroc", "رئيس الوزراء الإسرائيلي السابق"} {
 		f.Add("t "+s, s)
 	}
 	tg, err := New(Options{})
@@ -246,6 +248,13 @@ func FuzzTag(f *testing.F) {
 			t.Fatalf("non-deterministic")
 		}
 		checkSpans(t, a, t1)
+		// The rules of one language only (German compounds, CJK
+		// abbreviations) run when the article says so.
+		for _, lang := range []string{"de", "zh", "ja", "ko", "ar"} {
+			b := *a
+			b.Language = lang
+			checkSpans(t, &b, tg.Tag(&b))
+		}
 	})
 }
 

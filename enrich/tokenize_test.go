@@ -1,8 +1,10 @@
 package enrich
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode"
 )
 
 var zeroTime time.Time
@@ -48,5 +50,36 @@ func TestTokenize(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFoldFastPath checks that the tokenizer's own folding of Latin-1,
+// Cyrillic and Arabic letters gives what the Unicode tables give.
+func TestFoldFastPath(t *testing.T) {
+	for _, rg := range [][2]rune{{0xC0, 0xFF}, {0x400, 0x45F}, {0x621, 0x64A}} {
+		for r := rg[0]; r <= rg[1]; r++ {
+			if !isWordRune(r) {
+				continue
+			}
+			for _, w := range []string{"x" + string(r) + "y", "X" + string(r) + "Y", string(r) + string(r)} {
+				norms, toks := tokensOf(w)
+				if len(norms) != 1 || norms[0] != strings.ToLower(w) {
+					t.Errorf("%U in %q: tokens %q, want [%q]", r, w, norms, strings.ToLower(w))
+					continue
+				}
+				up, low := 0, 0
+				for _, c := range w {
+					if unicode.IsUpper(c) {
+						up++
+					} else if unicode.IsLower(c) {
+						low++
+					}
+				}
+				allUpper := up >= 2 && low == 0
+				if got := toks[0].flags&fAllUpper != 0; got != allUpper {
+					t.Errorf("%U in %q: all upper %v, want %v", r, w, got, allUpper)
+				}
+			}
+		}
 	}
 }
