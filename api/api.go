@@ -230,12 +230,17 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 }
 
 // ParseQuery reads a search query from URL parameters: q, repeatable
-// country, leader, treaty, keyword, source (all must match) and their
-// not_ forms (none may match), any (filter kinds whose values need only
-// one to match, e.g. any=countries), story, from and to (YYYY-MM-DD or RFC
+// country, subject, leader, treaty, keyword, source (all must match) and
+// their not_ forms (none may match), any (filter kinds whose values need
+// only one to match, e.g. any=countries or any=subject_countries), story,
+// from and to (YYYY-MM-DD or RFC
 // 3339; "to" as a date means through the end of that day), sort (default
 // relevance, newest when there is no text), size, cursor, facet_size, and
 // collapse (default true: one hit per story; "false" shows every copy).
+//
+// subject=KP asks for articles about North Korea: tagged with the country
+// as a subject, not only as a venue or a passing mention (country=KP
+// takes any role). Its values are ISO 3166-1 alpha-2 codes.
 func ParseQuery(v map[string][]string) (index.Query, error) {
 	get := func(k string) string {
 		if x := v[k]; len(x) > 0 {
@@ -255,22 +260,24 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		return out
 	}
 	q := index.Query{
-		Text:      get("q"),
-		Countries: multi("country"),
-		Leaders:   multi("leader"),
-		Treaties:  multi("treaty"),
-		Keywords:  multi("keyword"),
-		Sources:   multi("source"),
-		Story:     get("story"),
-		Sort:      get("sort"),
-		Cursor:    get("cursor"),
-		Collapse:  true,
+		Text:             get("q"),
+		Countries:        multi("country"),
+		SubjectCountries: multi("subject"),
+		Leaders:          multi("leader"),
+		Treaties:         multi("treaty"),
+		Keywords:         multi("keyword"),
+		Sources:          multi("source"),
+		Story:            get("story"),
+		Sort:             get("sort"),
+		Cursor:           get("cursor"),
+		Collapse:         true,
 		Exclude: index.Filters{
-			Countries: multi("not_country"),
-			Leaders:   multi("not_leader"),
-			Treaties:  multi("not_treaty"),
-			Keywords:  multi("not_keyword"),
-			Sources:   multi("not_source"),
+			Countries:        multi("not_country"),
+			SubjectCountries: multi("not_subject"),
+			Leaders:          multi("not_leader"),
+			Treaties:         multi("not_treaty"),
+			Keywords:         multi("not_keyword"),
+			Sources:          multi("not_source"),
 		},
 		Any: multi("any"),
 	}
@@ -287,10 +294,19 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		q.FacetSize = n
 	}
 	for _, k := range q.Any {
-		switch k {
-		case index.KindCountries, index.KindLeaders, index.KindTreaties, index.KindKeywords, index.KindSources:
-		default:
-			errs = append(errs, errors.New("any lists filter kinds: countries, leaders, treaties, keywords, sources"))
+		if !slices.Contains(index.FilterKinds, k) {
+			errs = append(errs, errors.New("any lists filter kinds: "+strings.Join(index.FilterKinds, ", ")))
+			break
+		}
+	}
+	for _, p := range []struct {
+		name   string
+		values []string
+	}{{"subject", q.SubjectCountries}, {"not_subject", q.Exclude.SubjectCountries}} {
+		for _, c := range p.values {
+			if !isCountryCode(c) {
+				errs = append(errs, fmt.Errorf("%s must be a two-letter country code (ISO 3166-1 alpha-2), got %q", p.name, c))
+			}
 		}
 	}
 	switch get("collapse") {
@@ -327,6 +343,20 @@ func ParseQuery(v map[string][]string) (index.Query, error) {
 		errs = append(errs, errors.New("to is before from"))
 	}
 	return q, errors.Join(errs...)
+}
+
+// isCountryCode reports whether c has the form of an ISO 3166-1 alpha-2
+// code, in either case.
+func isCountryCode(c string) bool {
+	if len(c) != 2 {
+		return false
+	}
+	for _, r := range c {
+		if (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') {
+			return false
+		}
+	}
+	return true
 }
 
 func parseDate(s string, endOfDay bool) (time.Time, error) {

@@ -40,15 +40,19 @@ const (
 type Query struct {
 	Text      string
 	Countries []string // ISO 3166-1 alpha-2 codes
-	Leaders   []string // leader ids
-	Treaties  []string // treaty ids
-	Keywords  []string // lower-case alert words
-	Sources   []string
-	Story     string // only the copies of this story (StoryKey)
-	From, To  time.Time
-	Sort      string // SortRelevance (default) or SortNewest
-	Size      int    // DefaultSize when 0, at most MaxSize
-	Cursor    string // NextCursor of the previous page
+	// SubjectCountries are countries the article must be about: tagged
+	// with role subject (see SubjectCountries), not only as a venue or a
+	// passing mention.
+	SubjectCountries []string
+	Leaders          []string // leader ids
+	Treaties         []string // treaty ids
+	Keywords         []string // lower-case alert words
+	Sources          []string
+	Story            string // only the copies of this story (StoryKey)
+	From, To         time.Time
+	Sort             string // SortRelevance (default) or SortNewest
+	Size             int    // DefaultSize when 0, at most MaxSize
+	Cursor           string // NextCursor of the previous page
 	// Entities are mentions of catalogued entities read from the query
 	// (the API reads them with the tagger; Text then holds the rest).
 	// Each must match: by tag, which ranks higher, or by its words.
@@ -136,10 +140,13 @@ type EntityRef struct {
 // value. Buckets are ordered by count descending, then key ascending.
 type Facets struct {
 	Countries []Bucket `json:"countries"`
-	Leaders   []Bucket `json:"leaders"`
-	Treaties  []Bucket `json:"treaties"`
-	Keywords  []Bucket `json:"keywords"`
-	Sources   []Bucket `json:"sources"`
+	// SubjectCountries counts the countries the articles are about
+	// (SubjectCountries); Countries counts every tagged country.
+	SubjectCountries []Bucket `json:"subject_countries"`
+	Leaders          []Bucket `json:"leaders"`
+	Treaties         []Bucket `json:"treaties"`
+	Keywords         []Bucket `json:"keywords"`
+	Sources          []Bucket `json:"sources"`
 	// Days is a date histogram: articles per published day (key
 	// YYYY-MM-DD, UTC), in ascending date order, empty days omitted.
 	Days []Bucket `json:"days"`
@@ -166,6 +173,9 @@ const (
 	KindTreaties  = "treaties"
 	KindKeywords  = "keywords"
 	KindSources   = "sources"
+	// KindSubjectCountries is Query.SubjectCountries (and the facet of
+	// the same name).
+	KindSubjectCountries = "subject_countries"
 )
 
 // Mention is one entity named in a query: its kind (KindCountries,
@@ -182,11 +192,12 @@ const EntityBoost = 3.0
 
 // Filters are values of each filter kind.
 type Filters struct {
-	Countries []string
-	Leaders   []string
-	Treaties  []string
-	Keywords  []string
-	Sources   []string
+	Countries        []string
+	SubjectCountries []string
+	Leaders          []string
+	Treaties         []string
+	Keywords         []string
+	Sources          []string
 }
 
 // Any reports whether kind is OR-combined in q.

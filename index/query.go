@@ -132,6 +132,7 @@ func (q *Query) Normalize() error {
 		return fmt.Errorf("from %s is after to %s: %w", q.From.Format("2006-01-02T15:04:05Z07:00"), q.To.Format("2006-01-02T15:04:05Z07:00"), ErrBadQuery)
 	}
 	q.Countries = cleanValues(q.Countries, strings.ToUpper)
+	q.SubjectCountries = cleanValues(q.SubjectCountries, strings.ToUpper)
 	q.Leaders = cleanValues(q.Leaders, nil)
 	q.Treaties = cleanValues(q.Treaties, nil)
 	q.Keywords = cleanValues(q.Keywords, strings.ToLower)
@@ -153,6 +154,7 @@ func (q *Query) Normalize() error {
 	}
 	x := &q.Exclude
 	x.Countries = cleanValues(x.Countries, strings.ToUpper)
+	x.SubjectCountries = cleanValues(x.SubjectCountries, strings.ToUpper)
 	x.Leaders = cleanValues(x.Leaders, nil)
 	x.Treaties = cleanValues(x.Treaties, nil)
 	x.Keywords = cleanValues(x.Keywords, strings.ToLower)
@@ -160,9 +162,9 @@ func (q *Query) Normalize() error {
 	q.Any = cleanValues(q.Any, strings.ToLower)
 	for _, k := range q.Any {
 		switch k {
-		case KindCountries, KindLeaders, KindTreaties, KindKeywords, KindSources:
+		case KindCountries, KindSubjectCountries, KindLeaders, KindTreaties, KindKeywords, KindSources:
 		default:
-			return fmt.Errorf("filter kind %q is not one of countries, leaders, treaties, keywords, sources: %w", k, ErrBadQuery)
+			return fmt.Errorf("filter kind %q is not one of %s: %w", k, strings.Join(FilterKinds, ", "), ErrBadQuery)
 		}
 	}
 	switch {

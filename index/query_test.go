@@ -101,7 +101,22 @@ func TestQueryNormalize(t *testing.T) {
 			in:   Query{Exclude: Filters{Countries: []string{"us", "US"}}, Any: []string{"Countries"}, FacetSize: 1000},
 			want: Query{Exclude: Filters{Countries: []string{"US"}}, Any: []string{"countries"}, Sort: SortRelevance, Size: DefaultSize, FacetSize: MaxFacetSize},
 		},
+		{
+			name: "subject countries",
+			in: Query{
+				SubjectCountries: []string{" kp", "KP", "", "ru"},
+				Exclude:          Filters{SubjectCountries: []string{"es ", "ES"}},
+				Any:              []string{"Subject_Countries"},
+			},
+			want: Query{
+				SubjectCountries: []string{"KP", "RU"},
+				Exclude:          Filters{SubjectCountries: []string{"ES"}},
+				Any:              []string{KindSubjectCountries},
+				Sort:             SortRelevance, Size: DefaultSize, FacetSize: FacetSize,
+			},
+		},
 		{name: "unknown kind in any", in: Query{Any: []string{"planets"}}, wantErr: true},
+		{name: "subject is not a kind", in: Query{Any: []string{"subject"}}, wantErr: true},
 		{name: "negative facet size", in: Query{FacetSize: -1}, wantErr: true},
 	}
 	for _, tt := range tests {

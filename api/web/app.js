@@ -27,8 +27,11 @@
   const MAX_ALERTS = 50;
 
   // Filter kinds: URL/API parameter, facet name in the answer, label.
+  // Alert rules have no subject filter: a subject country becomes a
+  // country there (a looser rule), and the save says so.
   const KINDS = [
-    { param: "country", facet: "countries", rule: "countries", title: "Countries", one: "Country" },
+    { param: "country", facet: "countries", rule: "countries", title: "Countries", one: "Country", country: true },
+    { param: "subject", facet: "subject_countries", rule: "countries", title: "Subject countries", one: "Subject country", country: true },
     { param: "leader", facet: "leaders", rule: "leaders", title: "Leaders", one: "Leader" },
     { param: "treaty", facet: "treaties", rule: "treaties", title: "Treaties", one: "Treaty" },
     { param: "keyword", facet: "keywords", rule: "keywords", title: "Keywords", one: "Keyword" },
@@ -65,7 +68,7 @@
   const timeFmt = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", second: "2-digit" });
 
   function labelFor(param, key) {
-    if (param === "country") {
+    if (KIND[param] && KIND[param].country) {
       if (regionNames && /^[A-Z]{2}$/.test(key)) {
         try {
           const n = regionNames.of(key);
@@ -515,7 +518,7 @@
       if (!buckets.length) continue;
       const list = el("ul", { class: "facet-list" });
       for (const b of buckets) {
-        const label = k.param === "country" ? labelFor("country", b.key) : (b.label || labelFor(k.param, b.key));
+        const label = k.country ? labelFor(k.param, b.key) : (b.label || labelFor(k.param, b.key));
         const active = state.f[k.param].includes(b.key);
         const excluded = state.not[k.param].includes(b.key);
         const row = el("li", { class: "facet-row" }, el("button", {
@@ -535,6 +538,19 @@
         }, document.createTextNode("−")));
         if (k.param === "treaty") {
           row.append(navLink(treatyState(b.key), { class: "timeline-link", "aria-label": "Timeline of " + label, title: "Timeline", text: "timeline" }));
+        }
+        if (k.param === "country") {
+          // Narrow to the articles about the country, not those that
+          // only name it as a venue or in passing.
+          const about = state.f.subject.includes(b.key);
+          row.append(el("button", {
+            type: "button",
+            class: "subject-toggle" + (about ? " on" : ""),
+            "aria-pressed": about ? "true" : "false",
+            "aria-label": (about ? "Stop asking for articles about " : "Only articles about ") + label,
+            title: (about ? "Stop asking for articles about " : "Only articles about ") + label,
+            onclick: () => toggleFilter("subject", b.key),
+          }, document.createTextNode("about")));
         }
         list.append(row);
       }
@@ -848,7 +864,8 @@
       return;
     }
     const query = { text: state.q };
-    for (const k of KINDS) query[k.rule] = state.f[k.param].slice();
+    for (const k of KINDS) query[k.rule] = unique((query[k.rule] || []).concat(state.f[k.param]));
+    const loosened = state.f.subject.length > 0;
     els.ruleStatus.classList.remove("error");
     els.ruleStatus.textContent = "Saving…";
     try {
@@ -862,7 +879,8 @@
       let saved = {};
       try { saved = await res.json(); } catch (e) { saved = {}; }
       const id = saved && (saved.id || saved.ID);
-      els.ruleStatus.textContent = "Alert “" + ((saved && saved.name) || name) + "” saved" + (id ? " (id " + id + ")." : ".");
+      els.ruleStatus.textContent = "Alert “" + ((saved && saved.name) || name) + "” saved" + (id ? " (id " + id + ")." : ".") +
+        (loosened ? " Alerts cannot ask for subject countries: it matches those countries in any role." : "");
     } catch (err) {
       els.ruleStatus.classList.add("error");
       els.ruleStatus.textContent = "Could not save the alert — " + err.message;

@@ -199,3 +199,25 @@ func TestNarrowScreenDrawer(t *testing.T) {
 	p.waitFor("the drawer to open", `document.querySelector("#drawer").open`)
 	p.checkConsole()
 }
+
+// TestSubjectFacet: the "about" button of a country facet asks for the
+// articles about the country (subject=), which the Subject countries
+// facet group and a chip then show; removing the chip lifts it.
+func TestSubjectFacet(t *testing.T) {
+	p := newPage(t)
+	p.open("/")
+	p.waitFor("the subject countries facet", `!!document.querySelector("#facet-subject")`)
+	p.tabTo("the about button of United States", `el.classList.contains("subject-toggle") && el.getAttribute("aria-label") === "Only articles about United States"`)
+	all := p.text("#status")
+	p.press(kb.Enter)
+	p.waitFor("the subject filter", `new URLSearchParams(location.search).get("subject") === "US" && !location.search.includes("country=")`)
+	p.waitFor("the subject chip", `[...document.querySelectorAll("#chips .chip")].some((c) => c.textContent.includes("Subject country") && c.textContent.includes("United States"))`)
+	p.waitFor("the active subject facet", `[...document.querySelectorAll("section[aria-labelledby=facet-subject] .facet.on")].some((b) => b.innerText.includes("United States"))`)
+	if got := p.text("#status"); got == all {
+		t.Errorf("status %q did not change with the subject filter", got)
+	}
+	p.tabTo("the remove button of the subject chip", `el.classList.contains("chip-x") && el.getAttribute("aria-label") === "Remove filter Subject country: United States"`)
+	p.press(kb.Enter)
+	p.waitFor("the filter to go", `!location.search.includes("subject=US")`)
+	p.checkConsole()
+}

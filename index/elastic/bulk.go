@@ -41,11 +41,13 @@ type document struct {
 	Updated     time.Time `json:"updated,omitzero"`
 	Ingested    time.Time `json:"ingested,omitzero"`
 	Version     int64     `json:"version"`
-	// Search features: story collapsing, treaty timelines, the stored
-	// article for the detail view (see searchfields.go).
-	Story         string            `json:"story"`
-	TreatyActions []string          `json:"treaty_actions,omitempty"`
-	Article       *article.Enriched `json:"article"`
+	// Search features: story collapsing, treaty timelines, subject
+	// filters, the stored article for the detail view (see
+	// searchfields.go).
+	Story            string            `json:"story"`
+	TreatyActions    []string          `json:"treaty_actions,omitempty"`
+	SubjectCountries []string          `json:"subject_countries,omitempty"` // index.SubjectCountries
+	Article          *article.Enriched `json:"article"`
 }
 
 // ms keeps a time to the millisecond in UTC, as the date fields store it.
@@ -172,6 +174,7 @@ func (s *Store) IndexBatch(ctx context.Context, docs []article.Enriched) ([]inde
 	if len(valid) == 0 {
 		return rejections, nil
 	}
+	s.labels.remember(docs, time.Now())
 	topo, err := s.topology(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("index batch of %d: %w", len(docs), err)

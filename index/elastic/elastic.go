@@ -12,8 +12,14 @@
 // a composable index template B for indices B-*, with a strict explicit
 // mapping and a 1s refresh interval; a first index B-000001; the write
 // alias B-write (is_write_index) and the read alias B. Setup creates what
-// is missing and refuses an existing template or index whose mapping
-// differs from this build's.
+// is missing. An existing template or index (any generation behind either
+// alias) whose mapping only lacks fields of this build's is extended in
+// place: the template is replaced and the indices get the fields with PUT
+// _mapping, an additive change the engine accepts on live indices. So
+// subject_countries (template version 2) reached indices made before it;
+// documents written before have no value in it until written again (a
+// re-enrichment rewrites them all). Setup refuses a template or index
+// whose mapping differs in any other way.
 //
 // Writes are idempotent: _id is the article id and each bulk action
 // carries version = the article's VersionTime in Unix milliseconds with
@@ -26,7 +32,9 @@
 // Documents are searchable after the next refresh, about a second later.
 //
 // Search gives the same answers as the embedded engine (the conformance
-// suite in index/indextest checks both). Query.From and Query.To are
+// suite in index/indextest checks both). Leader and treaty facet labels
+// come from a name cache, asking the engine only for names it lacks
+// (labels.go). Query.From and Query.To are
 // inclusive instants at millisecond precision, the precision of the date
 // fields; callers that mean "through day D" pass the last instant of D.
 package elastic
@@ -196,6 +204,8 @@ type Store struct {
 	topoMu sync.Mutex
 	topo   topology
 	topoAt time.Time // when topo was read; zero: read again
+
+	labels labelCache // names of facet entities (labels.go)
 }
 
 var _ index.Store = (*Store)(nil)

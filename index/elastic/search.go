@@ -124,6 +124,7 @@ func searchBody(q index.Query, after []any, off int) map[string]any {
 		values, notIn []string
 	}{
 		{index.KindCountries, "countries", q.Countries, q.Exclude.Countries},
+		{index.KindSubjectCountries, "subject_countries", q.SubjectCountries, q.Exclude.SubjectCountries},
 		{index.KindLeaders, "leaders", q.Leaders, q.Exclude.Leaders},
 		{index.KindTreaties, "treaties", q.Treaties, q.Exclude.Treaties},
 		{index.KindKeywords, "keywords", q.Keywords, q.Exclude.Keywords},
@@ -153,6 +154,13 @@ func searchBody(q index.Query, after []any, off int) map[string]any {
 		}
 		filter = append(filter, map[string]any{"range": map[string]any{"published": r}})
 	}
+	// An article that has an asked-for country as a subject scores
+	// higher. With a must or filter clause present, should clauses are
+	// optional: they order, never filter.
+	var should []any
+	for _, c := range q.BoostCountries() {
+		should = append(should, map[string]any{"term": map[string]any{"subject_countries": map[string]any{"value": c, "boost": index.SubjectBoost}}})
+	}
 	var query map[string]any
 	if len(must)+len(mustNot)+len(filter) == 0 {
 		query = map[string]any{"match_all": map[string]any{}}
@@ -160,6 +168,9 @@ func searchBody(q index.Query, after []any, off int) map[string]any {
 		b := map[string]any{}
 		if len(must) > 0 {
 			b["must"] = must
+		}
+		if len(should) > 0 {
+			b["should"] = should
 		}
 		if len(mustNot) > 0 {
 			b["must_not"] = mustNot
@@ -189,11 +200,12 @@ func searchBody(q index.Query, after []any, off int) map[string]any {
 		"sort":             sortSpec,
 		"_source":          map[string]any{"includes": sourceFields},
 		"aggs": map[string]any{
-			"countries": termsAgg(q.FacetSize, "countries"),
-			"leaders":   termsAgg(q.FacetSize, "leaders", "leaders", "leader_names"),
-			"treaties":  termsAgg(q.FacetSize, "treaties", "treaties", "treaty_names"),
-			"keywords":  termsAgg(q.FacetSize, "keywords"),
-			"sources":   termsAgg(q.FacetSize, "source"),
+			"countries":         termsAgg(q.FacetSize, "countries"),
+			"subject_countries": termsAgg(q.FacetSize, "subject_countries"),
+			"leaders":           termsAgg(q.FacetSize, "leaders"), // labelled by labelFacets
+			"treaties":          termsAgg(q.FacetSize, "treaties"),
+			"keywords":          termsAgg(q.FacetSize, "keywords"),
+			"sources":           termsAgg(q.FacetSize, "source"),
 			"days": map[string]any{"date_histogram": map[string]any{
 				"field":             "published",
 				"calendar_interval": "day",
@@ -304,6 +316,7 @@ type searchResponse struct {
 	} `json:"hits"`
 	Aggregations struct {
 		Countries termsResult `json:"countries"`
+		Subjects  termsResult `json:"subject_countries"`
 		Leaders   termsResult `json:"leaders"`
 		Treaties  termsResult `json:"treaties"`
 		Keywords  termsResult `json:"keywords"`
@@ -456,15 +469,19 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 	}
 	ag := &sr.Aggregations
 	out.Facets = index.Facets{
-		Countries: ag.Countries.buckets(nil),
-		Leaders:   ag.Leaders.buckets(func(d *document, k string) string { return parallelName(d.Leaders, d.LeaderNames, k) }),
-		Treaties:  ag.Treaties.buckets(func(d *document, k string) string { return parallelName(d.Treaties, d.TreatyNames, k) }),
-		Keywords:  ag.Keywords.buckets(nil),
-		Sources:   ag.Sources.buckets(nil),
-		Days:      make([]index.Bucket, 0, len(ag.Days.Buckets)),
+		Countries:        ag.Countries.buckets(nil),
+		SubjectCountries: ag.Subjects.buckets(nil),
+		Leaders:          ag.Leaders.buckets(nil),
+		Treaties:         ag.Treaties.buckets(nil),
+		Keywords:         ag.Keywords.buckets(nil),
+		Sources:          ag.Sources.buckets(nil),
+		Days:             make([]index.Bucket, 0, len(ag.Days.Buckets)),
 	}
 	for _, b := range ag.Days.Buckets {
 		out.Facets.Days = append(out.Facets.Days, index.Bucket{Key: b.KeyAsString, Count: b.DocCount})
+	}
+	if err := s.labelFacets(ctx, &out.Facets); err != nil {
+		return index.Result{}, fmt.Errorf("search: %w", err)
 	}
 	return out, nil
 }

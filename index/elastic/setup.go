@@ -17,7 +17,8 @@ import (
 )
 
 // templateVersion is recorded in the template; raise it with the mapping.
-const templateVersion = 1
+// 2 added subject_countries.
+const templateVersion = 2
 
 // textField is an English-analysed text field with a standard-analysed
 // .std subfield (exact-word matching, kept for future query features).
@@ -65,7 +66,9 @@ func mappings() map[string]any {
 			// Search features (searchfields.go).
 			"story":          keywordField(),
 			"treaty_actions": keywordField(),
-			"article":        map[string]any{"type": "object", "enabled": false},
+			// index.SubjectCountries; added to older indices by Setup.
+			"subject_countries": keywordField(),
+			"article":           map[string]any{"type": "object", "enabled": false},
 		},
 	}
 }
@@ -92,9 +95,12 @@ func (s *Store) templateBody() map[string]any {
 
 // Setup creates the index template, the first index and the aliases when
 // missing. It is idempotent, and safe to run from several processes at
-// once. An existing template or write index whose mapping differs from
-// this build's is an error naming the difference; Setup never overwrites
-// it.
+// once. An existing template or index whose mapping lacks fields of this
+// build's, and differs in nothing else, is extended with them (an
+// additive mapping change, which the engine applies in place; documents
+// written before have no value for the new fields until they are written
+// again, by a re-enrichment for example). Any other difference is an
+// error naming it; Setup never changes an existing field.
 func (s *Store) Setup(ctx context.Context) error {
 	info, err := s.Engine(ctx)
 	if err != nil {
@@ -120,23 +126,12 @@ func (s *Store) ensureTemplate(ctx context.Context) error {
 	}
 	if res.StatusCode == http.StatusNotFound {
 		_ = decode(res, nil)
-		body, err := json.Marshal(s.templateBody())
-		if err != nil {
-			return fmt.Errorf("encode index template: %w", err)
-		}
-		res, err := s.es.Indices.PutIndexTemplate(s.names.Template, bytes.NewReader(body),
-			s.es.Indices.PutIndexTemplate.WithContext(ctx),
-			s.es.Indices.PutIndexTemplate.WithCreate(true),
-		)
-		if err != nil {
-			return fmt.Errorf("put index template: %w: %w", index.ErrTransient, err)
-		}
-		if err := decode(res, nil); err != nil {
+		if err := s.putTemplate(ctx, true); err != nil {
 			var ee *esError
 			if errors.As(err, &ee) && ee.Status == http.StatusBadRequest && strings.Contains(ee.Reason, "already exists") {
 				return s.ensureTemplate(ctx) // created concurrently: compare it
 			}
-			return fmt.Errorf("put index template %s: %w", s.names.Template, err)
+			return err
 		}
 		s.log.Info("index template created", zap.String("template", s.names.Template))
 		return nil
@@ -162,12 +157,104 @@ func (s *Store) ensureTemplate(ctx context.Context) error {
 		if !reflect.DeepEqual(t.IndexTemplate.IndexPatterns, []string{s.names.Pattern}) {
 			return fmt.Errorf("index template %s exists with index patterns %v, want [%s]; remove or rename it", s.names.Template, t.IndexTemplate.IndexPatterns, s.names.Pattern)
 		}
-		if diff := mappingDiff(t.IndexTemplate.Template.Mappings, mappings()); diff != "" {
+		diff := mappingDiff(t.IndexTemplate.Template.Mappings, mappings())
+		if diff == "" {
+			return nil
+		}
+		add := missingProperties(t.IndexTemplate.Template.Mappings, mappings())
+		if add == nil {
 			return fmt.Errorf("index template %s exists with a different mapping (%s); migrate to a new alias base instead of overwriting it", s.names.Template, diff)
 		}
+		// Only fields are missing: replace the template, so that new
+		// generations get them.
+		if err := s.putTemplate(ctx, false); err != nil {
+			return err
+		}
+		s.log.Info("index template mapping extended", zap.String("template", s.names.Template), zap.Strings("fields", sortedKeys(add)))
 		return nil
 	}
 	return fmt.Errorf("get index template %s: not in the answer", s.names.Template)
+}
+
+// putTemplate writes this build's index template; with create, only when
+// none exists.
+func (s *Store) putTemplate(ctx context.Context, create bool) error {
+	body, err := json.Marshal(s.templateBody())
+	if err != nil {
+		return fmt.Errorf("encode index template: %w", err)
+	}
+	res, err := s.es.Indices.PutIndexTemplate(s.names.Template, bytes.NewReader(body),
+		s.es.Indices.PutIndexTemplate.WithContext(ctx),
+		s.es.Indices.PutIndexTemplate.WithCreate(create),
+	)
+	if err != nil {
+		return fmt.Errorf("put index template: %w: %w", index.ErrTransient, err)
+	}
+	if err := decode(res, nil); err != nil {
+		return fmt.Errorf("put index template %s: %w", s.names.Template, err)
+	}
+	return nil
+}
+
+// missingProperties returns the properties of want that got lacks when
+// adding them is all it takes for got to agree with want: an additive
+// change, which an existing index accepts (PUT _mapping adds fields and
+// never changes one). It returns nil when nothing is missing or when got
+// differs in more than missing fields.
+func missingProperties(got, want map[string]any) map[string]any {
+	wp, _ := want["properties"].(map[string]any)
+	gp, _ := got["properties"].(map[string]any)
+	add := map[string]any{}
+	for f, v := range wp {
+		if _, ok := gp[f]; !ok {
+			add[f] = v
+		}
+	}
+	if len(add) == 0 {
+		return nil
+	}
+	merged := make(map[string]any, len(got))
+	for k, v := range got {
+		merged[k] = v
+	}
+	props := make(map[string]any, len(gp)+len(add))
+	for f, v := range gp {
+		props[f] = v
+	}
+	for f, v := range add {
+		props[f] = v
+	}
+	merged["properties"] = props
+	if mappingDiff(merged, want) != "" {
+		return nil
+	}
+	return add
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// extendMapping adds the properties add to the mapping of indices.
+func (s *Store) extendMapping(ctx context.Context, indices []string, add map[string]any) error {
+	body, err := json.Marshal(map[string]any{"properties": add})
+	if err != nil {
+		return fmt.Errorf("encode mapping: %w", err)
+	}
+	res, err := s.es.Indices.PutMapping(indices, bytes.NewReader(body), s.es.Indices.PutMapping.WithContext(ctx))
+	if err != nil {
+		return fmt.Errorf("put mapping: %w: %w", index.ErrTransient, err)
+	}
+	if err := decode(res, nil); err != nil {
+		return fmt.Errorf("put mapping of %v: %w", indices, err)
+	}
+	s.log.Info("index mapping extended", zap.Strings("indices", indices), zap.Strings("fields", sortedKeys(add)))
+	return nil
 }
 
 func (s *Store) ensureIndex(ctx context.Context) error {
@@ -215,31 +302,20 @@ func (s *Store) ensureIndex(ctx context.Context) error {
 }
 
 // checkWriteIndex compares the mapping of the indices behind the write
-// alias with this build's and makes sure the read alias covers them.
+// and read aliases with this build's, extends those that only lack
+// fields, and makes sure the read alias covers the write indices. The
+// read alias's indices count too: IndexBatch writes to older generations
+// and, during a re-enrichment, to the read lineage.
 func (s *Store) checkWriteIndex(ctx context.Context) error {
-	res, err := s.es.Indices.GetMapping(
-		s.es.Indices.GetMapping.WithContext(ctx),
-		s.es.Indices.GetMapping.WithIndex(s.names.WriteAlias),
-	)
+	idxNames, err := s.checkMappings(ctx, s.names.WriteAlias)
 	if err != nil {
-		return fmt.Errorf("get mapping: %w: %w", index.ErrTransient, err)
+		return err
 	}
-	var got map[string]struct {
-		Mappings map[string]any `json:"mappings"`
-	}
-	if err := decode(res, &got); err != nil {
-		return fmt.Errorf("get mapping of %s: %w", s.names.WriteAlias, err)
-	}
-	idxNames := make([]string, 0, len(got))
-	for name, m := range got {
-		if diff := mappingDiff(m.Mappings, mappings()); diff != "" {
-			return fmt.Errorf("index %s exists with a different mapping (%s); migrate to a new alias base instead of overwriting it", name, diff)
-		}
-		idxNames = append(idxNames, name)
-	}
-	sort.Strings(idxNames)
 	if len(idxNames) == 0 {
 		return fmt.Errorf("write alias %s points to no index", s.names.WriteAlias)
+	}
+	if _, err := s.checkMappings(ctx, s.names.ReadAlias); err != nil {
+		return err
 	}
 	// While a re-enrichment runs, the write index is not readable yet by
 	// design (the read alias moves at its end): leave the aliases alone.
@@ -249,7 +325,7 @@ func (s *Store) checkWriteIndex(ctx context.Context) error {
 		s.log.Info("re-enrichment running; read alias left as it is")
 		return nil
 	}
-	res, err = s.es.Indices.PutAlias(idxNames, s.names.ReadAlias, s.es.Indices.PutAlias.WithContext(ctx))
+	res, err := s.es.Indices.PutAlias(idxNames, s.names.ReadAlias, s.es.Indices.PutAlias.WithContext(ctx))
 	if err != nil {
 		return fmt.Errorf("put read alias: %w: %w", index.ErrTransient, err)
 	}
@@ -257,6 +333,57 @@ func (s *Store) checkWriteIndex(ctx context.Context) error {
 		return fmt.Errorf("put read alias %s: %w", s.names.ReadAlias, err)
 	}
 	return nil
+}
+
+// checkMappings compares the mapping of every index behind alias with
+// this build's, extends those that only lack fields, and returns their
+// names, sorted. An alias that does not exist has no indices.
+func (s *Store) checkMappings(ctx context.Context, alias string) ([]string, error) {
+	res, err := s.es.Indices.GetMapping(
+		s.es.Indices.GetMapping.WithContext(ctx),
+		s.es.Indices.GetMapping.WithIndex(alias),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("get mapping: %w: %w", index.ErrTransient, err)
+	}
+	if res.StatusCode == http.StatusNotFound {
+		_ = decode(res, nil)
+		return nil, nil
+	}
+	var got map[string]struct {
+		Mappings map[string]any `json:"mappings"`
+	}
+	if err := decode(res, &got); err != nil {
+		return nil, fmt.Errorf("get mapping of %s: %w", alias, err)
+	}
+	names := make([]string, 0, len(got))
+	for name := range got {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	// Indices lacking the same fields are extended in one call.
+	extend := map[string][]string{}
+	adds := map[string]map[string]any{}
+	for _, name := range names {
+		m := got[name].Mappings
+		diff := mappingDiff(m, mappings())
+		if diff == "" {
+			continue
+		}
+		add := missingProperties(m, mappings())
+		if add == nil {
+			return nil, fmt.Errorf("index %s exists with a different mapping (%s); migrate to a new alias base instead of overwriting it", name, diff)
+		}
+		key := strings.Join(sortedKeys(add), ",")
+		extend[key] = append(extend[key], name)
+		adds[key] = add
+	}
+	for _, key := range sortedKeys(extend) {
+		if err := s.extendMapping(ctx, extend[key], adds[key]); err != nil {
+			return nil, err
+		}
+	}
+	return names, nil
 }
 
 // mappingDiff describes how got differs from want: a missing or different

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -335,6 +336,10 @@ func TestSearchDSLGolden(t *testing.T) {
 			Countries: []string{"RU", "CN"}, Any: []string{index.KindCountries},
 			Exclude: index.Filters{Sources: []string{"tass"}}, FacetSize: 50,
 		}},
+		{"subjects", index.Query{
+			SubjectCountries: []string{"kp", "RU"}, Any: []string{index.KindSubjectCountries},
+			Countries: []string{"ES"}, Exclude: index.Filters{SubjectCountries: []string{"ES"}},
+		}},
 		{"collapsed_page2", index.Query{Text: "pact", Story: "s0123456789abcdef", Collapse: true, Size: 10,
 			Cursor: index.EncodeCursor(cursor{Sort: index.SortRelevance, Off: 10, Collapsed: true})}},
 	}
@@ -369,6 +374,7 @@ func TestSearchParsesAnswer(t *testing.T) {
 	  {"_id":"a02","_source":{"id":"a02"},"sort":[1.25,"a02"]}]},
 	 "aggregations":{
 	  "countries":{"buckets":[{"key":"KP","doc_count":3}]},
+	  "subject_countries":{"buckets":[{"key":"KP","doc_count":2}]},
 	  "leaders":{"buckets":[{"key":"Q7747","doc_count":2,"label":{"hits":{"hits":[{"_source":{"leaders":["Q1","Q7747"],"leader_names":["Someone","Vladimir Putin"]}}]}}}]},
 	  "treaties":{"buckets":[]},"keywords":{"buckets":[]},"sources":{"buckets":[]},
 	  "days":{"buckets":[{"key_as_string":"2026-03-02","key":1772409600000,"doc_count":3}]}}}`
@@ -385,12 +391,64 @@ func TestSearchParsesAnswer(t *testing.T) {
 	if h.Snippet != "a <mark>treaty</mark> &amp; more" || h.Leaders[0].Name != "Vladimir Putin" || h.Published.IsZero() || len(h.Treaties) != 0 || h.Treaties == nil {
 		t.Errorf("hit = %+v", h)
 	}
-	if res.Facets.Leaders[0].Label != "Vladimir Putin" || res.Facets.Days[0] != (index.Bucket{Key: "2026-03-02", Count: 3}) {
+	if res.Facets.Leaders[0].Label != "Vladimir Putin" || !slices.Equal(res.Facets.SubjectCountries, []index.Bucket{{Key: "KP", Count: 2}}) || res.Facets.Days[0] != (index.Bucket{Key: "2026-03-02", Count: 3}) {
 		t.Errorf("facets = %+v", res.Facets)
 	}
 	after, err := decodeCursor(res.NextCursor, index.SortRelevance)
 	if err != nil || fmt.Sprint(after) != "[1.5 a01]" {
 		t.Errorf("cursor values = %v, %v", after, err)
+	}
+	// The leader's name was unknown: one lookup after the search. The
+	// next search finds it in the cache.
+	path := "/" + s.names.ReadAlias + "/_search"
+	if bodies := f.bodies(path); len(bodies) != 2 || !strings.Contains(string(bodies[1]), `"include":["Q7747"]`) {
+		t.Fatalf("requests %d, want the search and a label lookup for Q7747", len(bodies))
+	}
+	res, err = s.Search(context.Background(), index.Query{Text: "treaty", Size: 1})
+	if err != nil || res.Facets.Leaders[0].Label != "Vladimir Putin" {
+		t.Fatalf("second search: %+v, %v", res.Facets.Leaders, err)
+	}
+	if n := len(f.bodies(path)); n != 3 {
+		t.Errorf("%d requests after the second search, want 3 (no lookup)", n)
+	}
+}
+
+func TestLabelsBodyGolden(t *testing.T) {
+	b, err := json.Marshal(labelsBody(map[string][]string{"leaders": {"Q7747", "Q56226"}, "treaties": {"new-start"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	out.WriteByte('\n')
+	golden(t, "labels.json", out.Bytes())
+}
+
+func TestLabelCache(t *testing.T) {
+	var c labelCache
+	now := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	if _, ok := c.get(labelLeader, "Q1", now); ok {
+		t.Fatal("empty cache has a name")
+	}
+	c.put(labelLeader, "Q1", "One", now)
+	c.put(labelTreaty, "Q1", "", now) // no name: nothing kept
+	if n, ok := c.get(labelLeader, "Q1", now.Add(labelTTL)); !ok || n != "One" {
+		t.Errorf("get within the TTL = %q, %v", n, ok)
+	}
+	if _, ok := c.get(labelTreaty, "Q1", now); ok {
+		t.Error("kinds are apart: a treaty Q1 was found")
+	}
+	if _, ok := c.get(labelLeader, "Q1", now.Add(labelTTL+time.Second)); ok {
+		t.Error("an entry older than the TTL was returned")
+	}
+	for i := range labelCap {
+		c.put(labelTreaty, fmt.Sprint(i), "x", now)
+	}
+	c.put(labelTreaty, "last", "x", now)
+	if _, ok := c.get(labelTreaty, "0", now); ok || len(c.m) >= labelCap {
+		t.Errorf("a full cache starts afresh: %d entries", len(c.m))
 	}
 }
 

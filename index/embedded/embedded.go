@@ -19,7 +19,8 @@
 //   - Search follows index.ParseText: every term must match in title,
 //     summary or body (English stemming), phrases must match as adjacent
 //     words, exclusions remove hits; filters and the published range are a
-//     conjunction; From and To are inclusive instants, and published times
+//     conjunction; in a relevance search an article that has a country
+//     the query asks for as a subject scores index.SubjectBoost more; From and To are inclusive instants, and published times
 //     are kept to the millisecond as in Elasticsearch. Facets count all
 //     matches; snippets are built from the stored summary and body,
 //     escaped like Elasticsearch's html encoder.
@@ -123,6 +124,15 @@ func Open(dir string, log *zap.Logger) (*Store, error) {
 				return nil, errors.Join(fmt.Errorf("move versions into documents of %s: %w", path, err), idx.Close())
 			}
 		}
+		sl, err := idx.GetInternal([]byte(internalSubjects))
+		if err != nil {
+			return nil, errors.Join(fmt.Errorf("read subject layout: %w", err), idx.Close())
+		}
+		if string(sl) != subjectsIndexed {
+			if _, err := migrateSubjects(idx, log); err != nil {
+				return nil, errors.Join(fmt.Errorf("index subject countries of %s: %w", path, err), idx.Close())
+			}
+		}
 	case errors.Is(statErr, os.ErrNotExist):
 		m, err := buildMapping()
 		if err != nil {
@@ -135,6 +145,7 @@ func Open(dir string, log *zap.Logger) (*Store, error) {
 		b := idx.NewBatch()
 		b.SetInternal([]byte(internalMapping), []byte(mappingVersion))
 		b.SetInternal([]byte(internalVersions), []byte(versionsInDocs))
+		b.SetInternal([]byte(internalSubjects), []byte(subjectsIndexed))
 		if err := idx.Batch(b); err != nil {
 			return nil, errors.Join(fmt.Errorf("record index layout: %w", err), idx.Close())
 		}
@@ -238,6 +249,7 @@ func buildDoc(e *article.Enriched) (map[string]any, error) {
 		}
 	}
 	setList(fieldCountries, countries)
+	setList(fieldSubjects, index.SubjectCountries(e))
 	setList(fieldLeaders, leaders)
 	setList(fieldTreaties, treaties)
 	setList(fieldKeywords, keywords)
@@ -462,7 +474,7 @@ func sortOrder(sortName string) search.SortOrder {
 
 func addFacets(req *bleve.SearchRequest, size int) {
 	for name, field := range map[string]string{
-		"countries": fieldCountries, "leaders": fieldLeaders, "treaties": fieldTreaties,
+		"countries": fieldCountries, "subject_countries": fieldSubjects, "leaders": fieldLeaders, "treaties": fieldTreaties,
 		"keywords": fieldKeywords, "sources": fieldSource,
 	} {
 		req.AddFacet(name, bleve.NewFacetRequest(field, size))
@@ -472,12 +484,13 @@ func addFacets(req *bleve.SearchRequest, size int) {
 
 func (s *Store) facets(idx bleve.Index, res *bleve.SearchResult) index.Facets {
 	f := index.Facets{
-		Countries: buckets(res.Facets["countries"], nil),
-		Leaders:   buckets(res.Facets["leaders"], s.labeler(idx, prefixLeader)),
-		Treaties:  buckets(res.Facets["treaties"], s.labeler(idx, prefixTreaty)),
-		Keywords:  buckets(res.Facets["keywords"], nil),
-		Sources:   buckets(res.Facets["sources"], nil),
-		Days:      buckets(res.Facets["days"], nil),
+		Countries:        buckets(res.Facets["countries"], nil),
+		SubjectCountries: buckets(res.Facets["subject_countries"], nil),
+		Leaders:          buckets(res.Facets["leaders"], s.labeler(idx, prefixLeader)),
+		Treaties:         buckets(res.Facets["treaties"], s.labeler(idx, prefixTreaty)),
+		Keywords:         buckets(res.Facets["keywords"], nil),
+		Sources:          buckets(res.Facets["sources"], nil),
+		Days:             buckets(res.Facets["days"], nil),
 	}
 	sort.Slice(f.Days, func(i, j int) bool { return f.Days[i].Key < f.Days[j].Key })
 	return f
@@ -693,6 +706,7 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 		values, notIn []string
 	}{
 		{index.KindCountries, fieldCountries, q.Countries, q.Exclude.Countries},
+		{index.KindSubjectCountries, fieldSubjects, q.SubjectCountries, q.Exclude.SubjectCountries},
 		{index.KindLeaders, fieldLeaders, q.Leaders, q.Exclude.Leaders},
 		{index.KindTreaties, fieldTreaties, q.Treaties, q.Exclude.Treaties},
 		{index.KindKeywords, fieldKeywords, q.Keywords, q.Exclude.Keywords},
@@ -720,15 +734,30 @@ func (s *Store) buildQuery(t index.Text, q *index.Query) query.Query {
 		dq.SetField(fieldPublished)
 		filters = append(filters, dq)
 	}
-	if len(filters) > 0 {
+	switch {
+	case len(filters) > 0 && bq.Must == nil:
+		// No text: the filters drive the search, scored as match-all
+		// would be, so that it walks only the documents they match.
+		bq.AddMust(constantQuery{bleve.NewConjunctionQuery(filters...)})
+	case len(filters) > 0:
 		bq.AddFilter(bleve.NewConjunctionQuery(filters...))
 	}
-	if bq.Must == nil && bq.MustNot == nil && bq.Filter == nil {
-		return bleve.NewMatchAllQuery()
+	if boost := q.BoostCountries(); len(boost) > 0 {
+		// Optional clauses: they only add to the score. Without a
+		// required clause Bleve would make one of them required.
+		if bq.Must == nil {
+			bq.AddMust(bleve.NewMatchAllQuery())
+		}
+		for _, c := range boost {
+			tq := bleve.NewTermQuery(c)
+			tq.SetField(fieldSubjects)
+			tq.SetBoost(index.SubjectBoost)
+			bq.AddShould(tq)
+		}
 	}
 	if bq.Must == nil && bq.MustNot == nil {
-		// Bleve wraps a lone filter in match-all itself; say so for clarity.
-		bq.AddMust(bleve.NewMatchAllQuery())
+		// Nothing asked (a filter always comes with a required clause).
+		return bleve.NewMatchAllQuery()
 	}
 	return bq
 }

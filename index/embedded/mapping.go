@@ -38,6 +38,12 @@ const (
 	fieldArticle   = "article"        // the enriched article's JSON, stored only
 	fieldActions   = "treaty_actions" // "treaty id:action" per treaty tag
 	fieldVersion   = "version"        // index.DocVersion, stored only, added outside the mapping (mappedDoc)
+	// fieldSubjects holds index.SubjectCountries: indexed as keywords with
+	// doc values (filters, the facet, the subject boost), never stored. It
+	// is added outside the mapping (mappedDoc) so that indexes created
+	// before it existed keep their mapping; Open fills it in for their
+	// documents once (subjects.go).
+	fieldSubjects = "subject_countries"
 )
 
 // textAnalyzer is English text analysis made to agree with the

@@ -49,15 +49,22 @@ const (
 const migrateBatch = 500
 
 // mappedDoc maps doc with the index mapping and adds its version as a
-// stored field. The field is outside the mapping on purpose: indexes
-// created before it existed keep their mapping, and the version is never
-// searched, only read back by id.
+// stored field and its subject countries (doc[fieldSubjects], which the
+// static mapping ignores) as keywords with doc values. Both fields are
+// outside the mapping on purpose: indexes created before they existed
+// keep their mapping. The version is never searched, only read back by
+// id.
 func mappedDoc(idx bleve.Index, id string, doc map[string]any, version int64) (*document.Document, error) {
 	d := document.NewDocument(id)
 	if err := idx.Mapping().MapDocument(d, doc); err != nil {
 		return nil, err
 	}
 	d.AddField(document.NewNumericFieldWithIndexingOptions(fieldVersion, nil, float64(version), bleveindex.StoreField))
+	subjects, _ := doc[fieldSubjects].([]string)
+	for i, code := range subjects {
+		// No analyzer: the whole value is one term, as in a keyword field.
+		d.AddField(document.NewTextFieldWithIndexingOptions(fieldSubjects, []uint64{uint64(i)}, []byte(code), bleveindex.IndexField|bleveindex.DocValues))
+	}
 	return d, nil
 }
 

@@ -36,6 +36,7 @@ func Run(t *testing.T, newStore func(t *testing.T) index.Store) {
 	t.Run("Entities", func(t *testing.T) { testEntities(t, newStore(t)) })
 	t.Run("Get", func(t *testing.T) { testGet(t, newStore(t)) })
 	t.Run("Timeline", func(t *testing.T) { testTimeline(t, newStore(t)) })
+	t.Run("Subjects", func(t *testing.T) { testSubjects(t, newStore(t)) })
 }
 
 func ctx(t *testing.T) context.Context {
@@ -152,6 +153,8 @@ func runSearch(t *testing.T, s index.Store, n int) {
 		}
 		want := index.Facets{
 			Countries: []index.Bucket{{Key: "RU", Count: 11}, {Key: "US", Count: 7}, {Key: "CN", Count: 6}, {Key: "KP", Count: 6}, {Key: "KR", Count: 2}, {Key: "UA", Count: 2}, {Key: "IN", Count: 1}},
+			// The corpus tags carry no role: every country counts as a subject.
+			SubjectCountries: []index.Bucket{{Key: "RU", Count: 11}, {Key: "US", Count: 7}, {Key: "CN", Count: 6}, {Key: "KP", Count: 6}, {Key: "KR", Count: 2}, {Key: "UA", Count: 2}, {Key: "IN", Count: 1}},
 			Leaders: []index.Bucket{
 				{Key: "Q56226", Label: "Kim Jong Un", Count: 5}, {Key: "Q7747", Label: "Vladimir Putin", Count: 5},
 				{Key: "Q15031", Label: "Xi Jinping", Count: 3}, {Key: "Q3874799", Label: "Volodymyr Zelenskyy", Count: 2},
@@ -437,6 +440,7 @@ func checkFacets(t *testing.T, got, want index.Facets) {
 		got, want []index.Bucket
 	}{
 		{"countries", got.Countries, want.Countries},
+		{"subject_countries", got.SubjectCountries, want.SubjectCountries},
 		{"leaders", got.Leaders, want.Leaders},
 		{"treaties", got.Treaties, want.Treaties},
 		{"keywords", got.Keywords, want.Keywords},
