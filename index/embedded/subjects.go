@@ -33,25 +33,7 @@ const (
 // countries and records internalSubjects. It returns how many documents
 // it rewrote.
 func migrateSubjects(idx bleve.Index, log *zap.Logger) (int, error) {
-	ids, err := allIDs(idx)
-	if err != nil {
-		return 0, fmt.Errorf("list documents: %w", err)
-	}
-	done := 0
-	for start := 0; start < len(ids); start += migrateBatch {
-		n, err := rewriteChunk(idx, ids[start:min(start+migrateBatch, len(ids))])
-		done += n
-		if err != nil {
-			return done, err
-		}
-	}
-	if err := idx.SetInternal([]byte(internalSubjects), []byte(subjectsIndexed)); err != nil {
-		return done, fmt.Errorf("record subject layout: %w", err)
-	}
-	if done > 0 {
-		log.Info("subject countries indexed for stored documents", zap.Int("documents", done))
-	}
-	return done, nil
+	return migrate(idx, rewriteChunk, internalSubjects, subjectsIndexed, "subject layout", "subject countries indexed for stored documents", log)
 }
 
 // rewriteChunk rebuilds the documents ids from their stored articles,

@@ -115,25 +115,34 @@ func reader(idx bleve.Index) (bleveindex.IndexReader, error) {
 // version (old or new place) and a rerun picks up where it stopped. The
 // marker is written last. It returns how many documents it rewrote.
 func migrateVersions(idx bleve.Index, log *zap.Logger) (int, error) {
+	return migrate(idx, migrateChunk, internalVersions, versionsInDocs, "version layout", "versions moved into documents", log)
+}
+
+// migrate runs chunk over every document id, migrateBatch at a time, then
+// records marker = value, so that a crash part way leaves the marker
+// unset and the next Open runs the migration again (chunks must be safe to
+// rerun). It returns how many documents the chunks rewrote; layout names
+// the migration in errors, done in the log.
+func migrate(idx bleve.Index, chunk func(bleve.Index, []string) (int, error), marker, value, layout, done string, log *zap.Logger) (int, error) {
 	ids, err := allIDs(idx)
 	if err != nil {
 		return 0, fmt.Errorf("list documents: %w", err)
 	}
-	moved := 0
+	n := 0
 	for start := 0; start < len(ids); start += migrateBatch {
-		n, err := migrateChunk(idx, ids[start:min(start+migrateBatch, len(ids))])
-		moved += n
+		k, err := chunk(idx, ids[start:min(start+migrateBatch, len(ids))])
+		n += k
 		if err != nil {
-			return moved, err
+			return n, err
 		}
 	}
-	if err := idx.SetInternal([]byte(internalVersions), []byte(versionsInDocs)); err != nil {
-		return moved, fmt.Errorf("record version layout: %w", err)
+	if err := idx.SetInternal([]byte(marker), []byte(value)); err != nil {
+		return n, fmt.Errorf("record %s: %w", layout, err)
 	}
-	if moved > 0 {
-		log.Info("versions moved into documents", zap.Int("documents", moved))
+	if n > 0 {
+		log.Info(done, zap.Int("documents", n))
 	}
-	return moved, nil
+	return n, nil
 }
 
 func migrateChunk(idx bleve.Index, ids []string) (int, error) {
