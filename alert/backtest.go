@@ -90,13 +90,15 @@ type BacktestMatch struct {
 
 // CandidateQuery translates a rule's query into a search that returns
 // every article the rule can match (a superset): its required countries,
-// leaders, treaties and keywords as filters, the words of its text
+// subject countries (as index.Query.SubjectCountries, which the stores
+// fill by the same index.IsSubject the matcher uses), leaders, treaties
+// and keywords as filters, the words of its text
 // (phrases and the near pair as separate words; exclusions, "any" and
 // "not" left out, as they only narrow), and the window [from, ∞). Sources
 // are left to the matcher, which compares them case-insensitively.
 func CandidateQuery(q match.Query, from time.Time) index.Query {
 	iq := index.Query{
-		Countries: q.Countries, Leaders: q.Leaders, Treaties: q.Treaties, Keywords: q.Keywords,
+		Countries: q.Countries, SubjectCountries: q.SubjectCountries, Leaders: q.Leaders, Treaties: q.Treaties, Keywords: q.Keywords,
 		From: from, Sort: index.SortNewest, Size: index.MaxSize,
 	}
 	t := index.ParseText(q.Text)

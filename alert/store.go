@@ -261,7 +261,7 @@ func fingerprint(r match.Rule) string {
 }
 
 func canonical(q match.Query) match.Query {
-	for _, l := range []*[]string{&q.Countries, &q.Leaders, &q.Treaties, &q.Keywords, &q.Sources} {
+	for _, l := range []*[]string{&q.Countries, &q.SubjectCountries, &q.Leaders, &q.Treaties, &q.Keywords, &q.Sources} {
 		*l = append([]string(nil), *l...)
 		sort.Strings(*l)
 	}

@@ -85,6 +85,13 @@ var backtestRules = []match.Query{
 	{Text: "treaties"},
 	{Text: "treaty", Countries: []string{"KP", "RU"}},
 	{Countries: []string{"RU"}},
+	{SubjectCountries: []string{"CN"}},
+	{SubjectCountries: []string{"US", "RU"}},
+	{Text: "treaty", Countries: []string{"US"}, SubjectCountries: []string{"RU"}},
+	{Text: "treaty", Any: []match.Query{{SubjectCountries: []string{"KP"}}, {SubjectCountries: []string{"UA"}}}},
+	// Countries named only as a venue or in passing.
+	{Countries: []string{"CN"}, Not: []match.Query{{SubjectCountries: []string{"CN"}}}},
+	{Countries: []string{"US"}, Not: []match.Query{{SubjectCountries: []string{"US"}}}},
 	{Leaders: []string{"Q7747"}},
 	{Treaties: []string{"t-new-start"}},
 	{Keywords: []string{"summit"}},

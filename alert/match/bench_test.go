@@ -53,6 +53,10 @@ type ruleGen struct {
 	rng                                         *rand.Rand
 	words                                       []string
 	countries, leaders, treaties, keywords, src []string
+	// subjects gives one rule in eight a subject country filter (a rule
+	// that has none otherwise), drawing no more random numbers, so the
+	// rest of the rules are those drawn without it.
+	subjects bool
 }
 
 func newRuleGen(arts []*article.Enriched, seed uint64) *ruleGen {
@@ -130,6 +134,10 @@ func (g *ruleGen) query(depth int) Query {
 		q.Keywords = []string{g.pick(g.keywords)}
 	case 4:
 		q.Countries = []string{g.pick(g.countries)}
+	case 5:
+		if g.subjects {
+			q.SubjectCountries = []string{g.countries[len(strings.Join(text, ""))%len(g.countries)]}
+		}
 	}
 	q.Text = strings.Join(text, " ")
 	if depth < 2 && g.rng.IntN(6) == 0 {
@@ -158,21 +166,33 @@ func TestIndexedEqualsLinear(t *testing.T) {
 	arts := corpus(t)
 	for seed := range uint64(3) {
 		g := newRuleGen(arts, seed)
+		g.subjects = seed == 2
 		m, err := Compile(g.rules(3000))
 		if err != nil {
 			t.Fatal(err)
 		}
-		total := 0
+		total, subjects := 0, 0
 		for _, e := range arts {
 			got, want := m.Match(e), m.MatchLinear(e)
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("seed %d article %s: indexed found %d matches, linear %d", seed, e.ID, len(got), len(want))
 			}
 			total += len(got)
+			for _, mt := range got {
+				for _, h := range mt.Entities {
+					if h.Kind == KindSubjectCountry {
+						subjects++
+					}
+				}
+			}
 		}
 		if total == 0 {
 			t.Fatalf("seed %d: no rule matched any article; the test proves nothing", seed)
 		}
+		if g.subjects && subjects == 0 {
+			t.Fatalf("seed %d: no subject country rule matched; the test proves nothing for them", seed)
+		}
+		t.Logf("seed %d: %d matches, %d subject country hits", seed, total, subjects)
 	}
 }
 
@@ -211,9 +231,11 @@ func timed(fn func()) (wall, cpu time.Duration) {
 	return time.Since(t0), threadCPU() - c0
 }
 
-func benchMatch(b *testing.B, fn func(m *Matcher, e *article.Enriched) []Match) {
+func benchMatch(b *testing.B, subjects bool, fn func(m *Matcher, e *article.Enriched) []Match) {
 	arts := corpus(b)
-	m, err := Compile(newRuleGen(arts, 42).rules(10000))
+	g := newRuleGen(arts, 42)
+	g.subjects = subjects
+	m, err := Compile(g.rules(10000))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -242,12 +264,19 @@ func percentiles(lat []time.Duration) (p50, p99 time.Duration) {
 // against 10 000 random rules with the index. It reports wall and
 // thread-CPU latency percentiles per article.
 func BenchmarkMatchIndexed(b *testing.B) {
-	benchMatch(b, (*Matcher).Match)
+	benchMatch(b, false, (*Matcher).Match)
+}
+
+// BenchmarkMatchIndexedSubjects is BenchmarkMatchIndexed with one rule in
+// eight also asking for a subject country, so that every country tag of
+// an article is checked for its role as well.
+func BenchmarkMatchIndexedSubjects(b *testing.B) {
+	benchMatch(b, true, (*Matcher).Match)
 }
 
 // BenchmarkMatchNaive does the same by testing each rule in turn.
 func BenchmarkMatchNaive(b *testing.B) {
-	benchMatch(b, (*Matcher).MatchLinear)
+	benchMatch(b, false, (*Matcher).MatchLinear)
 }
 
 // BenchmarkMatchRatio runs both on the same articles in one run and

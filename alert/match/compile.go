@@ -12,10 +12,13 @@ import (
 // Kinds of entity filters, as they appear in explanations.
 const (
 	KindCountry = "country"
-	KindLeader  = "leader"
-	KindTreaty  = "treaty"
-	KindKeyword = "keyword"
-	KindSource  = "source"
+	// KindSubjectCountry is a country the article is about (a subject
+	// country filter); the Resolver is asked for it as KindCountry.
+	KindSubjectCountry = "subject_country"
+	KindLeader         = "leader"
+	KindTreaty         = "treaty"
+	KindKeyword        = "keyword"
+	KindSource         = "source"
 )
 
 // Kinds of text conditions, as they appear in explanations.
@@ -28,6 +31,7 @@ const (
 // entity key prefixes in Matcher.ents.
 const (
 	entCountry byte = 'c'
+	entSubject byte = 'j' // a country tag that is a subject
 	entLeader  byte = 'l'
 	entTreaty  byte = 't'
 	entKeyword byte = 'k'
@@ -86,6 +90,7 @@ type Matcher struct {
 	postings [][]int32        // feature id → indexes of rules keyed on it
 	always   []int32          // rules with no index feature (none after Validate)
 	nfeat    int
+	subjects bool      // some rule asks for a subject country
 	scratch  sync.Pool // *doc
 }
 
@@ -170,11 +175,11 @@ func (c *compiler) entity(kind byte, kindName, value string) int32 {
 }
 
 // entityKey appends kind and the canonical form of value to buf: country
-// codes upper-case, keywords as their stemmed words, others lower-case.
+// codes (subject or not) upper-case, keywords as their stemmed words, others lower-case.
 func entityKey(buf []byte, kind byte, value string) []byte {
 	buf = append(buf, kind)
 	switch kind {
-	case entCountry:
+	case entCountry, entSubject:
 		return append(buf, strings.ToUpper(strings.TrimSpace(value))...)
 	case entKeyword:
 		first := true
@@ -254,8 +259,11 @@ func (c *compiler) query(q *Query) *node {
 		kind byte
 		name string
 		vals []string
-	}{{entCountry, KindCountry, q.Countries}, {entLeader, KindLeader, q.Leaders}, {entTreaty, KindTreaty, q.Treaties}, {entKeyword, KindKeyword, q.Keywords}, {entSource, KindSource, q.Sources}} {
+	}{{entCountry, KindCountry, q.Countries}, {entSubject, KindSubjectCountry, q.SubjectCountries}, {entLeader, KindLeader, q.Leaders}, {entTreaty, KindTreaty, q.Treaties}, {entKeyword, KindKeyword, q.Keywords}, {entSource, KindSource, q.Sources}} {
 		for _, v := range l.vals {
+			if l.kind == entSubject {
+				c.m.subjects = true
+			}
 			if l.kind == entKeyword {
 				// Register the keyword's words so that explanations can
 				// find its spans in the text.
@@ -351,6 +359,13 @@ func entityFreq(kind byte, value string) float64 {
 			return 0.2
 		}
 		return 0.03
+	case entSubject:
+		// A subject is one role of a tagged country: rarer than the
+		// country in any role.
+		if commonCountries[strings.ToUpper(value)] {
+			return 0.1
+		}
+		return 0.02
 	case entLeader:
 		return 0.02
 	case entTreaty:

@@ -11,7 +11,9 @@
 // "sanctioned". Text is the article's title, summary and body; a phrase
 // or a near pair never spans two fields. Countries, leaders, treaties and
 // keywords match the article's tags (country codes, leader ids, treaty
-// ids, alert keywords); sources match the article's source,
+// ids, alert keywords); subject countries match only the country tags
+// that make the country a subject of the article (index.IsSubject: role
+// "subject", or no role at all), never a venue or a mention; sources match the article's source,
 // case-insensitively; every listed value must be present. "any" holds
 // when at least one nested query holds, "not" when none does. "near"
 // holds when its two words occur at most Within words apart, in either

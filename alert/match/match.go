@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/newswire/newswire/article"
+	"github.com/newswire/newswire/index"
 )
 
 // Match is one rule that matched an article, with what matched.
@@ -25,7 +26,7 @@ type TermHit struct {
 // EntityHit is an entity filter that matched: the tag's id and name and
 // its spans (none for sources).
 type EntityHit struct {
-	Kind  string         `json:"kind"` // KindCountry, KindLeader, KindTreaty, KindKeyword or KindSource
+	Kind  string         `json:"kind"` // KindCountry, KindSubjectCountry, KindLeader, KindTreaty, KindKeyword or KindSource
 	ID    string         `json:"id"`
 	Name  string         `json:"name,omitempty"`
 	Spans []article.Span `json:"spans"`
@@ -122,6 +123,9 @@ func (m *Matcher) prepare(d *doc, e *article.Enriched) {
 	}
 	for _, c := range e.Tags.Countries {
 		ent(entCountry, c.Code)
+		if m.subjects && index.IsSubject(c) {
+			ent(entSubject, c.Code)
+		}
 	}
 	for _, l := range e.Tags.Leaders {
 		ent(entLeader, l.ID)
@@ -347,34 +351,50 @@ func addTerm(mt *Match, h TermHit) {
 	mt.Terms = append(mt.Terms, h)
 }
 
+// entityIs reports whether the tag value v of kind is entity feature f.
+// A value no rule asks for is no feature (the map's zero value is
+// feature 0, so it must not count).
+func (m *Matcher) entityIs(d *doc, kind byte, v string, f int32) bool {
+	d.buf = entityKey(d.buf[:0], kind, v)
+	g, ok := m.ents[string(d.buf)]
+	return ok && g == f
+}
+
 func (m *Matcher) entityHit(d *doc, n *node, mt *Match) {
 	e := d.e
 	h := EntityHit{Kind: n.kind, ID: n.label}
 	switch n.kind {
 	case KindCountry:
 		for _, c := range e.Tags.Countries {
-			if m.ents[string(entityKey(d.buf[:0], entCountry, c.Code))] == n.feat {
+			if m.entityIs(d, entCountry, c.Code, n.feat) {
+				h.ID, h.Name, h.Spans = c.Code, c.Name, c.Spans
+				break
+			}
+		}
+	case KindSubjectCountry:
+		for _, c := range e.Tags.Countries {
+			if index.IsSubject(c) && m.entityIs(d, entSubject, c.Code, n.feat) {
 				h.ID, h.Name, h.Spans = c.Code, c.Name, c.Spans
 				break
 			}
 		}
 	case KindLeader:
 		for _, l := range e.Tags.Leaders {
-			if m.ents[string(entityKey(d.buf[:0], entLeader, l.ID))] == n.feat {
+			if m.entityIs(d, entLeader, l.ID, n.feat) {
 				h.ID, h.Name, h.Spans = l.ID, l.Name, l.Spans
 				break
 			}
 		}
 	case KindTreaty:
 		for _, t := range e.Tags.Treaties {
-			if m.ents[string(entityKey(d.buf[:0], entTreaty, t.ID))] == n.feat {
+			if m.entityIs(d, entTreaty, t.ID, n.feat) {
 				h.ID, h.Name, h.Spans = t.ID, t.Name, t.Spans
 				break
 			}
 		}
 	case KindKeyword:
 		for _, k := range e.Tags.Keywords {
-			if m.ents[string(entityKey(d.buf[:0], entKeyword, k))] == n.feat {
+			if m.entityIs(d, entKeyword, k, n.feat) {
 				h.ID = k
 				break
 			}

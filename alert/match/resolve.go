@@ -8,14 +8,15 @@ import (
 
 // Resolver maps a name or id that a rule gives for a country, leader,
 // treaty or keyword to the catalogue id the matcher compares with tags.
-// kind is KindCountry, KindLeader, KindTreaty or KindKeyword.
+// kind is KindCountry (for countries and subject countries alike),
+// KindLeader, KindTreaty or KindKeyword.
 // ResolveEntity returns the id, or an error whose text says the value is
 // unknown and what it may have meant (it becomes the Problem message).
 type Resolver interface {
 	ResolveEntity(kind, value string) (string, error)
 }
 
-// resolveRule replaces every country, leader, treaty and keyword of r's
+// resolveRule replaces every country, subject country, leader, treaty and keyword of r's
 // query (nested ones too) by its id, and reports the values res does not
 // know at their paths ("query.leaders[0]"). Values are trimmed first;
 // empty ones are left for Normalize to drop. Unknown values stay as
@@ -30,7 +31,7 @@ func resolveQuery(q *Query, path string, res Resolver, ps *[]Problem) {
 	for _, l := range []struct {
 		name, kind string
 		vals       []string
-	}{{"countries", KindCountry, q.Countries}, {"leaders", KindLeader, q.Leaders}, {"treaties", KindTreaty, q.Treaties}, {"keywords", KindKeyword, q.Keywords}} {
+	}{{"countries", KindCountry, q.Countries}, {"subject_countries", KindCountry, q.SubjectCountries}, {"leaders", KindLeader, q.Leaders}, {"treaties", KindTreaty, q.Treaties}, {"keywords", KindKeyword, q.Keywords}} {
 		for i, v := range l.vals {
 			v = strings.TrimSpace(v)
 			if v == "" || len(v) > 200 {

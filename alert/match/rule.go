@@ -57,19 +57,25 @@ const (
 
 // Query is the condition of a rule, in the model of search. Every
 // top-level part must hold (AND): all words and phrases of Text (with its
-// exclusions), every listed country, leader, treaty, keyword and source,
-// at least one query of Any, none of Not, and Near.
+// exclusions), every listed country, subject country, leader, treaty,
+// keyword and source, at least one query of Any, none of Not, and Near.
 type Query struct {
 	// Text follows index.ParseText: words, "phrases", -word, -"phrase".
-	Text      string   `json:"text,omitempty" yaml:"text,omitempty"`
+	Text string `json:"text,omitempty" yaml:"text,omitempty"`
+	// Countries are tagged in any role (subject, venue or mention).
 	Countries []string `json:"countries,omitempty" yaml:"countries,omitempty"`
-	Leaders   []string `json:"leaders,omitempty" yaml:"leaders,omitempty"`
-	Treaties  []string `json:"treaties,omitempty" yaml:"treaties,omitempty"`
-	Keywords  []string `json:"keywords,omitempty" yaml:"keywords,omitempty"`
-	Sources   []string `json:"sources,omitempty" yaml:"sources,omitempty"`
-	Any       []Query  `json:"any,omitempty" yaml:"any,omitempty"`
-	Not       []Query  `json:"not,omitempty" yaml:"not,omitempty"`
-	Near      *Near    `json:"near,omitempty" yaml:"near,omitempty"`
+	// SubjectCountries must be tagged as what the article is about: a
+	// country tag that index.IsSubject accepts (role "subject", or no role
+	// on articles tagged before roles existed), not a venue or a mention.
+	// Like Countries they are ISO codes, or names when a Resolver is set.
+	SubjectCountries []string `json:"subject_countries,omitempty" yaml:"subject_countries,omitempty"`
+	Leaders          []string `json:"leaders,omitempty" yaml:"leaders,omitempty"`
+	Treaties         []string `json:"treaties,omitempty" yaml:"treaties,omitempty"`
+	Keywords         []string `json:"keywords,omitempty" yaml:"keywords,omitempty"`
+	Sources          []string `json:"sources,omitempty" yaml:"sources,omitempty"`
+	Any              []Query  `json:"any,omitempty" yaml:"any,omitempty"`
+	Not              []Query  `json:"not,omitempty" yaml:"not,omitempty"`
+	Near             *Near    `json:"near,omitempty" yaml:"near,omitempty"`
 }
 
 // Near asks for two words at most Within words apart, in either order,
@@ -290,8 +296,8 @@ func joinPath(a, b string) string {
 	return a + "." + b
 }
 
-// Normalize trims a rule in place: filter values trimmed, country codes
-// upper-cased, keywords lower-cased, empty values and repeats dropped, and
+// Normalize trims a rule in place: filter values trimmed, country and
+// subject country codes upper-cased, keywords lower-cased, empty values and repeats dropped, and
 // DefaultChannels filled in when none are given. Validate expects a
 // normalized rule.
 func Normalize(r *Rule) {
@@ -318,9 +324,9 @@ func Normalize(r *Rule) {
 
 func normalizeQuery(q *Query) {
 	q.Text = strings.TrimSpace(q.Text)
-	iq := index.Query{Countries: q.Countries, Leaders: q.Leaders, Treaties: q.Treaties, Keywords: q.Keywords, Sources: q.Sources}
+	iq := index.Query{Countries: q.Countries, SubjectCountries: q.SubjectCountries, Leaders: q.Leaders, Treaties: q.Treaties, Keywords: q.Keywords, Sources: q.Sources}
 	_ = iq.Normalize() // only fails on sort, size and dates, which are unset
-	q.Countries, q.Leaders, q.Treaties, q.Keywords, q.Sources = iq.Countries, iq.Leaders, iq.Treaties, iq.Keywords, iq.Sources
+	q.Countries, q.SubjectCountries, q.Leaders, q.Treaties, q.Keywords, q.Sources = iq.Countries, iq.SubjectCountries, iq.Leaders, iq.Treaties, iq.Keywords, iq.Sources
 	for i := range q.Any {
 		normalizeQuery(&q.Any[i])
 	}
@@ -424,7 +430,7 @@ func validateQuery(ve *ValidationError, path string, q *Query, depth int, count 
 		name string
 		vals []string
 		code bool
-	}{{"countries", q.Countries, true}, {"leaders", q.Leaders, false}, {"treaties", q.Treaties, false}, {"keywords", q.Keywords, false}, {"sources", q.Sources, false}}
+	}{{"countries", q.Countries, true}, {"subject_countries", q.SubjectCountries, true}, {"leaders", q.Leaders, false}, {"treaties", q.Treaties, false}, {"keywords", q.Keywords, false}, {"sources", q.Sources, false}}
 	for _, l := range lists {
 		if len(l.vals) > 0 {
 			positive = true
