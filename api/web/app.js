@@ -26,12 +26,11 @@
   const API_STREAM = "api/v1/alerts/stream";
   const MAX_ALERTS = 50;
 
-  // Filter kinds: URL/API parameter, facet name in the answer, label.
-  // Alert rules have no subject filter: a subject country becomes a
-  // country there (a looser rule), and the save says so.
+  // Filter kinds: URL/API parameter, facet name in the answer, rule
+  // query field, label.
   const KINDS = [
     { param: "country", facet: "countries", rule: "countries", title: "Countries", one: "Country", country: true },
-    { param: "subject", facet: "subject_countries", rule: "countries", title: "Subject countries", one: "Subject country", country: true },
+    { param: "subject", facet: "subject_countries", rule: "subject_countries", title: "Subject countries", one: "Subject country", country: true },
     { param: "leader", facet: "leaders", rule: "leaders", title: "Leaders", one: "Leader" },
     { param: "treaty", facet: "treaties", rule: "treaties", title: "Treaties", one: "Treaty" },
     { param: "keyword", facet: "keywords", rule: "keywords", title: "Keywords", one: "Keyword" },
@@ -865,7 +864,6 @@
     }
     const query = { text: state.q };
     for (const k of KINDS) query[k.rule] = unique((query[k.rule] || []).concat(state.f[k.param]));
-    const loosened = state.f.subject.length > 0;
     els.ruleStatus.classList.remove("error");
     els.ruleStatus.textContent = "Saving…";
     try {
@@ -879,8 +877,7 @@
       let saved = {};
       try { saved = await res.json(); } catch (e) { saved = {}; }
       const id = saved && (saved.id || saved.ID);
-      els.ruleStatus.textContent = "Alert “" + ((saved && saved.name) || name) + "” saved" + (id ? " (id " + id + ")." : ".") +
-        (loosened ? " Alerts cannot ask for subject countries: it matches those countries in any role." : "");
+      els.ruleStatus.textContent = "Alert “" + ((saved && saved.name) || name) + "” saved" + (id ? " (id " + id + ")." : ".");
     } catch (err) {
       els.ruleStatus.classList.add("error");
       els.ruleStatus.textContent = "Could not save the alert — " + err.message;

@@ -4,9 +4,10 @@
 // when opened, listing the rules in force: each can be
 // edited, paused or resumed, deleted, backtested over the last days, and
 // its recent alerts shown (its history, kept live while it is open).
-// Countries, leaders, treaties and keywords may be typed by name: the
-// server resolves them, and suggests through GET /api/v1/entities as the
-// editor types. It talks only to the rules API:
+// Countries, subject countries (what an article is about, not only where
+// it happens or a passing mention), leaders, treaties and keywords may be
+// typed by name: the server resolves them, and suggests through
+// GET /api/v1/entities as the editor types. It talks only to the rules API:
 //
 //	GET    api/v1/alerts/rules                  list
 //	PUT    api/v1/alerts/rules/{id}             edit, pause, resume
@@ -26,6 +27,7 @@
   const API = "api/v1/alerts/rules";
   const KINDS = [
     { key: "countries", kind: "country", label: "Countries" },
+    { key: "subject_countries", kind: "country", label: "Subject countries" },
     { key: "leaders", kind: "leader", label: "Leaders" },
     { key: "treaties", kind: "treaty", label: "Treaties" },
     { key: "keywords", kind: "keyword", label: "Keywords" },

@@ -188,3 +188,53 @@ func TestRulesManager(t *testing.T) {
 	}
 	p.checkConsole()
 }
+
+// TestSaveSubjectSearchAsRule: a search for the articles about North
+// Korea held in Russia, saved by keyboard as an alert, becomes a rule
+// whose subject_countries is KP and countries RU; the rules panel names
+// the subject country.
+func TestSaveSubjectSearchAsRule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the whole pipeline")
+	}
+	p := newPageAt(t, "about:blank")
+	base := rulesApp(t)
+	p.base = base
+
+	p.open("/?q=treaty&subject=KP&country=RU")
+	p.waitFor("the subject chip", `[...document.querySelectorAll("#chips .chip")].some((c) => c.textContent.includes("Subject country"))`)
+	p.tabTo("the alert name", `el.id === "rule-name"`)
+	evalAs[bool](p, `(document.querySelector("#rule-name").value = "", true)`)
+	p.press("About North Korea, in Russia")
+	p.press(kb.Enter)
+	p.waitFor("the save to be confirmed", `document.querySelector("#rule-status").textContent.includes("saved")`)
+	if s := p.text("#rule-status"); strings.Contains(s, "any role") || strings.Contains(s, "cannot") {
+		t.Errorf("the save still warns: %q", s)
+	}
+
+	var list struct {
+		Rules []struct {
+			ID    string `json:"id"`
+			Name  string `json:"name"`
+			Query struct {
+				Text             string   `json:"text"`
+				Countries        []string `json:"countries"`
+				SubjectCountries []string `json:"subject_countries"`
+			} `json:"query"`
+		} `json:"rules"`
+	}
+	if st := apiCall(t, "GET", base+"/api/v1/alerts/rules", "", &list); st != 200 || len(list.Rules) != 1 {
+		t.Fatalf("rules: %d %+v", st, list)
+	}
+	r := list.Rules[0]
+	if r.Name != "About North Korea, in Russia" || r.Query.Text != "treaty" ||
+		strings.Join(r.Query.SubjectCountries, ",") != "KP" || strings.Join(r.Query.Countries, ",") != "RU" {
+		t.Fatalf("saved rule = %+v, want subject_countries [KP], countries [RU]", r)
+	}
+
+	p.tabTo("the Manage alerts box", `el.id === "rules-title"`)
+	p.press(kb.Enter)
+	p.waitFor("the rule's summary with the subject country", ruleSel(r.ID)+` && `+ruleSel(r.ID)+
+		`.querySelector(".rule-query").textContent === "“treaty” · countries: Russia (RU) · subject countries: North Korea (KP)"`)
+	p.checkConsole()
+}
