@@ -69,6 +69,10 @@ func TestRuleNamesResolve(t *testing.T) {
 			want: match.Query{Text: "treaty", Countries: []string{"RU"}}},
 		{name: "nested", query: `{"text":"pact","any":[{"leaders":["Kim Jong Un"]},{"countries":["China"]}],"not":[{"countries":["Japan"]}]}`, code: 201,
 			want: match.Query{Text: "pact", Any: []match.Query{{Leaders: []string{"Q56226"}}, {Countries: []string{"CN"}}}, Not: []match.Query{{Countries: []string{"JP"}}}}},
+		{name: "subject country names", query: `{"countries":["Russia"],"subject_countries":["north korea","KP","Japan"],"not":[{"subject_countries":["China"]}]}`, code: 201,
+			want: match.Query{Countries: []string{"RU"}, SubjectCountries: []string{"KP", "JP"}, Not: []match.Query{{SubjectCountries: []string{"CN"}}}}},
+		{name: "unknown subject country", query: `{"subject_countries":["Nort Korea"],"any":[{"subject_countries":["XX"]}]}`, code: 400,
+			probs: []string{`query.subject_countries[0]: unknown country "Nort Korea"; did you mean North Korea (KP)`, `query.any[0].subject_countries[0]: unknown country "XX"`}},
 		{name: "unknown leader", query: `{"leaders":["Putn"]}`, code: 400,
 			probs: []string{`query.leaders[0]: unknown leader "Putn"; did you mean Vladimir Putin (Q7747)`}},
 		// A bare surname is no name of one leader: the editor is told whom
@@ -138,6 +142,17 @@ func TestRuleNamesResolve(t *testing.T) {
 	code, m = do(t, "PUT", srv.URL+"/api/v1/alerts/rules/"+id, `{"name":"a","query":{"text":"summit","countries":["China"]}}`)
 	if code != 200 || mustJSON(t, m["query"]) != `{"countries":["CN"],"text":"summit"}` {
 		t.Errorf("PUT by country name: %d %v", code, m)
+	}
+	code, m = do(t, "PUT", srv.URL+"/api/v1/alerts/rules/"+id, `{"name":"a","query":{"text":"summit","subject_countries":["China"]}}`)
+	if code != 200 || mustJSON(t, m["query"]) != `{"subject_countries":["CN"],"text":"summit"}` {
+		t.Errorf("PUT by subject country name: %d %v", code, m)
+	}
+	// The order of subject countries does not make another rule.
+	if code, _ := do(t, "POST", srv.URL+"/api/v1/alerts/rules", `{"name":"c","query":{"text":"pact","subject_countries":["KP","RU"]}}`); code != 201 {
+		t.Fatalf("create with subject countries: %d", code)
+	}
+	if code, m := do(t, "POST", srv.URL+"/api/v1/alerts/rules", `{"name":"d","query":{"text":"pact","subject_countries":["Russia","North Korea"]}}`); code != http.StatusConflict || m["existing_id"] == nil {
+		t.Errorf("same subject countries in another order: %d %v, want 409", code, m)
 	}
 }
 

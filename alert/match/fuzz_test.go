@@ -16,6 +16,7 @@ func FuzzParseRuleJSON(f *testing.F) {
 		`{"name":"x","query":{"text":"treaty -rumour \"strategic partnership\"","countries":["KP","RU"]}}`,
 		`{"name":"x","query":{"any":[{"text":"summit"},{"text":"treaty"}],"not":[{"keywords":["sanctions"]}]}}`,
 		`{"name":"x","query":{"near":{"a":"putin","b":"treaty","within":10}},"throttle":"10m"}`,
+		`{"name":"x","query":{"subject_countries":["kp"],"countries":["RU"],"not":[{"subject_countries":["US"]}]}}`,
 		`{"name":"x","query":{"text":"\"unbalanced"}}`,
 		`{"name":"x","query":{"leaders":["Q7747"],"treaties":["npt"],"sources":["bbc"]},"channels":[{"type":"slack","url":"https://h.example/x"}]}`,
 		`{"name":"","query":{"any":[{"any":[{"any":[{"any":[{"any":[{"text":"a"}]}]}]}]}]}}`,

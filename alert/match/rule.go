@@ -327,6 +327,12 @@ func normalizeQuery(q *Query) {
 	iq := index.Query{Countries: q.Countries, SubjectCountries: q.SubjectCountries, Leaders: q.Leaders, Treaties: q.Treaties, Keywords: q.Keywords, Sources: q.Sources}
 	_ = iq.Normalize() // only fails on sort, size and dates, which are unset
 	q.Countries, q.SubjectCountries, q.Leaders, q.Treaties, q.Keywords, q.Sources = iq.Countries, iq.SubjectCountries, iq.Leaders, iq.Treaties, iq.Keywords, iq.Sources
+	if len(q.Any) == 0 {
+		q.Any = nil // "any": [] is no condition, and JSON drops it
+	}
+	if len(q.Not) == 0 {
+		q.Not = nil
+	}
 	for i := range q.Any {
 		normalizeQuery(&q.Any[i])
 	}
