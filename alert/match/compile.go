@@ -175,7 +175,8 @@ func (c *compiler) entity(kind byte, kindName, value string) int32 {
 }
 
 // entityKey appends kind and the canonical form of value to buf: country
-// codes (subject or not) upper-case, keywords as their stemmed words, others lower-case.
+// codes (subject or not) upper-case, keywords as their stemmed words,
+// others lower-case.
 func entityKey(buf []byte, kind byte, value string) []byte {
 	buf = append(buf, kind)
 	switch kind {
