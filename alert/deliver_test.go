@@ -264,3 +264,22 @@ func TestSlackEscaping(t *testing.T) {
 		t.Errorf("text = %q", m.Text)
 	}
 }
+
+// TestMatchedTagsInMessages: Slack and email say what matched in words, a
+// subject country as "about", and both list the same things.
+func TestMatchedTagsInMessages(t *testing.T) {
+	a := Alert{Title: "Talks", RuleName: "R",
+		Entities: []match.EntityHit{{Kind: match.KindSubjectCountry, ID: "KP", Name: "North Korea"}, {Kind: match.KindCountry, ID: "RU", Name: "Russia"}, {Kind: match.KindKeyword, ID: "treaty"}},
+		Terms:    []match.TermHit{{Kind: match.KindWord, Text: "summit"}}}
+	want := "about: North Korea, country: Russia, keyword: treaty, “summit”"
+	var m struct{ Text string }
+	if err := json.Unmarshal(slackAlert(a), &m); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(m.Text, "Matched: "+want) {
+		t.Errorf("slack text = %q", m.Text)
+	}
+	if mail := alertMail(a); !strings.Contains(mail.text, "Matched: "+want+"\n") {
+		t.Errorf("mail text = %q", mail.text)
+	}
+}

@@ -275,17 +275,7 @@ func alertMail(a Alert) mailMessage {
 	if !a.Published.IsZero() {
 		b.WriteString("Published: " + a.Published.UTC().Format("2006-01-02 15:04 MST") + "\n")
 	}
-	var tags []string
-	for _, e := range a.Entities {
-		v := e.ID
-		if e.Name != "" && e.Name != e.ID {
-			v = e.Name
-		}
-		tags = append(tags, e.Kind+": "+v)
-	}
-	for _, t := range a.Terms {
-		tags = append(tags, "“"+t.Text+"”")
-	}
+	tags := matchedTags(a)
 	if len(tags) > 0 {
 		b.WriteString("Matched: " + strings.Join(tags, ", ") + "\n")
 	}

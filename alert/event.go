@@ -138,3 +138,25 @@ func window(text string, at int) string {
 	}
 	return s
 }
+
+// matchedTags lists what made an alert match, for people to read (Slack
+// and email): each entity as "<kind>: <name>", a subject country as
+// "about: <name>", then each matched term in quotes.
+func matchedTags(a Alert) []string {
+	var tags []string
+	for _, e := range a.Entities {
+		v := e.ID
+		if e.Name != "" && e.Name != e.ID {
+			v = e.Name
+		}
+		kind := e.Kind
+		if kind == match.KindSubjectCountry {
+			kind = "about"
+		}
+		tags = append(tags, kind+": "+v)
+	}
+	for _, t := range a.Terms {
+		tags = append(tags, "“"+t.Text+"”")
+	}
+	return tags
+}

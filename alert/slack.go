@@ -32,17 +32,7 @@ func slackAlert(a Alert) []byte {
 	if a.Source != "" {
 		b.WriteString(" · " + slackEscape(a.Source))
 	}
-	var tags []string
-	for _, e := range a.Entities {
-		v := e.ID
-		if e.Name != "" && e.Name != e.ID {
-			v = e.Name
-		}
-		tags = append(tags, e.Kind+": "+v)
-	}
-	for _, t := range a.Terms {
-		tags = append(tags, "“"+t.Text+"”")
-	}
+	tags := matchedTags(a)
 	if len(tags) > 0 {
 		b.WriteString("\nMatched: " + slackEscape(strings.Join(tags, ", ")))
 	}
