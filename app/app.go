@@ -92,6 +92,11 @@ type Config struct {
 	// AlertsAllowPrivate lets webhook targets be on loopback or private
 	// networks.
 	AlertsAllowPrivate bool
+	// DigestTakeoverAfter is how long a throttled rule's due digest may
+	// stay unsent by the process that holds it before another delivery
+	// process sends it (a lost pod); 0: alert.DefaultTakeoverAfter. At
+	// least twice alert.DefaultFlushEvery.
+	DigestTakeoverAfter time.Duration
 	// Email is the SMTP server of the email channel; empty Addr: email
 	// alerts are dead-lettered with "no mail server configured".
 	Email        alert.EmailConfig
@@ -210,6 +215,9 @@ func (c Config) Validate() error {
 	}
 	if slices.Contains(c.Roles, RoleEnrich) && c.Tagger == nil {
 		errs = append(errs, errors.New("the enrich role needs a tagger"))
+	}
+	if c.DigestTakeoverAfter != 0 && c.DigestTakeoverAfter < 2*alert.DefaultFlushEvery {
+		errs = append(errs, fmt.Errorf("digest takeover-after %s is under twice the digest flush interval (%s)", c.DigestTakeoverAfter, 2*alert.DefaultFlushEvery))
 	}
 	return errors.Join(errs...)
 }
@@ -559,7 +567,8 @@ func (a *App) startAlerts(m *consumers.Metrics) error {
 		return err
 	}
 	dcfg := alert.DeliveryConfig{AllowPrivate: a.cfg.AlertsAllowPrivate, DeadLetters: a.writer, DLQTopic: a.cfg.Topics.DLQ,
-		Throttles: a.follower.Once.Throttles, StateTopic: a.cfg.Topics.AlertState, StateWriter: a.writer, Ready: a.alertsReady()}
+		Throttles: a.follower.Once.Throttles, StateTopic: a.cfg.Topics.AlertState, StateWriter: a.writer, Ready: a.alertsReady(),
+		TakeoverAfter: a.cfg.DigestTakeoverAfter}
 	if a.cfg.Email.Addr != "" {
 		email := a.cfg.Email
 		dcfg.Email = &email

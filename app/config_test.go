@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/newswire/newswire/consumers"
 	"github.com/newswire/newswire/enrich"
@@ -44,6 +45,8 @@ func TestConfigValidate(t *testing.T) {
 		{"every problem at once", Config{Roles: []string{"enrich", "indx", "serv"}}, []string{
 			`unknown role "indx"`, `unknown role "serv"`, "enrich role needs a tagger",
 		}},
+		{"digest takeover too soon", Config{Roles: []string{RoleAlert}, DigestTakeoverAfter: time.Second}, []string{"digest takeover-after 1s is under twice"}},
+		{"digest takeover long enough", Config{Roles: []string{RoleAlert}, DigestTakeoverAfter: time.Minute}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tc.cfg

@@ -16,14 +16,14 @@ var stageFlags = func() map[string][]string {
 	process := []string{"http", "tokens-file", "insecure-no-auth", "max-article-body", "shutdown-timeout", "log-format", "log-level"}
 	ingest := []string{"ingest-token", "max-body-bytes", "max-ingest-items"}
 	alerting := []string{"rules", "alerts-allow-private"}
-	smtp := []string{"smtp-addr", "smtp-from", "smtp-user", "smtp-tls"}
+	delivery := []string{"smtp-addr", "smtp-from", "smtp-user", "smtp-tls", "digest-takeover-after"}
 	join := func(lists ...[]string) []string { return slices.Concat(lists...) }
 	return map[string][]string{
-		"run":    join(kafka, es, process, ingest, alerting, smtp, []string{"embedded-broker", "sync-writes", "group", "data-dir", "samples", "drain-delay", "retention"}),
+		"run":    join(kafka, es, process, ingest, alerting, delivery, []string{"embedded-broker", "sync-writes", "group", "data-dir", "samples", "drain-delay", "retention"}),
 		"enrich": join(kafka, process, []string{"group"}),
 		"index":  join(kafka, es, process, []string{"group", "data-dir", "setup"}),
 		"serve":  join(kafka, es, process, ingest, alerting, []string{"data-dir", "drain-delay"}),
-		"alert":  join(kafka, process, alerting, smtp, []string{"group", "data-dir"}),
+		"alert":  join(kafka, process, alerting, delivery, []string{"group", "data-dir"}),
 	}
 }()
 

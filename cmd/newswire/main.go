@@ -394,6 +394,7 @@ func cmdStage(args []string, stderr io.Writer, roles []string, name string) erro
 		fs.BoolVar(&cfg.AlertsAllowPrivate, "alerts-allow-private", false, "let alert webhooks target loopback and private networks")
 	}
 	if has(app.RoleAlert) {
+		fs.DurationVar(&cfg.DigestTakeoverAfter, "digest-takeover-after", alert.DefaultTakeoverAfter, "send a throttled rule's digest that its holder left unsent this long past due (a lost pod); at least 2s")
 		fs.StringVar(&cfg.Email.Addr, "smtp-addr", "", "SMTP server host:port of the email channel (password from "+alert.EnvSMTPPassword+")")
 		fs.StringVar(&cfg.Email.From, "smtp-from", "", "sender address of alert emails")
 		fs.StringVar(&cfg.Email.Username, "smtp-user", "", "SMTP user for AUTH PLAIN (empty: no authentication)")
