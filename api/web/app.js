@@ -864,6 +864,11 @@
     }
     const query = { text: state.q };
     for (const k of KINDS) query[k.rule] = unique((query[k.rule] || []).concat(state.f[k.param]));
+    // An excluded value excludes on its own, as in the search: one "not"
+    // clause each, none of which may hold.
+    const not = [];
+    for (const k of KINDS) for (const v of state.not[k.param]) not.push({ [k.rule]: [v] });
+    if (not.length) query.not = not;
     els.ruleStatus.classList.remove("error");
     els.ruleStatus.textContent = "Saving…";
     try {

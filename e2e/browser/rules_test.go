@@ -201,7 +201,7 @@ func TestSaveSubjectSearchAsRule(t *testing.T) {
 	base := rulesApp(t)
 	p.base = base
 
-	p.open("/?q=treaty&subject=KP&country=RU")
+	p.open("/?q=treaty&subject=KP&country=RU&not_subject=CN")
 	p.waitFor("the subject chip", `[...document.querySelectorAll("#chips .chip")].some((c) => c.textContent.includes("Subject country"))`)
 	p.tabTo("the alert name", `el.id === "rule-name"`)
 	evalAs[bool](p, `(document.querySelector("#rule-name").value = "", true)`)
@@ -220,6 +220,9 @@ func TestSaveSubjectSearchAsRule(t *testing.T) {
 				Text             string   `json:"text"`
 				Countries        []string `json:"countries"`
 				SubjectCountries []string `json:"subject_countries"`
+				Not              []struct {
+					SubjectCountries []string `json:"subject_countries"`
+				} `json:"not"`
 			} `json:"query"`
 		} `json:"rules"`
 	}
@@ -228,13 +231,14 @@ func TestSaveSubjectSearchAsRule(t *testing.T) {
 	}
 	r := list.Rules[0]
 	if r.Name != "About North Korea, in Russia" || r.Query.Text != "treaty" ||
-		strings.Join(r.Query.SubjectCountries, ",") != "KP" || strings.Join(r.Query.Countries, ",") != "RU" {
-		t.Fatalf("saved rule = %+v, want subject_countries [KP], countries [RU]", r)
+		strings.Join(r.Query.SubjectCountries, ",") != "KP" || strings.Join(r.Query.Countries, ",") != "RU" ||
+		len(r.Query.Not) != 1 || strings.Join(r.Query.Not[0].SubjectCountries, ",") != "CN" {
+		t.Fatalf("saved rule = %+v, want subject_countries [KP], countries [RU], not [{subject_countries [CN]}]", r)
 	}
 
 	p.tabTo("the Manage alerts box", `el.id === "rules-title"`)
 	p.press(kb.Enter)
 	p.waitFor("the rule's summary with the subject country", ruleSel(r.ID)+` && `+ruleSel(r.ID)+
-		`.querySelector(".rule-query").textContent === "“treaty” · countries: Russia (RU) · subject countries: North Korea (KP)"`)
+		`.querySelector(".rule-query").textContent === "“treaty” · countries: Russia (RU) · subject countries: North Korea (KP) · none of 1"`)
 	p.checkConsole()
 }
