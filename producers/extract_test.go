@@ -208,10 +208,10 @@ func TestExtractionCorpus(t *testing.T) {
 	}
 }
 
-// BenchmarkExtractPage measures extraction (decode, parse, metadata,
-// main text) over the sample, or the corpus when set; MB/s is HTML bytes
-// per second. Run with -cpu 1 for the per-core figure.
-func BenchmarkExtractPage(b *testing.B) {
+// benchPages loads the pages the extraction benchmarks run over (the
+// sample, or NEWSWIRE_EXTRACTION_CORPUS when set) and sets the bytes per
+// op to their HTML size.
+func benchPages(b *testing.B) []corpusPage {
 	dir := os.Getenv("NEWSWIRE_EXTRACTION_CORPUS")
 	if dir == "" {
 		dir = filepath.Join("testdata", "extraction")
@@ -223,6 +223,14 @@ func BenchmarkExtractPage(b *testing.B) {
 	}
 	b.SetBytes(total)
 	b.ReportAllocs()
+	return pages
+}
+
+// BenchmarkExtractPage measures extraction (decode, parse, metadata,
+// main text) over the sample, or the corpus when set; MB/s is HTML bytes
+// per second. Run with -cpu 1 for the per-core figure.
+func BenchmarkExtractPage(b *testing.B) {
+	pages := benchPages(b)
 	for b.Loop() {
 		for _, pg := range pages {
 			u, _ := url.Parse(pg.url)
@@ -234,17 +242,7 @@ func BenchmarkExtractPage(b *testing.B) {
 // BenchmarkParseHTML is the baseline of BenchmarkExtractPage: decoding
 // and parsing the same pages, nothing more.
 func BenchmarkParseHTML(b *testing.B) {
-	dir := os.Getenv("NEWSWIRE_EXTRACTION_CORPUS")
-	if dir == "" {
-		dir = filepath.Join("testdata", "extraction")
-	}
-	pages := loadCorpus(b, dir)
-	var total int64
-	for _, pg := range pages {
-		total += int64(len(pg.html))
-	}
-	b.SetBytes(total)
-	b.ReportAllocs()
+	pages := benchPages(b)
 	for b.Loop() {
 		for _, pg := range pages {
 			if _, err := html.Parse(decodePage(pg.html, "")); err != nil {
