@@ -29,13 +29,48 @@ func testArticle() *article.Enriched {
 	return e
 }
 
+// matchCase is a rule query and whether it should match the article.
+type matchCase struct {
+	name string
+	q    Query
+	want bool
+}
+
+// checkMatches compiles one rule per case into one matcher (the index must
+// find each rule among the others) and checks the indexed and the
+// rule-by-rule matcher against every case.
+func checkMatches(t *testing.T, e *article.Enriched, cases []matchCase) {
+	t.Helper()
+	var rules []Rule
+	for i, tc := range cases {
+		rules = append(rules, Rule{ID: "r" + string(rune('A'+i%26)) + string(rune('a'+i/26)), Name: tc.name, Query: tc.q})
+	}
+	m, err := Compile(rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, lin := map[string]bool{}, map[string]bool{}
+	for _, mt := range m.Match(e) {
+		got[mt.RuleName] = true
+	}
+	for _, mt := range m.MatchLinear(e) {
+		lin[mt.RuleName] = true
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got[tc.name] != tc.want {
+				t.Errorf("indexed match = %v, want %v", got[tc.name], tc.want)
+			}
+			if lin[tc.name] != tc.want {
+				t.Errorf("linear match = %v, want %v", lin[tc.name], tc.want)
+			}
+		})
+	}
+}
+
 func TestQuerySemantics(t *testing.T) {
 	e := testArticle()
-	tests := []struct {
-		name string
-		q    Query
-		want bool
-	}{
+	tests := []matchCase{
 		{"word", Query{Text: "treaty"}, true},
 		{"word case", Query{Text: "TREATY"}, true},
 		{"plural in text, singular in rule", Query{Text: "summits"}, true},
@@ -84,32 +119,7 @@ func TestQuerySemantics(t *testing.T) {
 		{"near same word twice", Query{Near: &Near{A: "putin", B: "putin", Within: 10}}, false},
 		{"near absent", Query{Near: &Near{A: "putin", B: "missile", Within: 50}}, false},
 	}
-	var rules []Rule
-	for i, tc := range tests {
-		rules = append(rules, Rule{ID: "r" + string(rune('A'+i%26)) + string(rune('a'+i/26)), Name: tc.name, Query: tc.q})
-	}
-	m, err := Compile(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]bool{}
-	for _, mt := range m.Match(e) {
-		got[mt.RuleName] = true
-	}
-	lin := map[string]bool{}
-	for _, mt := range m.MatchLinear(e) {
-		lin[mt.RuleName] = true
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got[tc.name] != tc.want {
-				t.Errorf("indexed match = %v, want %v", got[tc.name], tc.want)
-			}
-			if lin[tc.name] != tc.want {
-				t.Errorf("linear match = %v, want %v", lin[tc.name], tc.want)
-			}
-		})
-	}
+	checkMatches(t, e, tests)
 }
 
 func TestStem(t *testing.T) {

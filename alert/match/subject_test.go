@@ -33,11 +33,7 @@ func subjectArticle() *article.Enriched {
 
 func TestSubjectCountries(t *testing.T) {
 	e := subjectArticle()
-	tests := []struct {
-		name string
-		q    Query
-		want bool
-	}{
+	tests := []matchCase{
 		{"subject tag", Query{SubjectCountries: []string{"KP"}}, true},
 		{"subject lower-case", Query{SubjectCountries: []string{" kp "}}, true},
 		{"venue tag is no subject", Query{SubjectCountries: []string{"RU"}}, false},
@@ -57,32 +53,7 @@ func TestSubjectCountries(t *testing.T) {
 		{"not subject: a venue does not exclude", Query{Text: "summit", Not: []Query{{SubjectCountries: []string{"RU"}}}}, true},
 		{"not country: a venue excludes", Query{Text: "summit", Not: []Query{{Countries: []string{"RU"}}}}, false},
 	}
-	var rules []Rule
-	for i, tc := range tests {
-		rules = append(rules, Rule{ID: "s" + string(rune('A'+i)), Name: tc.name, Query: tc.q})
-	}
-	// One matcher for all: the index must find each rule among the others.
-	m, err := Compile(rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, lin := map[string]bool{}, map[string]bool{}
-	for _, mt := range m.Match(e) {
-		got[mt.RuleName] = true
-	}
-	for _, mt := range m.MatchLinear(e) {
-		lin[mt.RuleName] = true
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			if got[tc.name] != tc.want {
-				t.Errorf("indexed match = %v, want %v", got[tc.name], tc.want)
-			}
-			if lin[tc.name] != tc.want {
-				t.Errorf("linear match = %v, want %v", lin[tc.name], tc.want)
-			}
-		})
-	}
+	checkMatches(t, e, tests)
 }
 
 // TestSubjectMatcherWithoutSubjectRules: a matcher without subject rules
