@@ -1,12 +1,10 @@
 package app
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +18,7 @@ import (
 	"github.com/newswire/newswire/enrich"
 	"github.com/newswire/newswire/index"
 	"github.com/newswire/newswire/index/embedded"
+	"github.com/newswire/newswire/index/indextest"
 	"github.com/newswire/newswire/testsvc"
 )
 
@@ -27,32 +26,11 @@ import (
 // enricher writes it.
 func sampleDocs(t testing.TB) []article.Enriched {
 	t.Helper()
-	f, err := os.Open("../samples/articles.jsonl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
 	tg, err := enrich.New(enrich.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	var docs []article.Enriched
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) == "" {
-			continue
-		}
-		a, err := article.Parse(sc.Bytes(), article.Limits{}, now)
-		if err != nil {
-			t.Fatalf("sample line %d: %v", len(docs)+1, err)
-		}
-		docs = append(docs, article.Enriched{Article: a, Tags: tg.Tag(&a), Enrichment: article.Enrichment{Version: tg.Version(), At: now}})
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
+	docs := indextest.Samples(t, "../samples/articles.jsonl", tg.Tag, tg.Version())
 	return docs
 }
 
