@@ -210,6 +210,39 @@ func EncodeCursor(v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// collapsedCursor is the cursor of a collapsed search's next page: the
+// sort it belongs to and an offset. Its fields and names are those of
+// the engines' own cursors, whose After it never has.
+type collapsedCursor struct {
+	Sort      string          `json:"s"`
+	After     json.RawMessage `json:"a,omitempty"`
+	Off       int             `json:"o,omitempty"`
+	Collapsed bool            `json:"c,omitempty"`
+}
+
+// CollapsedCursor is the cursor of the collapsed page at offset off of a
+// search sorted by sortName.
+func CollapsedCursor(sortName string, off int) string {
+	return EncodeCursor(collapsedCursor{Sort: sortName, Off: off, Collapsed: true})
+}
+
+// DecodeCollapsedCursor reverses CollapsedCursor, checking that the cursor
+// belongs to a collapsed search sorted by sortName and that its offset is
+// within MaxCollapsedOffset. Errors wrap ErrBadQuery.
+func DecodeCollapsedCursor(s, sortName string) (int, error) {
+	var c collapsedCursor
+	if err := DecodeCursor(s, &c); err != nil {
+		return 0, err
+	}
+	if c.Sort != sortName || !c.Collapsed || c.After != nil {
+		return 0, fmt.Errorf("cursor does not belong to a collapsed %s search: %w", sortName, ErrBadQuery)
+	}
+	if c.Off < 1 || c.Off > MaxCollapsedOffset+MaxSize {
+		return 0, fmt.Errorf("cursor offset %d is out of range: %w", c.Off, ErrBadQuery)
+	}
+	return c.Off, nil
+}
+
 // DecodeCursor reverses EncodeCursor into v, rejecting unknown fields and
 // trailing data; numbers decode as json.Number. Errors wrap ErrBadQuery.
 func DecodeCursor(s string, v any) error {

@@ -138,3 +138,24 @@ func TestQueryNormalize(t *testing.T) {
 		})
 	}
 }
+
+func TestCollapsedCursor(t *testing.T) {
+	c := CollapsedCursor(SortNewest, 40)
+	if off, err := DecodeCollapsedCursor(c, SortNewest); err != nil || off != 40 {
+		t.Fatalf("round trip: %d, %v", off, err)
+	}
+	for name, tc := range map[string]struct{ cursor, sort string }{
+		"other sort": {c, SortRelevance},
+		"plain cursor": {EncodeCursor(struct {
+			Sort  string   `json:"s"`
+			After []string `json:"a"`
+		}{SortNewest, []string{"1", "x"}}), SortNewest},
+		"offset out of range": {CollapsedCursor(SortNewest, MaxCollapsedOffset+MaxSize+1), SortNewest},
+		"offset zero":         {CollapsedCursor(SortNewest, 0), SortNewest},
+		"not base64":          {"%%", SortNewest},
+	} {
+		if _, err := DecodeCollapsedCursor(tc.cursor, tc.sort); !errors.Is(err, ErrBadQuery) {
+			t.Errorf("%s: error %v, want ErrBadQuery", name, err)
+		}
+	}
+}

@@ -273,20 +273,6 @@ func decodeCursor(s, sortName string) ([]any, error) {
 	return c.After, nil
 }
 
-func decodeCollapsedCursor(s, sortName string) (int, error) {
-	var c cursor
-	if err := index.DecodeCursor(s, &c); err != nil {
-		return 0, err
-	}
-	if c.Sort != sortName || !c.Collapsed || c.After != nil {
-		return 0, fmt.Errorf("cursor does not belong to a collapsed %s search: %w", sortName, index.ErrBadQuery)
-	}
-	if c.Off < 1 || c.Off > index.MaxCollapsedOffset+index.MaxSize {
-		return 0, fmt.Errorf("cursor offset %d is out of range: %w", c.Off, index.ErrBadQuery)
-	}
-	return c.Off, nil
-}
-
 type searchResponse struct {
 	Hits struct {
 		Total struct {
@@ -396,7 +382,7 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 	if q.Cursor != "" {
 		var err error
 		if q.Collapse {
-			off, err = decodeCollapsedCursor(q.Cursor, q.Sort)
+			off, err = index.DecodeCollapsedCursor(q.Cursor, q.Sort)
 		} else {
 			after, err = decodeCursor(q.Cursor, q.Sort)
 		}
@@ -430,7 +416,7 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 		if i == q.Size {
 			if q.Collapse {
 				if off+q.Size <= index.MaxCollapsedOffset {
-					out.NextCursor = index.EncodeCursor(cursor{Sort: q.Sort, Off: off + q.Size, Collapsed: true})
+					out.NextCursor = index.CollapsedCursor(q.Sort, off+q.Size)
 				}
 			} else {
 				out.NextCursor = index.EncodeCursor(cursor{Sort: q.Sort, After: sr.Hits.Hits[q.Size-1].Sort})

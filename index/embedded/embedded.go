@@ -418,7 +418,7 @@ func (s *Store) Search(ctx context.Context, q index.Query) (index.Result, error)
 	if q.Cursor != "" {
 		var err error
 		if q.Collapse {
-			off, err = decodeCollapsedCursor(q.Cursor, q.Sort)
+			off, err = index.DecodeCollapsedCursor(q.Cursor, q.Sort)
 		} else {
 			after, err = decodeCursor(q.Cursor, q.Sort)
 		}
@@ -557,7 +557,7 @@ func (s *Store) searchCollapsed(ctx context.Context, idx bleve.Index, bq query.Q
 		out.Hits = append(out.Hits, hit)
 	}
 	if len(reps) == need && off+q.Size <= index.MaxCollapsedOffset {
-		out.NextCursor = index.EncodeCursor(cursor{Sort: q.Sort, Off: off + q.Size, Collapsed: true})
+		out.NextCursor = index.CollapsedCursor(q.Sort, off+q.Size)
 	}
 	return out, nil
 }
@@ -840,18 +840,4 @@ func decodeCursor(s, sortName string) ([]string, error) {
 		return nil, fmt.Errorf("cursor sort value %q: %w", c.After[0], index.ErrBadQuery)
 	}
 	return c.After, nil
-}
-
-func decodeCollapsedCursor(s, sortName string) (int, error) {
-	var c cursor
-	if err := index.DecodeCursor(s, &c); err != nil {
-		return 0, err
-	}
-	if c.Sort != sortName || !c.Collapsed || c.After != nil {
-		return 0, fmt.Errorf("cursor does not belong to a collapsed %s search: %w", sortName, index.ErrBadQuery)
-	}
-	if c.Off < 1 || c.Off > index.MaxCollapsedOffset+index.MaxSize {
-		return 0, fmt.Errorf("cursor offset %d is out of range: %w", c.Off, index.ErrBadQuery)
-	}
-	return c.Off, nil
 }
