@@ -160,11 +160,8 @@ func TestThrottledDigestSurvivesKilledAlerter(t *testing.T) {
 	}()
 
 	deadline = time.Now().Add(60 * time.Second)
-	var pushed []string
-	var digests map[string][]string
 	for {
-		pushed, digests = hook.snapshot()
-		if len(digests) > 0 {
+		if _, digests := hook.snapshot(); len(digests) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -173,7 +170,7 @@ func TestThrottledDigestSurvivesKilledAlerter(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	time.Sleep(3 * time.Second) // a second digest, if any, would come within a flush or two
-	pushed, digests = hook.snapshot()
+	pushed, digests := hook.snapshot()
 	if len(pushed) != 1 || len(digests) != 1 {
 		t.Fatalf("pushed %v and digests %v; want one push and one digest", pushed, digests)
 	}
